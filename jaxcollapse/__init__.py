@@ -1,0 +1,11 @@
+"""jaxcollapse: model collapse, computable.
+
+Deterministic-equivalent theory (`jaxcollapse.theory`) and Monte Carlo twins
+(`jaxcollapse.simulate`) for models trained on a mix of real and synthetic data.
+"""
+
+from . import simulate as simulate, theory as theory
+from ._problem import Mixture as Mixture, fixed_teachers as fixed_teachers, isotropic as isotropic, power_law as power_law
+from ._results import Estimate as Estimate, Risk as Risk, Status as Status, status_message as status_message
+
+__version__ = "0.1.0"

@@ -1,0 +1,20 @@
+"""Broadcasting of scalar kernels: any mix of scalars and arrays in, the broadcast shape out."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+
+def broadcast_map(point_fn, **scalars):
+    """Evaluate `point_fn(**scalars)` elementwise over the broadcast of its keyword arrays.
+
+    The arguments are broadcast against each other, flattened, and mapped with one `jax.vmap`,
+    so a grid of any shape costs one compiled kernel; every leaf of the result gets the
+    broadcast shape (plus whatever trailing axes the point function returns).
+    """
+    arrays = {k: jnp.asarray(v, dtype=float) for k, v in scalars.items()}
+    shape = jnp.broadcast_shapes(*(a.shape for a in arrays.values()))
+    flat = {k: jnp.broadcast_to(a, shape).reshape(-1) for k, a in arrays.items()}
+    out = jax.vmap(lambda kw: point_fn(**kw))(flat)
+    return jax.tree.map(lambda x: x.reshape(shape + x.shape[1:]), out)

@@ -1,0 +1,63 @@
+"""Result containers: `Risk` (theory), `Estimate` (simulation) and the `Status` codes."""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, Float, Int
+
+
+class Status:
+    """Per-point status codes carried by every theory result (`Risk.status`).
+
+    Codes are plain integers so that they batch, sweep and serialise like any other array.
+    """
+
+    OK = 0
+    INVALID_INPUT = 1
+    NOT_CONVERGED = 2
+    INFINITE = 3
+
+    messages = {
+        OK: "ok",
+        INVALID_INPUT: "invalid input (outside the allowed range, or not finite): result is NaN",
+        NOT_CONVERGED: "the fixed-point solver did not converge: result is NaN",
+        INFINITE: "interpolation threshold of a ridgeless fit: the error is +inf",
+    }
+
+
+def status_message(code) -> str:
+    """Human-readable meaning of a `Status` code."""
+    return Status.messages.get(int(code), f"unknown status {int(code)}")
+
+
+class Risk(eqx.Module):
+    """Deterministic-equivalent test error on the real distribution, and its decomposition.
+
+    `total = bias + variance + collapse` (B + V + ζ of *Strong Model Collapse*). `kappa` is the
+    effective regularisation of the fixed point; `theta` is the projection-level scalar of
+    width-m models (absent for classical ridge). `status` holds a `Status` code per point.
+    """
+
+    total: Float[Array, "..."]
+    bias: Float[Array, "..."]
+    variance: Float[Array, "..."]
+    collapse: Float[Array, "..."]
+    kappa: Float[Array, "..."]
+    status: Int[Array, "..."]
+    theta: Float[Array, "..."] | None = None
+
+
+class Estimate(eqx.Module):
+    """Monte Carlo estimate of a test error: per-trial `samples` (last axis) and their summary."""
+
+    samples: Float[Array, "... trials"]
+    mean: Float[Array, "..."]
+    sem: Float[Array, "..."]
+
+    @classmethod
+    def from_samples(cls, samples) -> "Estimate":
+        trials = samples.shape[-1]
+        mean = jnp.mean(samples, axis=-1)
+        sem = jnp.std(samples, axis=-1, ddof=1) / jnp.sqrt(trials) if trials > 1 else jnp.full_like(mean, jnp.nan)
+        return cls(samples=samples, mean=mean, sem=sem)

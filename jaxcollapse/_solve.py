@@ -1,0 +1,178 @@
+"""Safeguarded root finding for the fixed-point equations of the theory modules.
+
+Two solvers, both pure JAX (`lax.while_loop`), vmappable, and differentiated implicitly
+(the derivative of a root is obtained from the implicit-function theorem at the root, never by
+differentiating through the iterations):
+
+* `bracketed_root` — a scalar root of a function that changes sign from negative to positive
+  on a bracket `[lo, hi]`: Newton steps safeguarded by bisection (geometric bisection when the
+  bracket spans orders of magnitude), so every step stays inside the shrinking bracket.
+* `monotone_fixed_point` — the largest fixed point `x = T(x)` of a small system whose map `T` is
+  increasing in every coordinate, started from a point `x0 ≥ T(x0)`: Newton steps accepted only
+  while they stay above the fixed point, plain iteration (monotone, always safe) otherwise.
+
+Both return the solution and a boolean `converged`; the caller turns a non-converged lane into
+NaN with a status code (see `jaxcollapse.Status`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+_MAX_STEPS = 200
+
+
+def _float0_like(x):
+    return np.zeros(jnp.shape(x), dtype=jax.dtypes.float0)
+
+
+def _rtol(dtype) -> float:
+    return 16 * float(jnp.finfo(dtype).eps)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scalar: bracketed Newton / bisection
+# ---------------------------------------------------------------------------------------------
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
+def bracketed_root(fn: Callable[[Any, Any], Any], args: Any, lo, hi):
+    """Root of `fn(x, args)` on `[lo, hi]`, where `fn(lo) ≤ 0 ≤ fn(hi)`.
+
+    **Arguments:**
+
+    - `fn`: scalar function `(x, args) -> f`, negative below the wanted root and positive above it
+      (inside the bracket).
+    - `args`: pytree of arrays the function depends on; derivatives with respect to them are
+      obtained by implicit differentiation, `dx = -(∂f/∂args · dargs) / (∂f/∂x)`.
+    - `lo`, `hi`: the bracket. `lo == hi` returns `lo` at once (used for roots known in closed
+      form, such as `kappa = 0` in the ridgeless over-determined regime).
+
+    **Returns:** `(x, converged)`.
+    """
+    return _bracketed_root_impl(fn, args, lo, hi)
+
+
+def _bracketed_root_impl(fn, args, lo, hi):
+    dtype = jnp.result_type(lo, hi)
+    lo = jnp.asarray(lo, dtype)
+    hi = jnp.asarray(hi, dtype)
+    rtol = _rtol(dtype)
+    tiny = jnp.finfo(dtype).tiny
+    f_and_df = jax.value_and_grad(fn)
+
+    def cond(state):
+        _, _, _, _, step, done = state
+        return (~done) & (step < _MAX_STEPS)
+
+    def body(state):
+        lo, hi, x, f_prev, step, _ = state
+        f, df = f_and_df(x, args)
+        lo = jnp.where(f < 0, x, lo)
+        hi = jnp.where(f > 0, x, hi)
+        newton = x - f / df
+        # Geometric bisection when the bracket spans orders of magnitude, arithmetic otherwise.
+        mid = jnp.where((lo > 0) & (hi > 4 * lo), jnp.sqrt(lo * hi), 0.5 * (lo + hi))
+        # Newton is accepted inside the bracket and while it makes progress on |f|.
+        ok = jnp.isfinite(newton) & (newton > lo) & (newton < hi) & (jnp.abs(f) <= 0.5 * f_prev)
+        x_new = jnp.where(ok, newton, mid)
+        done = (
+            (f == 0)
+            | (jnp.abs(x_new - x) <= rtol * jnp.abs(x_new) + tiny)
+            | (hi - lo <= rtol * jnp.abs(hi) + tiny)
+        )
+        x_new = jnp.where(f == 0, x, x_new)
+        return lo, hi, x_new, jnp.abs(f), step + 1, done
+
+    x0 = hi
+    init = (lo, hi, x0, jnp.asarray(jnp.inf, dtype), jnp.asarray(0), lo >= hi)
+    lo_, hi_, x, _, _, done = jax.lax.while_loop(cond, body, init)
+    x = jnp.where(lo >= hi, lo, x)
+    return x, done
+
+
+@bracketed_root.defjvp
+def _bracketed_root_jvp(fn, primals, tangents):
+    args, lo, hi = primals
+    t_args, _, _ = tangents
+    x, converged = bracketed_root(fn, args, lo, hi)
+    x_ = jax.lax.stop_gradient(x)
+    df_dx = jax.grad(fn)(x_, args)
+    _, df_dargs = jax.jvp(lambda a: fn(x_, a), (args,), (t_args,))
+    dx = -df_dargs / df_dx
+    return (x, converged), (dx, _float0_like(converged))
+
+
+# ---------------------------------------------------------------------------------------------
+# Small systems: monotone iteration accelerated by safeguarded Newton
+# ---------------------------------------------------------------------------------------------
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
+def monotone_fixed_point(T: Callable[[Any, Any], Any], args: Any, x0):
+    """Largest fixed point `x = T(x, args)` below `x0`, for `T` increasing in `x`.
+
+    `x0` must satisfy `T(x0) ≤ x0` (a supersolution); then the plain iteration `x ← T(x)`
+    decreases monotonically to the largest fixed point below `x0`. Newton steps on `x − T(x)`
+    are taken instead whenever they land on another supersolution with `x ≥ 0`, which keeps the
+    monotone guarantee and gives quadratic convergence near the root.
+
+    **Arguments:**
+
+    - `T`: map `(x, args) -> x'` on vectors of a small static size `G`.
+    - `args`: pytree of arrays; derivatives by implicit differentiation,
+      `dx = (I − ∂T/∂x)^{-1} ∂T/∂args · dargs`.
+    - `x0`: starting supersolution, shape `(G,)`.
+
+    **Returns:** `(x, converged)`.
+    """
+    return _monotone_fixed_point_impl(T, args, x0)
+
+
+def _monotone_fixed_point_impl(T, args, x0):
+    dtype = x0.dtype
+    rtol = _rtol(dtype)
+    slack = 64 * float(jnp.finfo(dtype).eps)
+    eye = jnp.eye(x0.shape[0], dtype=dtype)
+    jac = jax.jacfwd(T)
+
+    def cond(state):
+        _, step, done = state
+        return (~done) & (step < 10 * _MAX_STEPS)
+
+    def body(state):
+        x, step, _ = state
+        tx = T(x, args)
+        newton = x - jnp.linalg.solve(eye - jac(x, args), x - tx)
+        t_newton = T(newton, args)
+        ok = (
+            jnp.all(jnp.isfinite(newton))
+            & jnp.all(newton >= 0)
+            & jnp.all(t_newton <= newton * (1 + slack))
+            & jnp.all(newton <= x)
+        )
+        x_new = jnp.where(ok, newton, tx)
+        scale = jnp.max(jnp.abs(x_new))
+        done = jnp.max(jnp.abs(x_new - x)) <= rtol * scale + jnp.finfo(dtype).tiny
+        return x_new, step + 1, done
+
+    x, _, done = jax.lax.while_loop(cond, body, (x0, jnp.asarray(0), jnp.asarray(False)))
+    return x, done
+
+
+@monotone_fixed_point.defjvp
+def _monotone_fixed_point_jvp(T, primals, tangents):
+    args, x0 = primals
+    t_args, _ = tangents
+    x, converged = monotone_fixed_point(T, args, x0)
+    x_ = jax.lax.stop_gradient(x)
+    eye = jnp.eye(x_.shape[0], dtype=x_.dtype)
+    _, dT_dargs = jax.jvp(lambda a: T(x_, a), (args,), (t_args,))
+    dx = jnp.linalg.solve(eye - jax.jacfwd(T)(x_, args), dT_dargs)
+    return (x, converged), (dx, _float0_like(converged))

@@ -1,0 +1,88 @@
+"""Input validation.
+
+Concrete values (Python numbers, NumPy arrays, concrete JAX arrays) are checked eagerly and a bad
+one raises a `ValueError` naming the argument and the allowed range, before anything compiles.
+Traced values (inside `jit`, `vmap`, `grad`) cannot raise: the kernels instead mark such points
+invalid (`Status.INVALID_INPUT`, NaN result) with `valid_mask`.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def is_concrete(x) -> bool:
+    """True for values whose numbers are known now (not JAX tracers)."""
+    return not isinstance(x, jax.core.Tracer)
+
+
+def _describe(low, high, strict, integer=False) -> str:
+    kind = "an integer" if integer else "a number"
+    if high is None:
+        return f"{kind} {'>' if strict else '≥'} {low:g}"
+    return f"{kind} in [{low:g}, {high:g}]"
+
+
+def check_scalar(name, value, *, low=None, high=None, strict=False):
+    """Validate a concrete scalar or array of scalars (all entries); tracers pass through."""
+    if not is_concrete(value):
+        return value
+    arr = np.asarray(value)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+        raise ValueError(f"{name} must be numeric, got {value!r}")
+    allowed = _describe(low, high, strict) if low is not None else "a finite number"
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite ({allowed}), got {value!r}")
+    if low is not None and (np.any(arr <= low) if strict else np.any(arr < low)):
+        raise ValueError(f"{name} must be {allowed}, got {_show(arr)}")
+    if high is not None and np.any(arr > high):
+        raise ValueError(f"{name} must be {allowed}, got {_show(arr)}")
+    return jnp.asarray(value, dtype=float)
+
+
+def check_vector(name, value, *, size=None, positive=False, nonnegative=True):
+    """Validate a 1-D vector of finite numbers; returns it as a float JAX array."""
+    if not is_concrete(value):
+        return value
+    arr = np.asarray(value)
+    if arr.ndim != 1 or arr.shape[0] == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array, got shape {arr.shape}")
+    if size is not None and arr.shape[0] != size:
+        raise ValueError(f"{name} must have length d = {size} (the length of eigs), got {arr.shape[0]}")
+    if not np.issubdtype(arr.dtype, np.number) or arr.dtype == bool:
+        raise ValueError(f"{name} must be numeric, got dtype {arr.dtype}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got NaN or inf at index {int(np.argmin(np.isfinite(arr)))}")
+    if positive and np.any(arr <= 0):
+        raise ValueError(f"{name} must be > 0 everywhere, got {_show(arr[arr <= 0])} at index {int(np.argmax(arr <= 0))}")
+    if nonnegative and not positive and np.any(arr < 0):
+        raise ValueError(f"{name} must be ≥ 0 everywhere, got {_show(arr[arr < 0])} at index {int(np.argmax(arr < 0))}")
+    return jnp.asarray(arr, dtype=float)
+
+
+def check_positive_int(name, value) -> int:
+    """A static positive integer (a size)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _show(arr) -> str:
+    arr = np.ravel(arr)
+    return f"{arr[0]!r}" if arr.size == 1 else f"{arr[:3].tolist()}{'...' if arr.size > 3 else ''}"
+
+
+def valid_mask(*checks):
+    """Combine traced `(value, low, high, strict)` range checks into one boolean mask."""
+    ok = True
+    for value, low, high, strict in checks:
+        value = jnp.asarray(value)
+        cond = jnp.isfinite(value)
+        if low is not None:
+            cond &= (value > low) if strict else (value >= low)
+        if high is not None:
+            cond &= value <= high
+        ok = ok & cond
+    return ok

@@ -1,0 +1,3 @@
+"""Monte Carlo twins of the theory kernels: same signatures plus `trials` and `key`."""
+
+from .ridge import ridge as ridge

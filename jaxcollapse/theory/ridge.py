@@ -1,0 +1,316 @@
+r"""Classical ridge regression on a real + synthetic mixture (*Strong Model Collapse*, §2, §6.1).
+
+Estimator: $\hat w = \arg\min_w \frac1n\sum_i \omega_{k(i)}(x_i^\top w - y_i)^2 + \lambda\|w\|^2$ on
+$n_1 = p_1 n$ real and $n_2 = p_2 n$ synthetic samples, real weight $\omega_1 = 1$ and synthetic
+weight $\omega_2$ = `weight`. Test error $\|\hat w - w_1^*\|^2_{\Sigma_1}$ (no label noise).
+
+Two solvers, chosen by the structure of the `Mixture` (static, never by value):
+
+* $\Sigma_2 = \Sigma_1$ (`synthetic_eigs=None`): one scalar equation for $\bar\kappa$ (Theorem 1
+  form; with weights, see `_same_covariance`), exact at $\lambda = 0$ on both sides of $n = d$.
+* $\Sigma_2 \ne \Sigma_1$: the coupled $(e_1, e_2)$ system of §2.3/§6.1, solved in the variables
+  $\kappa_k = \lambda/e_k$ (finite at $\lambda = 0$ when $n < d$); at $\lambda = 0$ exactly it is
+  evaluated at $\lambda = 10^{-12}\,\mathrm{mean}(\Sigma_1)$, a relative change of order $10^{-12}$.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+
+from .._batch import broadcast_map
+from .._problem import Mixture
+from .._results import Risk, Status
+from .._solve import bracketed_root, monotone_fixed_point
+from .._validate import check_scalar, is_concrete, valid_mask
+
+_RIDGELESS_EPS = 1e-12
+
+
+def ridge(mix: Mixture, *, n, p2, lam, weight=1.0) -> Risk:
+    r"""Deterministic-equivalent test error of ridge trained on a real + synthetic mixture.
+
+    For $\Sigma_1 = \Sigma_2 = \Sigma$ and `weight = 1` this is Theorem 1 of *Strong Model Collapse*:
+    with $\kappa$ the positive root of $\kappa - \lambda = \kappa\,\mathrm{df}_1(\kappa)/n$ and
+    $u = \mathrm{df}_2/(n - \mathrm{df}_2)$,
+
+    $$B = \kappa^2(1+u)\,\mathrm{tr}\,\Gamma\Sigma(\Sigma+\kappa)^{-2},\qquad
+      V = \bar\sigma^2 u,\qquad
+      \zeta = p_2^2(1 + p_1 u)\,\mathrm{tr}\,\Delta\Sigma^3(\Sigma+\kappa)^{-2}
+            + p_2 u\,\mathrm{tr}\,\Delta\Sigma(p_1\Sigma+\kappa)^2(\Sigma+\kappa)^{-2}.$$
+
+    **Arguments:**
+
+    - `mix`: the `Mixture`.
+    - `n`: total sample size $n = n_1 + n_2$, real-valued, `> 0`.
+    - `p2`: synthetic fraction in `[0, 1]`.
+    - `lam`: ridge $\lambda \ge 0$ for the loss $\frac1n\|Xw - y\|^2 + \lambda\|w\|^2$; `0` is the
+      ridgeless (min-norm) limit.
+    - `weight`: loss weight of synthetic samples relative to real ones, $\omega_2/\omega_1 \ge 0$.
+
+    `n`, `p2`, `lam`, `weight` broadcast against each other. Works under `jit`, `vmap` and `grad`
+    (with respect to these and the spectra; the root is differentiated implicitly).
+
+    **Returns:** a `Risk` of the broadcast shape; `collapse` includes the cross term of fixed
+    teachers (§2.2). At the ridgeless interpolation threshold the total is `+inf`
+    (`Status.INFINITE`); invalid points inside a traced batch are NaN (`Status.INVALID_INPUT`).
+    """
+    n, p2, lam, weight = _check(n=n, p2=p2, lam=lam, weight=weight)
+    return _ridge_jit(mix, n, p2, lam, weight)
+
+
+def _check(*, n, p2, lam, weight):
+    n = check_scalar("n", n, low=0.0, strict=True)
+    p2 = check_scalar("p2", p2, low=0.0, high=1.0)
+    lam = check_scalar("lam", lam, low=0.0)
+    weight = check_scalar("weight", weight, low=0.0)
+    if is_concrete(p2) and is_concrete(weight) and np.any((np.asarray(p2) == 1) & (np.asarray(weight) == 0)):
+        raise ValueError("weight must be > 0 when p2 = 1 (otherwise no sample carries any weight)")
+    return n, p2, lam, weight
+
+
+@eqx.filter_jit
+def _ridge_jit(mix, n, p2, lam, weight):
+    return broadcast_map(functools.partial(_ridge_point, mix), n=n, p2=p2, lam=lam, weight=weight)
+
+
+def _ridge_point(mix: Mixture, n, p2, lam, weight) -> Risk:
+    valid = valid_mask((n, 0.0, None, True), (p2, 0.0, 1.0, False), (lam, 0.0, None, False), (weight, 0.0, None, False))
+    valid &= ~((p2 == 1) & (weight == 0)) & mixture_valid(mix)
+    n = jnp.where(valid, n, 1.0)
+    p2 = jnp.where(valid, p2, 0.0)
+    lam = jnp.where(valid, lam, 1.0)
+    weight = jnp.where(valid, weight, 1.0)
+    solve = _same_covariance if mix.same_covariance else _general_covariance
+    bias, variance, collapse, kappa, converged, infinite = solve(mix, n, p2, lam, weight)
+    return finish(bias, variance, collapse, kappa, valid=valid, converged=converged, infinite=infinite)
+
+
+def mixture_valid(mix: Mixture):
+    """Traced check of a mixture's ranges (the constructor checks concrete ones eagerly)."""
+    ok = jnp.all(mix.eigs > 0) & jnp.all(mix.eigs2 > 0) & jnp.all(mix.signal >= 0) & jnp.all(mix.shift >= 0)
+    ok &= (mix.noise_var >= 0) & (mix.synthetic_noise_var >= 0)
+    return ok & jnp.all(jnp.isfinite(mix.eigs * mix.eigs2 * mix.signal * mix.shift))
+
+
+def finish(bias, variance, collapse, kappa, *, valid, converged, infinite, theta=None) -> Risk:
+    """Assemble a `Risk`: status codes, NaN for invalid or non-converged points, +inf at thresholds."""
+    status = jnp.where(
+        ~valid,
+        Status.INVALID_INPUT,
+        jnp.where(~converged, Status.NOT_CONVERGED, jnp.where(infinite, Status.INFINITE, Status.OK)),
+    ).astype(jnp.int32)
+    total = jnp.where(infinite, jnp.inf, bias + variance + collapse)
+    bad = ~(valid & converged)
+
+    def mask(x):
+        return None if x is None else jnp.where(bad, jnp.nan, x)
+
+    return Risk(
+        total=mask(total),
+        bias=mask(bias),
+        variance=mask(variance),
+        collapse=mask(collapse),
+        kappa=mask(kappa),
+        status=status,
+        theta=mask(theta),
+    )
+
+
+def _times(coef, v):
+    """coef · v with 0 · inf = 0: a term with a zero coefficient stays zero at a threshold."""
+    return jnp.where(coef == 0, 0.0, coef * v)
+
+
+# ---------------------------------------------------------------------------------------------
+# Same covariance: one scalar equation
+# ---------------------------------------------------------------------------------------------
+
+
+def _a_of_delta(delta, p2, weight):
+    r"""Positive root $a$ of $\sum_k p_k\omega_k/(a + \omega_k\delta) = 1$ ($\omega_1 = 1$, $\omega_2$ = weight).
+
+    Multiplying out gives $a^2 + a((1+\omega)\delta - \bar\omega) + \omega\delta(\delta - 1) = 0$
+    with $\bar\omega = p_1 + p_2\omega$; the larger root is taken in the cancellation-free form.
+    For $\omega = 1$ it is $a = 1 - \delta$. Negative values (when $\delta$ exceeds the
+    interpolation point) mark the region below the root.
+    """
+    p1 = 1.0 - p2
+    omega_bar = p1 + p2 * weight
+    b = (1.0 + weight) * delta - omega_bar
+    c = weight * delta * (delta - 1.0)
+    sq = jnp.sqrt(jnp.maximum(b * b - 4.0 * c, 0.0))
+    b_pos = b > 0
+    denom = jnp.where(b_pos, sq + b, 1.0)
+    return jnp.where(b_pos, -2.0 * c / denom, 0.5 * (sq - b))
+
+
+def _kappa_equation(kappa, args):
+    r"""$f(\bar\kappa) = \bar\kappa\, a(\mathrm{df}_1(\bar\kappa)/n) - \lambda$ (increasing where it matters)."""
+    n, p2, lam, weight, s = args
+    delta = jnp.sum(s / (s + kappa)) / n
+    return kappa * _a_of_delta(delta, p2, weight) - lam
+
+
+def kappa_bracket(s, n, p2, lam, weight):
+    r"""Bracket $[\lambda/\bar\omega,\ (\sum_k p_k\omega_k/(\lambda + \omega_k\,\mathrm{tr}\Sigma/n))^{-1}]$ for $\bar\kappa$.
+
+    In the ridgeless over-determined regime ($\lambda = 0$ and $a(d/n) \ge 0$) the root is
+    $\bar\kappa = 0$ and the bracket collapses to `[0, 0]`.
+    """
+    d = s.shape[0]
+    p1 = 1.0 - p2
+    omega_bar = p1 + p2 * weight
+    total = jnp.sum(s) / n
+    syn = jnp.where(weight > 0, p2 * weight / (lam + jnp.where(weight > 0, weight, 1.0) * total), 0.0)
+    hi = 1.0 / (p1 / (lam + total) + syn)
+    lo = lam / omega_bar
+    at_zero = (lam == 0) & (_a_of_delta(d / n, p2, weight) >= 0)
+    return jnp.where(at_zero, 0.0, lo), jnp.where(at_zero, 0.0, hi)
+
+
+def _same_covariance(mix, n, p2, lam, weight):
+    r"""Theorem 1 with weights, in variables finite on both sides of the interpolation threshold.
+
+    With $\bar\kappa$ the root of $\bar\kappa\,a(\delta) = \lambda$, $\delta = \mathrm{df}_1(\bar\kappa)/n$,
+    $\eta_k = \omega_k/(a + \omega_k\delta)$, $\gamma = p_1\eta_1^2 + p_2\eta_2^2$,
+    $v = \mathrm{df}_2/(n - \gamma\,\mathrm{df}_2)$, $r_j = s_j/(s_j+\bar\kappa)$, $q_j = 1 - r_j$:
+
+    $B = (1 + \gamma v)\sum_j \Gamma_j s_j q_j^2$, $V = (p_1\sigma_1^2\eta_1^2 + p_2\sigma_2^2\eta_2^2)\,v$,
+    $\zeta = \sum_j \Delta_j s_j\,[p_2^2\eta_2^2 r_j^2 + v\,p_2\eta_2^2((1 - p_2\eta_2 r_j)^2 + p_1p_2\eta_1^2 r_j^2)]$.
+    For `weight = 1`: $\eta = \gamma = 1$, $v = u$ and this is Theorem 1 term by term.
+    """
+    s = mix.eigs
+    p1 = 1.0 - p2
+    lo, hi = kappa_bracket(s, n, p2, lam, weight)
+    kappa, converged = bracketed_root(_kappa_equation, (n, p2, lam, weight, s), lo, hi)
+
+    r = s / (s + kappa)
+    q = kappa / (s + kappa)
+    delta = jnp.sum(r) / n
+    a = _a_of_delta(delta, p2, weight)
+    eta1 = 1.0 / (a + delta)
+    eta2 = weight / jnp.where(weight == 0, 1.0, a + weight * delta)
+    gamma = p1 * eta1**2 + p2 * eta2**2
+    df2 = jnp.sum(r**2)
+    denom = n - gamma * df2
+    infinite = ~(denom > 0)
+    v = jnp.where(infinite, jnp.inf, df2 / jnp.where(infinite, 1.0, denom))
+
+    bias_0 = jnp.sum(mix.signal * s * q**2)
+    bias = bias_0 + _times(gamma * bias_0, v)
+    variance = _times(p1 * mix.noise_var * eta1**2 + p2 * mix.synthetic_noise_var * eta2**2, v)
+    ds = mix.shift * s
+    zeta = p2**2 * eta2**2 * jnp.sum(ds * r**2) + _times(
+        p2 * eta2**2 * jnp.sum(ds * ((1.0 - p2 * eta2 * r) ** 2 + p1 * p2 * eta1**2 * r**2)), v
+    )
+    cs = mix.cross * s * q
+    cross = -2.0 * p2 * (eta2 * jnp.sum(cs * r) + _times(jnp.sum(cs * (eta2 * gamma * r - eta2**2)), v))
+    return bias, variance, zeta + cross, kappa, converged, infinite
+
+
+# ---------------------------------------------------------------------------------------------
+# Different covariances: coupled system in kappa_k = lam / e_k
+# ---------------------------------------------------------------------------------------------
+
+
+def _kappa_map(kappa, args):
+    r"""$\kappa_k \mapsto \lambda + \frac{\omega_k}{n}\mathrm{tr}\,\Sigma_k M^{-1}$, $M = I + \sum_j \frac{p_j\omega_j}{\kappa_j}\Sigma_j$."""
+    n, pw, w, lam, S = args
+    M = 1.0 + (pw / kappa) @ S
+    return lam + w * jnp.sum(S / M, axis=1) / n
+
+
+def _general_covariance(mix, n, p2, lam, weight):
+    r"""§2.3 / §6.1 of the notes, rewritten with $K = \lambda M$ and $e_k = \lambda/\kappa_k$.
+
+    $e'$ solves $e'_k = \frac{\omega_k}{\kappa_k^2}\big[\beta_k + \sum_j p_j\omega_j m_{kj}e'_j\big]$ with
+    $\beta_k = \frac1n\mathrm{tr}\,\Sigma_kM^{-1}\Sigma_1M^{-1}$, $m_{kj} = \frac1n\mathrm{tr}\,\Sigma_kM^{-1}\Sigma_jM^{-1}$;
+    $K' = \Sigma_1 + \sum_j p_j\omega_je'_j\Sigma_j$;
+    $B = \mathrm{tr}\,\Gamma M^{-1}K'M^{-1}$, $V = \sum_k p_k\omega_k\sigma_k^2e'_k$,
+    $\zeta = p_2\omega_2e'_2\,\mathrm{tr}\,\Delta\Sigma_2 + p_2^2\omega_2^2\big(\mathrm{tr}\,\Delta\Sigma_2^2M^{-2}K'/\kappa_2^2
+    - 2e'_2\,\mathrm{tr}\,\Delta\Sigma_2^2M^{-1}/\kappa_2\big)$, and for fixed teachers the cross term
+    $-2p_2\omega_2\sum_j w_j\delta_j s_{2j}(M_j^{-2}K'_j/\kappa_2 - e'_2M_j^{-1})$.
+    """
+    s1, s2 = mix.eigs, mix.eigs2
+    S = jnp.stack([s1, s2])
+    p = jnp.stack([1.0 - p2, p2])
+    w = jnp.stack([jnp.ones_like(weight), weight])
+    pw = p * w
+    lam_e = lam + jnp.where(lam == 0, _RIDGELESS_EPS * jnp.mean(s1), 0.0)
+    x0 = lam_e + w * jnp.sum(S, axis=1) / n
+    kappa, converged = monotone_fixed_point(_kappa_map, (n, pw, w, lam_e, S), x0)
+
+    minv = 1.0 / (1.0 + (pw / kappa) @ S)
+    beta = (S * minv**2) @ s1 / n
+    m = (S * minv**2) @ S.T / n
+    D = w / kappa**2
+    eprime = jnp.linalg.solve(jnp.eye(2) - D[:, None] * m * pw[None, :], D * beta)
+    kprime = s1 + (pw * eprime) @ S
+
+    bias = jnp.sum(mix.signal * minv**2 * kprime)
+    variance = (pw * jnp.stack([mix.noise_var, mix.synthetic_noise_var])) @ eprime
+    ds2 = mix.shift * s2
+    zeta = pw[1] * eprime[1] * jnp.sum(ds2) + pw[1] ** 2 * (
+        jnp.sum(ds2 * s2 * minv**2 * kprime) / kappa[1] ** 2 - 2.0 * eprime[1] * jnp.sum(ds2 * s2 * minv) / kappa[1]
+    )
+    cross = -2.0 * pw[1] * jnp.sum(mix.cross * s2 * (minv**2 * kprime / kappa[1] - eprime[1] * minv))
+    kappa_eff = 1.0 / jnp.sum(pw / kappa)
+    infinite = ~jnp.all(jnp.isfinite(eprime))
+    return bias, variance, zeta + cross, kappa_eff, converged, infinite
+
+
+# ---------------------------------------------------------------------------------------------
+# Closed forms and limits
+# ---------------------------------------------------------------------------------------------
+
+
+def ridge_floor(mix: Mixture, *, p2, weight=1.0):
+    r"""The collapse floor: the limit of the test error as $n \to \infty$ and $\lambda \to 0$.
+
+    $\lim = p_2^2\omega_2^2\,\mathrm{tr}\,\Delta\Sigma_2\bar M^{-1}\Sigma_1\bar M^{-1}\Sigma_2$ with
+    $\bar M = p_1\Sigma_1 + p_2\omega_2\Sigma_2$; for $\Sigma_1 = \Sigma_2$ and unit weight this is
+    $p_2^2\,\mathrm{tr}(\Sigma\Delta)$, the floor of *strong model collapse*.
+    """
+    p2 = check_scalar("p2", p2, low=0.0, high=1.0)
+    weight = check_scalar("weight", weight, low=0.0)
+
+    def point(p2, weight):
+        s1, s2 = mix.eigs, mix.eigs2
+        mbar = (1.0 - p2) * s1 + p2 * weight * s2
+        return (p2 * weight) ** 2 * jnp.sum(mix.shift * s2**2 * s1 / mbar**2)
+
+    return broadcast_map(point, p2=p2, weight=weight)
+
+
+def ridge_isotropic(*, phi, p2, lam, signal=1.0, shift=1.0, noise_var=0.0, synthetic_noise_var=None) -> Risk:
+    r"""Closed form for $\Sigma = I$, $\mathrm{tr}\,\Gamma = r^2$ (`signal`), $\mathrm{tr}\,\Delta = c^2$ (`shift`), $\phi = d/n$.
+
+    $\kappa = \tfrac12[\lambda + \phi - 1 + \sqrt{(\lambda+\phi-1)^2 + 4\lambda}]$,
+    $u = \phi/((1+\kappa)^2 - \phi)$, $B = r^2\kappa^2(1+u)/(1+\kappa)^2$, $V = \bar\sigma^2u$,
+    $\zeta = c^2[p_2^2(1 + p_1u) + p_2u(p_1+\kappa)^2]/(1+\kappa)^2$ (notes §2.4). At $\lambda = 0$ this is
+    the ridgeless limit on both sides of $\phi = 1$, and `+inf` at $\phi = 1$.
+    """
+    phi = check_scalar("phi", phi, low=0.0, strict=True)
+    p2 = check_scalar("p2", p2, low=0.0, high=1.0)
+    lam = check_scalar("lam", lam, low=0.0)
+    noise2 = noise_var if synthetic_noise_var is None else synthetic_noise_var
+
+    def point(phi, p2, lam):
+        p1 = 1.0 - p2
+        t = lam + phi - 1.0
+        kappa = 0.5 * (t + jnp.sqrt(t * t + 4.0 * lam))
+        denom = (1.0 + kappa) ** 2 - phi
+        infinite = ~(denom > 0)
+        u = jnp.where(infinite, jnp.inf, phi / jnp.where(infinite, 1.0, denom))
+        g = 1.0 / (1.0 + kappa) ** 2
+        bias = signal * kappa**2 * g + _times(signal * kappa**2 * g, u)
+        variance = _times(p1 * noise_var + p2 * noise2, u)
+        collapse = shift * p2**2 * g + _times(shift * g * (p2**2 * p1 + p2 * (p1 + kappa) ** 2), u)
+        true = jnp.asarray(True)
+        return finish(bias, variance, collapse, kappa, valid=true, converged=true, infinite=infinite)
+
+    return broadcast_map(point, phi=phi, p2=p2, lam=lam)
