@@ -23,6 +23,7 @@ from .._validate import check_positive_int
 from ..theory.ridge import _check
 
 _MEMORY_BUDGET = 512 * 2**20  # bytes of working arrays per chunk of trials
+_MAX_CHUNK = 64  # larger vmapped batches of small eigendecompositions do not run faster on CPU
 
 
 def ridge(mix: Mixture, *, n, p2, lam, trials, key, weight=1.0, chunk_size=None) -> Estimate:
@@ -49,21 +50,28 @@ def ridge(mix: Mixture, *, n, p2, lam, trials, key, weight=1.0, chunk_size=None)
     if chunk_size is None:
         d = mix.d
         per_trial = 8 * (3 * n * d + 3 * min(n, d) ** 2) * points
-        chunk_size = max(1, min(trials, _MEMORY_BUDGET // per_trial))
+        chunk_size = max(1, min(trials, _MAX_CHUNK, _MEMORY_BUDGET // per_trial))
     chunk_size = check_positive_int("chunk_size", chunk_size)
-    samples = _simulate(mix, n, p2, lam, weight, trials, chunk_size, key)
+    samples = _simulate(mix, n, p2, lam, weight, trials, chunk_plan(trials, chunk_size), key)
     return Estimate.from_samples(samples)
 
 
+def chunk_plan(trials: int, chunk_size: int) -> tuple[int, int]:
+    """`(chunks, size)` with `chunks * size >= trials` and equal chunks (the surplus is discarded)."""
+    chunks = -(-trials // min(chunk_size, trials))
+    return chunks, -(-trials // chunks)
+
+
 @eqx.filter_jit
-def _simulate(mix, n, p2, lam, weight, trials, chunk_size, key):
-    keys = jax.random.split(key, trials)
+def _simulate(mix, n, p2, lam, weight, trials, plan, key):
+    chunks, size = plan
+    keys = jax.random.split(key, chunks * size)
 
     def one_trial(k):
         return broadcast_map(functools.partial(_trial, mix, n, k), p2=p2, lam=lam, weight=weight)
 
-    out = jax.lax.map(one_trial, keys, batch_size=chunk_size)
-    return jnp.moveaxis(out, 0, -1)
+    out = jax.lax.map(one_trial, keys, batch_size=size)
+    return jnp.moveaxis(out[:trials], 0, -1)
 
 
 def draw(mix: Mixture, n: int, n2, key):
