@@ -98,12 +98,15 @@ def mixture_valid(mix: Mixture):
 
 def finish(bias, variance, collapse, kappa, *, valid, converged, infinite, theta=None) -> Risk:
     """Assemble a `Risk`: status codes, NaN for invalid or non-converged points, +inf at thresholds."""
+    total = bias + variance + collapse
+    # At a ridgeless threshold only the terms with a non-zero coefficient blow up; the status says
+    # INFINITE exactly when the total does (a noiseless clean fit at n = d stays finite).
+    infinite = infinite & jnp.isinf(total)
     status = jnp.where(
         ~valid,
         Status.INVALID_INPUT,
         jnp.where(~converged, Status.NOT_CONVERGED, jnp.where(infinite, Status.INFINITE, Status.OK)),
     ).astype(jnp.int32)
-    total = jnp.where(infinite, jnp.inf, bias + variance + collapse)
     bad = ~(valid & converged)
 
     def mask(x):
@@ -135,7 +138,8 @@ def _a_of_delta(delta, p2, weight):
 
     Multiplying out gives $a^2 + a((1+\omega)\delta - \bar\omega) + \omega\delta(\delta - 1) = 0$
     with $\bar\omega = p_1 + p_2\omega$; the larger root is taken in the cancellation-free form.
-    For $\omega = 1$ it is $a = 1 - \delta$. Negative values (when $\delta$ exceeds the
+    For $\omega = 1$ it is $a = 1 - \delta$. The physical branch is the root with
+    $a + \omega_k\delta > 0$ (the larger one); negative values (when $\delta$ exceeds the
     interpolation point) mark the region below the root.
     """
     p1 = 1.0 - p2
@@ -145,7 +149,10 @@ def _a_of_delta(delta, p2, weight):
     sq = jnp.sqrt(jnp.maximum(b * b - 4.0 * c, 0.0))
     b_pos = b > 0
     denom = jnp.where(b_pos, sq + b, 1.0)
-    return jnp.where(b_pos, -2.0 * c / denom, 0.5 * (sq - b))
+    larger = jnp.where(b_pos, -2.0 * c / denom, 0.5 * (sq - b))
+    # With weight 0 the synthetic term vanishes and so does its pole; the quadratic keeps a
+    # spurious root a = 0. The physical branch is then a = p1 - delta (negative past n1 = df1).
+    return jnp.where(weight == 0, p1 - delta, larger)
 
 
 def _kappa_equation(kappa, args):
