@@ -57,7 +57,7 @@ def ridge(mix: Mixture, *, n, p2, lam, trials, key, weight=1.0, chunk_size=None)
 
 
 def chunk_plan(trials: int, chunk_size: int) -> tuple[int, int]:
-    """`(chunks, size)` with `chunks * size >= trials` and equal chunks (the surplus is discarded)."""
+    """`(chunks, size)` with `chunks * size >= trials` and equal chunks; the surplus repeats trials and is dropped."""
     chunks = -(-trials // min(chunk_size, trials))
     return chunks, -(-trials // chunks)
 
@@ -65,7 +65,8 @@ def chunk_plan(trials: int, chunk_size: int) -> tuple[int, int]:
 @eqx.filter_jit
 def _simulate(mix, n, p2, lam, weight, trials, plan, key):
     chunks, size = plan
-    keys = jax.random.split(key, chunks * size)
+    keys = jax.random.split(key, trials)
+    keys = jnp.concatenate([keys, keys[: chunks * size - trials]])  # padding, discarded below
 
     def one_trial(k):
         return broadcast_map(functools.partial(_trial, mix, n, k), p2=p2, lam=lam, weight=weight)
