@@ -5,6 +5,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from ._validate import as_float
+
 
 def broadcast_map(point_fn, **scalars):
     """Evaluate `point_fn(**scalars)` elementwise over the broadcast of its keyword arrays.
@@ -13,7 +15,7 @@ def broadcast_map(point_fn, **scalars):
     so a grid of any shape costs one compiled kernel; every leaf of the result gets the
     broadcast shape (plus whatever trailing axes the point function returns).
     """
-    arrays = {k: jnp.asarray(v, dtype=float) for k, v in scalars.items()}
+    arrays = {k: as_float(v) for k, v in scalars.items()}
     shape = jnp.broadcast_shapes(*(a.shape for a in arrays.values()))
     flat = {k: jnp.broadcast_to(a, shape).reshape(-1) for k, a in arrays.items()}
     out = jax.vmap(lambda kw: point_fn(**kw))(flat)

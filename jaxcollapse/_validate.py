@@ -39,7 +39,13 @@ def check_scalar(name, value, *, low=None, high=None, strict=False):
         raise ValueError(f"{name} must be {allowed}, got {_show(arr)}")
     if high is not None and np.any(arr > high):
         raise ValueError(f"{name} must be {allowed}, got {_show(arr)}")
-    return jnp.asarray(value, dtype=float)
+    return as_float(value)
+
+
+def as_float(value):
+    """A JAX array of a floating dtype: floats keep theirs (float32 stays float32), the rest become float."""
+    arr = jnp.asarray(value)
+    return arr if jnp.issubdtype(arr.dtype, jnp.floating) else arr.astype(float)
 
 
 def check_vector(name, value, *, size=None, positive=False, nonnegative=True):
@@ -59,7 +65,7 @@ def check_vector(name, value, *, size=None, positive=False, nonnegative=True):
         raise ValueError(f"{name} must be > 0 everywhere, got {_show(arr[arr <= 0])} at index {int(np.argmax(arr <= 0))}")
     if nonnegative and not positive and np.any(arr < 0):
         raise ValueError(f"{name} must be ≥ 0 everywhere, got {_show(arr[arr < 0])} at index {int(np.argmax(arr < 0))}")
-    return jnp.asarray(arr, dtype=float)
+    return as_float(value)
 
 
 def check_positive_int(name, value) -> int:
@@ -71,7 +77,7 @@ def check_positive_int(name, value) -> int:
 
 def _show(arr) -> str:
     arr = np.ravel(arr)
-    return f"{arr[0]!r}" if arr.size == 1 else f"{arr[:3].tolist()}{'...' if arr.size > 3 else ''}"
+    return f"{arr[0].item()!r}" if arr.size == 1 else f"{arr[:3].tolist()}{'...' if arr.size > 3 else ''}"
 
 
 def valid_mask(*checks):

@@ -1,0 +1,98 @@
+"""Bad input: one clear ValueError when values are concrete; NaN + status inside a traced batch."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxcollapse as jc
+
+MIX = jc.isotropic(20, noise_var=0.1)
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(n=0.0, p2=0.1, lam=0.1), "n"),
+        (dict(n=-5.0, p2=0.1, lam=0.1), "n"),
+        (dict(n=10.0, p2=-0.1, lam=0.1), "p2"),
+        (dict(n=10.0, p2=1.5, lam=0.1), "p2"),
+        (dict(n=10.0, p2=0.1, lam=-1e-3), "lam"),
+        (dict(n=10.0, p2=0.1, lam=float("nan")), "lam"),
+        (dict(n=float("inf"), p2=0.1, lam=0.1), "n"),
+        (dict(n=10.0, p2=0.1, lam=0.1, weight=-1.0), "weight"),
+        (dict(n=10.0, p2=1.0, lam=0.1, weight=0.0), "weight"),
+        (dict(n=jnp.array([10.0, -1.0]), p2=0.1, lam=0.1), "n"),
+    ],
+)
+def test_theory_scalars(kwargs, name):
+    with pytest.raises(ValueError, match=rf"^{name} "):
+        jc.theory.ridge(MIX, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "make, name",
+    [
+        (lambda: jc.Mixture(jnp.array([1.0, 0.0]), jnp.ones(2), jnp.ones(2)), "eigs"),
+        (lambda: jc.Mixture(jnp.array([1.0, -2.0]), jnp.ones(2), jnp.ones(2)), "eigs"),
+        (lambda: jc.Mixture(jnp.array([1.0, jnp.nan]), jnp.ones(2), jnp.ones(2)), "eigs"),
+        (lambda: jc.Mixture(jnp.ones(2), jnp.array([1.0, -1.0]), jnp.ones(2)), "signal"),
+        (lambda: jc.Mixture(jnp.ones(2), jnp.ones(2), jnp.array([-1.0, 1.0])), "shift"),
+        (lambda: jc.Mixture(jnp.ones(2), jnp.ones(3), jnp.ones(2)), "signal"),
+        (lambda: jc.Mixture(jnp.ones(2), jnp.ones(2), jnp.ones(2), noise_var=-0.1), "noise_var"),
+        (lambda: jc.Mixture(jnp.ones(2), jnp.ones(2), jnp.ones(2), synthetic_eigs=jnp.ones(3)), "synthetic_eigs"),
+        (lambda: jc.Mixture(jnp.ones(2), jnp.ones(2), jnp.ones(2), synthetic_noise_var=jnp.nan), "synthetic_noise_var"),
+        (lambda: jc.Mixture(jnp.ones((2, 2)), jnp.ones(2), jnp.ones(2)), "eigs"),
+        (lambda: jc.isotropic(0), "d"),
+        (lambda: jc.power_law(10, -1.0), "beta"),
+        (lambda: jc.power_law(10, 1.0, source=0.0), "source"),
+    ],
+)
+def test_problem_construction(make, name):
+    with pytest.raises(ValueError, match=rf"^{name} "):
+        make()
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(n=10.5, p2=0.1, lam=0.1), "n"),
+        (dict(n=10, p2=0.1, lam=0.1, trials=0), "trials"),
+        (dict(n=10, p2=2.0, lam=0.1), "p2"),
+        (dict(n=10, p2=0.1, lam=-0.1), "lam"),
+    ],
+)
+def test_simulation_arguments(kwargs, name):
+    kwargs = {"trials": 2, **kwargs}
+    with pytest.raises(ValueError, match=rf"^{name} "):
+        jc.simulate.ridge(MIX, key=jax.random.key(0), **kwargs)
+
+
+def test_message_names_the_allowed_range():
+    with pytest.raises(ValueError, match=r"p2 must be a number in \[0, 1\], got 1.5"):
+        jc.theory.ridge(MIX, n=10.0, p2=1.5, lam=0.1)
+
+
+@pytest.mark.parametrize("coupled", [False, True])
+def test_invalid_points_in_a_traced_batch_are_nan_with_status(coupled):
+    mix = MIX if not coupled else jc.Mixture(MIX.eigs, MIX.signal, MIX.shift, 0.1, synthetic_eigs=2 * MIX.eigs)
+    n = jnp.array([30.0, -1.0, 30.0, 30.0, 30.0, jnp.nan])
+    p2 = jnp.array([0.2, 0.2, 1.7, 0.2, 0.2, 0.2])
+    lam = jnp.array([0.1, 0.1, 0.1, -0.5, 0.1, 0.1])
+    risk = jax.jit(lambda n, p2, lam: jc.theory.ridge(mix, n=n, p2=p2, lam=lam))(n, p2, lam)
+    expected_status = [jc.Status.OK, 1, 1, 1, jc.Status.OK, 1]
+    np.testing.assert_array_equal(risk.status, expected_status)
+    assert np.all(np.isnan(np.asarray(risk.total)[1:4])) and np.isnan(risk.total[5])
+    good = jc.theory.ridge(mix, n=30.0, p2=0.2, lam=0.1)
+    np.testing.assert_allclose(np.asarray(risk.total)[[0, 4]], float(good.total), rtol=1e-12)
+    assert "invalid" in jc.status_message(risk.status[1])
+
+
+def test_invalid_spectrum_inside_vmap_is_nan_not_a_crash():
+    import equinox as eqx
+
+    bad = eqx.tree_at(lambda m: m.eigs, MIX, MIX.eigs.at[0].set(-1.0))
+    stacked = jax.tree.map(lambda *xs: jnp.stack(xs), MIX, bad)
+    risk = eqx.filter_vmap(lambda m: jc.theory.ridge(m, n=30.0, p2=0.2, lam=0.1))(stacked)
+    np.testing.assert_array_equal(risk.status, [jc.Status.OK, jc.Status.INVALID_INPUT])
+    assert np.isfinite(risk.total[0]) and np.isnan(risk.total[1])
