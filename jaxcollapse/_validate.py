@@ -68,6 +68,17 @@ def check_vector(name, value, *, size=None, positive=False, nonnegative=True):
     return as_float(value)
 
 
+def check_mixing(*, n, p2, lam, weight):
+    """The scalars every mixture kernel takes: `n > 0`, `p2` in [0, 1], `lam ≥ 0`, `weight ≥ 0`."""
+    n = check_scalar("n", n, low=0.0, strict=True)
+    p2 = check_scalar("p2", p2, low=0.0, high=1.0)
+    lam = check_scalar("lam", lam, low=0.0)
+    weight = check_scalar("weight", weight, low=0.0)
+    if is_concrete(p2) and is_concrete(weight) and np.any((np.asarray(p2) == 1) & (np.asarray(weight) == 0)):
+        raise ValueError("weight must be > 0 when p2 = 1 (otherwise no sample carries any weight)")
+    return n, p2, lam, weight
+
+
 def check_positive_int(name, value) -> int:
     """A static positive integer (a size)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:

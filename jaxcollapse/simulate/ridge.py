@@ -19,8 +19,7 @@ import jax.numpy as jnp
 from .._batch import broadcast_map
 from .._problem import Mixture
 from .._results import Estimate
-from .._validate import check_positive_int
-from ..theory.ridge import _check
+from .._validate import check_mixing, check_positive_int
 
 _MEMORY_BUDGET = 512 * 2**20  # bytes of working arrays per chunk of trials
 _MAX_CHUNK = 64  # larger vmapped batches of small eigendecompositions do not run faster on CPU
@@ -45,7 +44,7 @@ def ridge(mix: Mixture, *, n, p2, lam, trials, key, weight=1.0, chunk_size=None)
     """
     n = check_positive_int("n", n)
     trials = check_positive_int("trials", trials)
-    _, p2, lam, weight = _check(n=n, p2=p2, lam=lam, weight=weight)
+    _, p2, lam, weight = check_mixing(n=n, p2=p2, lam=lam, weight=weight)
     points = math.prod(jnp.broadcast_shapes(jnp.shape(p2), jnp.shape(lam), jnp.shape(weight)))
     if chunk_size is None:
         d = mix.d

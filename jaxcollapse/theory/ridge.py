@@ -19,13 +19,12 @@ import functools
 
 import equinox as eqx
 import jax.numpy as jnp
-import numpy as np
 
 from .._batch import broadcast_map
 from .._problem import Mixture
 from .._results import Risk, Status
 from .._solve import bracketed_root, monotone_fixed_point
-from .._validate import check_scalar, is_concrete, valid_mask
+from .._validate import check_mixing, check_scalar, valid_mask
 
 _RIDGELESS_EPS = 1e-12
 
@@ -58,18 +57,8 @@ def ridge(mix: Mixture, *, n, p2, lam, weight=1.0) -> Risk:
     teachers (§2.2). At the ridgeless interpolation threshold the total is `+inf`
     (`Status.INFINITE`); invalid points inside a traced batch are NaN (`Status.INVALID_INPUT`).
     """
-    n, p2, lam, weight = _check(n=n, p2=p2, lam=lam, weight=weight)
+    n, p2, lam, weight = check_mixing(n=n, p2=p2, lam=lam, weight=weight)
     return _ridge_jit(mix, n, p2, lam, weight)
-
-
-def _check(*, n, p2, lam, weight):
-    n = check_scalar("n", n, low=0.0, strict=True)
-    p2 = check_scalar("p2", p2, low=0.0, high=1.0)
-    lam = check_scalar("lam", lam, low=0.0)
-    weight = check_scalar("weight", weight, low=0.0)
-    if is_concrete(p2) and is_concrete(weight) and np.any((np.asarray(p2) == 1) & (np.asarray(weight) == 0)):
-        raise ValueError("weight must be > 0 when p2 = 1 (otherwise no sample carries any weight)")
-    return n, p2, lam, weight
 
 
 @eqx.filter_jit
