@@ -1,0 +1,63 @@
+"""The safeguarded solvers on problems with known answers, and the non-converged path."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxcollapse as jc
+from jaxcollapse import _solve
+
+
+def cube(x, a):
+    return x**3 - a
+
+
+@pytest.mark.parametrize("a", [1e-12, 0.5, 8.0, 1e9])
+def test_bracketed_root_and_its_implicit_gradient(a):
+    hi = max(a, 1.0) + 1.0
+    x, ok = _solve.bracketed_root(cube, jnp.asarray(a), 0.0, hi)
+    assert bool(ok)
+    np.testing.assert_allclose(x, a ** (1 / 3), rtol=1e-13)
+    g = jax.grad(lambda a: _solve.bracketed_root(cube, a, 0.0, hi)[0])(jnp.asarray(a))
+    np.testing.assert_allclose(g, a ** (-2 / 3) / 3, rtol=1e-10)
+
+
+def test_bracketed_root_degenerate_bracket_returns_its_end():
+    x, ok = _solve.bracketed_root(cube, jnp.asarray(2.0), 0.0, 0.0)
+    assert float(x) == 0.0 and bool(ok)
+
+
+def test_bracketed_root_vmaps():
+    a = jnp.array([0.1, 1.0, 27.0])
+    x, ok = jax.vmap(lambda a: _solve.bracketed_root(cube, a, 0.0, 30.0))(a)
+    np.testing.assert_allclose(x, np.cbrt(a), rtol=1e-13)
+    assert np.all(np.asarray(ok))
+
+
+def sqrt_map(x, a):
+    # increasing map with largest fixed point x* = (1 + sqrt(1 + 4a)) / 2 of x = sqrt(x + a)
+    return jnp.sqrt(x + a)
+
+
+def test_monotone_fixed_point_and_its_implicit_gradient():
+    a = jnp.asarray(2.0)
+    x, ok = _solve.monotone_fixed_point(sqrt_map, a, jnp.array([10.0]))
+    assert bool(ok)
+    np.testing.assert_allclose(x[0], 2.0, rtol=1e-14)
+    g = jax.grad(lambda a: _solve.monotone_fixed_point(sqrt_map, a, jnp.array([10.0]))[0][0])(a)
+    np.testing.assert_allclose(g, 1 / np.sqrt(1 + 4 * 2.0), rtol=1e-10)  # d/da of (1 + sqrt(1 + 4a)) / 2
+
+
+@pytest.mark.parametrize("coupled", [False, True])
+def test_non_converged_points_are_nan_with_status(monkeypatch, coupled):
+    monkeypatch.setattr(_solve, "_MAX_STEPS", 1)
+    monkeypatch.setattr(_solve, "_MAX_FIXED_POINT_STEPS", 1)
+    d = 37  # a shape no other test compiles, so the patched limit is traced in
+    mix = jc.power_law(d, 1.2, noise_var=0.1)
+    if coupled:
+        mix = jc.Mixture(mix.eigs, mix.signal, mix.shift, 0.1, synthetic_eigs=mix.eigs**0.5)
+    risk = jc.theory.ridge(mix, n=20.0, p2=0.3, lam=0.01)
+    assert int(risk.status) == jc.Status.NOT_CONVERGED
+    assert np.isnan(risk.total) and np.isnan(risk.kappa)
+    assert "did not converge" in jc.status_message(risk.status)
