@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import equinox as eqx
 import jax.numpy as jnp
-import numpy as np
 from jaxtyping import Array, Float
 
-from ._validate import check_scalar, check_vector
+from ._validate import check_positive_int, check_scalar, check_vector
 
 
 class Mixture(eqx.Module):
@@ -120,7 +119,7 @@ def isotropic(d: int, *, signal=1.0, shift=1.0, noise_var=0.0, synthetic_noise_v
     `synthetic_scale`, if given, makes Σ2 = `synthetic_scale` · I (a covariate shift on top of the
     label shift); the default is Σ2 = Σ1.
     """
-    d = _check_dim(d)
+    d = check_positive_int("d", d)
     check_scalar("signal", signal, low=0.0)
     check_scalar("shift", shift, low=0.0)
     eigs = jnp.ones(d)
@@ -157,7 +156,7 @@ def power_law(
     - `signal`, `shift`: the totals tr(ΣΓ) and tr(ΣΔ) (Δ ∝ I).
     - `synthetic_beta`: if given, Σ2 has eigenvalues $j^{-\tilde\beta}$ (a covariate shift).
     """
-    d = _check_dim(d)
+    d = check_positive_int("d", d)
     beta = check_scalar("beta", beta, low=0.0, strict=True)
     check_scalar("signal", signal, low=0.0)
     check_scalar("shift", shift, low=0.0)
@@ -200,10 +199,3 @@ def fixed_teachers(eigs, teacher, synthetic_teacher, *, noise_var=0.0, synthetic
         teacher=teacher,
         teacher_shift=delta,
     )
-
-
-def _check_dim(d) -> int:
-    if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1:
-        raise ValueError(f"d must be a positive integer, got {d!r}")
-    return int(d)
-

@@ -18,11 +18,10 @@ def is_concrete(x) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
-def _describe(low, high, strict, integer=False) -> str:
-    kind = "an integer" if integer else "a number"
+def _describe(low, high, strict) -> str:
     if high is None:
-        return f"{kind} {'>' if strict else '≥'} {low:g}"
-    return f"{kind} in [{low:g}, {high:g}]"
+        return f"a number {'>' if strict else '≥'} {low:g}"
+    return f"a number in [{low:g}, {high:g}]"
 
 
 def check_scalar(name, value, *, low=None, high=None, strict=False):
