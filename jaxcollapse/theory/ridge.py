@@ -22,9 +22,10 @@ import jax.numpy as jnp
 
 from .._batch import broadcast_map
 from .._problem import Mixture
-from .._results import Risk, Status
+from .._results import Risk
 from .._solve import bracketed_root, monotone_fixed_point
 from .._validate import check_mixing, check_scalar, valid_mask
+from ._common import finish, mixture_valid, times
 
 _RIDGELESS_EPS = 1e-12
 
@@ -76,45 +77,6 @@ def _ridge_point(mix: Mixture, n, p2, lam, weight) -> Risk:
     solve = _same_covariance if mix.same_covariance else _general_covariance
     bias, variance, collapse, kappa, converged, infinite = solve(mix, n, p2, lam, weight)
     return finish(bias, variance, collapse, kappa, valid=valid, converged=converged, infinite=infinite)
-
-
-def mixture_valid(mix: Mixture):
-    """Traced check of a mixture's ranges (the constructor checks concrete ones eagerly)."""
-    ok = jnp.all(mix.eigs > 0) & jnp.all(mix.eigs2 > 0) & jnp.all(mix.signal >= 0) & jnp.all(mix.shift >= 0)
-    ok &= (mix.noise_var >= 0) & (mix.synthetic_noise_var >= 0)
-    return ok & jnp.all(jnp.isfinite(mix.eigs * mix.eigs2 * mix.signal * mix.shift))
-
-
-def finish(bias, variance, collapse, kappa, *, valid, converged, infinite, theta=None) -> Risk:
-    """Assemble a `Risk`: status codes, NaN for invalid or non-converged points, +inf at thresholds."""
-    total = bias + variance + collapse
-    # At a ridgeless threshold only the terms with a non-zero coefficient blow up; the status says
-    # INFINITE exactly when the total does (a noiseless clean fit at n = d stays finite).
-    infinite = infinite & jnp.isinf(total)
-    status = jnp.where(
-        ~valid,
-        Status.INVALID_INPUT,
-        jnp.where(~converged, Status.NOT_CONVERGED, jnp.where(infinite, Status.INFINITE, Status.OK)),
-    ).astype(jnp.int32)
-    bad = ~(valid & converged)
-
-    def mask(x):
-        return None if x is None else jnp.where(bad, jnp.nan, x)
-
-    return Risk(
-        total=mask(total),
-        bias=mask(bias),
-        variance=mask(variance),
-        collapse=mask(collapse),
-        kappa=mask(kappa),
-        status=status,
-        theta=mask(theta),
-    )
-
-
-def _times(coef, v):
-    """coef · v with 0 · inf = 0: a term with a zero coefficient stays zero at a threshold."""
-    return jnp.where(coef == 0, 0.0, coef * v)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,14 +159,14 @@ def _same_covariance(mix, n, p2, lam, weight):
     v = jnp.where(infinite, jnp.inf, df2 / jnp.where(infinite, 1.0, denom))
 
     bias_0 = jnp.sum(mix.signal * s * q**2)
-    bias = bias_0 + _times(gamma * bias_0, v)
-    variance = _times(p1 * mix.noise_var * eta1**2 + p2 * mix.synthetic_noise_var * eta2**2, v)
+    bias = bias_0 + times(gamma * bias_0, v)
+    variance = times(p1 * mix.noise_var * eta1**2 + p2 * mix.synthetic_noise_var * eta2**2, v)
     ds = mix.shift * s
-    zeta = p2**2 * eta2**2 * jnp.sum(ds * r**2) + _times(
+    zeta = p2**2 * eta2**2 * jnp.sum(ds * r**2) + times(
         p2 * eta2**2 * jnp.sum(ds * ((1.0 - p2 * eta2 * r) ** 2 + p1 * p2 * eta1**2 * r**2)), v
     )
     cs = mix.cross * s * q
-    cross = -2.0 * p2 * (eta2 * jnp.sum(cs * r) + _times(jnp.sum(cs * (eta2 * gamma * r - eta2**2)), v))
+    cross = -2.0 * p2 * (eta2 * jnp.sum(cs * r) + times(jnp.sum(cs * (eta2 * gamma * r - eta2**2)), v))
     return bias, variance, zeta + cross, kappa, converged, infinite
 
 
@@ -303,9 +265,9 @@ def ridge_isotropic(*, phi, p2, lam, signal=1.0, shift=1.0, noise_var=0.0, synth
         infinite = ~(denom > 0)
         u = jnp.where(infinite, jnp.inf, phi / jnp.where(infinite, 1.0, denom))
         g = 1.0 / (1.0 + kappa) ** 2
-        bias = signal * kappa**2 * g + _times(signal * kappa**2 * g, u)
-        variance = _times(p1 * noise_var + p2 * noise2, u)
-        collapse = shift * p2**2 * g + _times(shift * g * (p2**2 * p1 + p2 * (p1 + kappa) ** 2), u)
+        bias = signal * kappa**2 * g + times(signal * kappa**2 * g, u)
+        variance = times(p1 * noise_var + p2 * noise2, u)
+        collapse = shift * p2**2 * g + times(shift * g * (p2**2 * p1 + p2 * (p1 + kappa) ** 2), u)
         true = jnp.asarray(True)
         return finish(bias, variance, collapse, kappa, valid=true, converged=true, infinite=infinite)
 

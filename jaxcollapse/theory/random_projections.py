@@ -1,0 +1,166 @@
+r"""Random-projection ridge of width $m$ on a real + synthetic mixture (*Strong Model Collapse*, §3 of the notes).
+
+Model: $f(x) = v^\top S x$ with a frozen $S \in \mathbb R^{m\times d}$, $S_{ij} \sim N(0, 1/d)$, and
+$\hat v = \arg\min_v \frac1n\sum_i (v^\top S x_i - y_i)^2 + \lambda\|v\|^2$ on $n_1 = p_1 n$ real and
+$n_2 = p_2 n$ synthetic samples ($\Sigma_2 = \Sigma_1 = \Sigma$, label shift $\delta = w_2^* - w_1^*$).
+Test error $\|S^\top\hat v - w_1^*\|^2_{\Sigma}$ on the real distribution, without label noise.
+
+The deterministic equivalent has two scalars, $\kappa$ (data level) and $\theta$ (projection level):
+$$\kappa - \lambda = \kappa\,\mathrm{df}_1(\theta)/n,\qquad \theta - \kappa d/m = \theta\,\mathrm{df}_1(\theta)/m.$$
+Eliminating $\kappa$ leaves one equation in $\theta$. With $t = \mathrm{df}_1(\theta)$, $k = \min(m, n)$
+and $K = \max(m, n)$ it is solved here in the form
+$$k - t = \frac{\lambda d n}{\theta\,(K - t)},$$
+whose right side is increasing in $\theta$ and whose $\lambda = 0$ version, $t = k$, is the ridgeless
+limit itself. The gaps $m - t$ and $n - t$, which vanish at the interpolation threshold, are carried
+exactly (never as differences of nearly equal numbers), so that $\lambda = 0$ is finite on both sides
+of $m = n$ and $+\infty$ exactly at it.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import equinox as eqx
+import jax.numpy as jnp
+
+from .._batch import broadcast_map
+from .._problem import Mixture
+from .._results import Risk
+from .._solve import bracketed_root
+from .._validate import check_mixing, check_scalar, valid_mask
+from ._common import finish, mixture_valid, times
+
+
+def random_projections(mix: Mixture, *, n, m, p2, lam) -> Risk:
+    r"""Deterministic-equivalent test error of width-$m$ random-projection ridge on a mixture.
+
+    With $r_j = s_j/(s_j+\theta)$, $q_j = 1 - r_j$, $F_1(A) = \sum_j A_j q_j$ and
+    $F_2(A) = \sum_j A_j q_j(1 - \rho r_j)$, where $\rho = \kappa\theta'/\theta = (m - t)/(m - \mathrm{df}_2(\theta))$,
+    and $u = \mathrm{df}_2^{RP}/(n - \mathrm{df}_2^{RP})$ with $\mathrm{df}_2^{RP} = t - \rho(t - \mathrm{df}_2(\theta))$:
+
+    $$B = (1+u)F_2(\Sigma\Gamma),\qquad V = u\,\bar\sigma^2,\qquad
+      \zeta = p_2^2(1 + p_1u)\,G(\Sigma\Delta) + p_2u\,[p_1^2\,\mathrm{tr}\,\Sigma\Delta + 2p_1p_2F_1(\Sigma\Delta) + p_2^2F_2(\Sigma\Delta)],$$
+    $G(A) = \mathrm{tr}A - 2F_1(A) + F_2(A)$. For fixed teachers, $\Gamma \to w_1^{*2}$, $\Delta \to \delta^2$ and
+    `collapse` gains the cross term $-2p_2[F_1(C) - (1+u)F_2(C)]$, $C_j = s_j w_{1j}^*\delta_j$.
+
+    **Arguments:**
+
+    - `mix`: the `Mixture`; it must have $\Sigma_2 = \Sigma_1$ (`synthetic_eigs=None`).
+    - `n`: total sample size, real-valued, `> 0`.
+    - `m`: width (number of random features), real-valued, `> 0`; the interpolation threshold is
+      `m = n`.
+    - `p2`: synthetic fraction in `[0, 1]`.
+    - `lam`: ridge $\lambda \ge 0$ on $v$, for the loss $\frac1n\|XS^\top v - y\|^2 + \lambda\|v\|^2$;
+      `0` is the ridgeless (min-norm) limit. Because $S$ has entries of variance $1/d$, a very wide
+      model ($m \gg d$) behaves like ridge in $x$-space with penalty $\lambda d/m$.
+
+    `n`, `m`, `p2`, `lam` broadcast against each other. Works under `jit`, `vmap` and `grad` (the
+    $\theta$ root is differentiated implicitly; $\partial E/\partial m$ is the "bigger model helps or
+    hurts" phase boundary). At $\lambda = 0$ derivatives are one-sided (from $\lambda > 0$).
+
+    **Returns:** a `Risk` with `kappa` $= \kappa$ and `theta` $= \theta$. At $\lambda = 0$ and
+    $m = n < d$ (or $d = n \le m$) the total is `+inf` with `Status.INFINITE`; invalid points inside a
+    traced batch are NaN with `Status.INVALID_INPUT`.
+    """
+    require_same_covariance(mix, "random_projections")
+    n, p2, lam, _ = check_mixing(n=n, p2=p2, lam=lam, weight=1.0)
+    m = check_scalar("m", m, low=0.0, strict=True)
+    return _random_projections_jit(mix, n, m, p2, lam)
+
+
+def require_same_covariance(mix: Mixture, name: str) -> None:
+    if not mix.same_covariance:
+        raise ValueError(
+            f"{name} needs the label-shift setting Σ2 = Σ1: build the Mixture with synthetic_eigs=None"
+        )
+
+
+@eqx.filter_jit
+def _random_projections_jit(mix, n, m, p2, lam):
+    return broadcast_map(functools.partial(_point, mix), n=n, m=m, p2=p2, lam=lam)
+
+
+def _theta_equation(theta, args):
+    r"""$f(\theta) = k - t - \lambda d n/(\theta(K - t))$, increasing; $-\infty$ where $K - t \le 0$."""
+    k, K, c, s = args
+    t = jnp.sum(s / (s + theta))
+    denom = theta * jnp.maximum(K - t, 0.0)
+    safe = denom > 0
+    term = jnp.where(safe, c / jnp.where(safe, denom, 1.0), jnp.where(c > 0, jnp.inf, 0.0))
+    return k - t - term
+
+
+def solve_theta(s, n, m, lam):
+    r"""$(\theta, k - t, \text{converged})$ for eigenvalues `s`, sample size `n`, width `m`, ridge `lam`.
+
+    $k - t = \min(m,n) - \mathrm{df}_1(\theta)$ is returned in a cancellation-free form: from the
+    equation, $g = k - t$ solves $g(K - k + g) = \lambda d n/\theta$.
+    """
+    d = s.shape[0]
+    k = jnp.minimum(m, n)
+    K = jnp.maximum(m, n)
+    c = lam * d * n
+    # Ridgeless with d ≤ min(m, n): the root is θ = 0 (no direction is left unfitted). Near it,
+    # θ ≈ λ d n / ((k - d)(K - d)), which gives the one-sided derivative in λ.
+    at_zero = (lam == 0) & (d <= k)
+    hi = jnp.where(at_zero, 0.0, 2.0 * jnp.sum(s) / k + 4.0 * c / (m * n))
+    theta, converged = bracketed_root(_theta_equation, (k, K, c, s), jnp.zeros_like(hi), hi)
+    slope_ok = at_zero & (d < k)
+    slope = jnp.where(slope_ok, d * n / jnp.where(slope_ok, (k - d) * (K - d), 1.0), 0.0)
+    theta = jnp.where(at_zero, lam * slope, theta)
+
+    t = jnp.sum(s / (s + theta))
+    b = K - k
+    cq = jnp.where(theta > 0, c / jnp.where(theta > 0, theta, 1.0), 0.0)
+    root = jnp.sqrt(b * b + 4.0 * cq)
+    pos = (b + root) > 0
+    gap = jnp.where(pos, 2.0 * cq / jnp.where(pos, b + root, 1.0), 0.0)
+    gap = jnp.where(at_zero, k - t, gap)
+    return theta, gap, converged
+
+
+def _point(mix: Mixture, n, m, p2, lam) -> Risk:
+    valid = valid_mask((n, 0.0, None, True), (m, 0.0, None, True), (p2, 0.0, 1.0, False), (lam, 0.0, None, False))
+    valid &= mixture_valid(mix)
+    n = jnp.where(valid, n, 1.0)
+    m = jnp.where(valid, m, 1.0)
+    p2 = jnp.where(valid, p2, 0.0)
+    lam = jnp.where(valid, lam, 1.0)
+    p1 = 1.0 - p2
+    s = mix.eigs
+    d = s.shape[0]
+
+    theta, gap, converged = solve_theta(s, n, m, lam)
+    r = s / (s + theta)
+    q = theta / (s + theta)
+    t = jnp.sum(r)
+    t2 = jnp.sum(r * r)
+    m_gap = jnp.where(m <= n, gap, gap + (m - jnp.minimum(m, n)))  # m - t
+    n_gap = jnp.where(m <= n, gap + (n - m), gap)  # n - t
+    spread = jnp.sum(r * q)  # t - t2, without cancellation
+    mt2 = m_gap + spread  # m - df2(theta) > 0 unless theta = 0 and m = d
+    rho = jnp.where(mt2 > 0, m_gap / jnp.where(mt2 > 0, mt2, 1.0), 0.0)
+    kappa = theta * m_gap / d
+
+    df2_rp = t - rho * spread
+    denom = n_gap + rho * spread
+    infinite = ~(denom > 0)
+    u = jnp.where(infinite, jnp.inf, df2_rp / jnp.where(infinite, 1.0, denom))
+
+    f1_w = q  # F1(A) = sum A * f1_w
+    f2_w = q * (1.0 - rho * r)  # F2(A) = sum A * f2_w
+    g_w = r * (1.0 - rho * q)  # tr A - 2 F1(A) + F2(A)
+
+    ab = mix.signal * s
+    f2_b = jnp.sum(ab * f2_w)
+    bias = f2_b + times(f2_b, u)
+    sigma_bar2 = p1 * mix.noise_var + p2 * mix.synthetic_noise_var
+    variance = times(sigma_bar2, u)
+    az = mix.shift * s
+    g_z = jnp.sum(az * g_w)
+    h_z = p1**2 * jnp.sum(az) + 2.0 * p1 * p2 * jnp.sum(az * f1_w) + p2**2 * jnp.sum(az * f2_w)
+    zeta = p2**2 * g_z + times(p2**2 * p1 * g_z + p2 * h_z, u)
+    ac = mix.cross * s
+    f2_c = jnp.sum(ac * f2_w)
+    cross = -2.0 * p2 * (jnp.sum(ac * f1_w) - f2_c - times(f2_c, u))
+    return finish(bias, variance, zeta + cross, kappa, valid=valid, converged=converged, infinite=infinite, theta=theta)
