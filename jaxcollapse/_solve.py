@@ -25,6 +25,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._linalg import solve_small
+
 _MAX_STEPS = 200  # bracketed Newton/bisection: ~60 halvings reach float64 resolution
 _MAX_FIXED_POINT_STEPS = 2000  # monotone iteration is linear where Newton steps are refused
 
@@ -150,7 +152,7 @@ def _monotone_fixed_point_impl(T, args, x0):
     def body(state):
         x, step, _ = state
         tx = T(x, args)
-        newton = x - jnp.linalg.solve(eye - jac(x, args), x - tx)
+        newton = x - solve_small(eye - jac(x, args), x - tx)
         t_newton = T(newton, args)
         ok = (
             jnp.all(jnp.isfinite(newton))
@@ -175,5 +177,5 @@ def _monotone_fixed_point_jvp(T, primals, tangents):
     x_ = jax.lax.stop_gradient(x)
     eye = jnp.eye(x_.shape[0], dtype=x_.dtype)
     _, dT_dargs = jax.jvp(lambda a: T(x_, a), (args,), (t_args,))
-    dx = jnp.linalg.solve(eye - jax.jacfwd(T)(x_, args), dT_dargs)
+    dx = solve_small(eye - jax.jacfwd(T)(x_, args), dT_dargs)
     return (x, converged), (dx, _float0_like(converged))

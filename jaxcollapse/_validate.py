@@ -78,6 +78,12 @@ def check_mixing(*, n, p2, lam, weight):
     return n, p2, lam, weight
 
 
+def require_same_covariance(mix, name: str) -> None:
+    """Models solved only in the label-shift setting Σ2 = Σ1 refuse other mixtures."""
+    if not mix.same_covariance:
+        raise ValueError(f"{name} needs the label-shift setting Σ2 = Σ1: build the Mixture with synthetic_eigs=None")
+
+
 def check_positive_int(name, value) -> int:
     """A static positive integer (a size)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:

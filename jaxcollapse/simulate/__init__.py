@@ -1,3 +1,4 @@
 """Monte Carlo twins of the theory kernels: same signatures plus `trials` and `key`."""
 
+from .random_projections import random_projections as random_projections
 from .ridge import ridge as ridge

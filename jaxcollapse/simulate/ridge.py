@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 
 from .._batch import broadcast_map
+from .._linalg import eigh
 from .._problem import Mixture
 from .._results import Estimate
 from .._validate import check_mixing, check_positive_int
@@ -77,18 +78,24 @@ def _simulate(mix, n, p2, lam, weight, trials, plan, key):
 def draw(mix: Mixture, n: int, n2, key):
     """One training set: rows `i < n2` synthetic. Returns `(X, y, synthetic_mask, w1)`."""
     d = mix.d
-    kz, kw, kd, ke = jax.random.split(key, 4)
+    kz, kt, ke = jax.random.split(key, 3)
     z = jax.random.normal(kz, (n, d))
-    if mix.teacher is None:
-        w1 = jnp.sqrt(mix.signal) * jax.random.normal(kw, (d,))
-        delta = jnp.sqrt(mix.shift) * jax.random.normal(kd, (d,))
-    else:
-        w1, delta = mix.teacher, mix.teacher_shift
+    w1, delta = teachers(mix, kt)
     synthetic = jnp.arange(n) < n2
     X = z * jnp.where(synthetic[:, None], jnp.sqrt(mix.eigs2), jnp.sqrt(mix.eigs))
     noise_sd = jnp.where(synthetic, jnp.sqrt(mix.synthetic_noise_var), jnp.sqrt(mix.noise_var))
     y = X @ w1 + jnp.where(synthetic, X @ delta, 0.0) + noise_sd * jax.random.normal(ke, (n,))
     return X, y, synthetic, w1
+
+
+def teachers(mix: Mixture, key):
+    """`(w1*, delta)`: drawn from the priors N(0, Γ), N(0, Δ), or the mixture's fixed vectors."""
+    if mix.teacher is not None:
+        return mix.teacher, mix.teacher_shift
+    kw, kd = jax.random.split(key)
+    w1 = jnp.sqrt(mix.signal) * jax.random.normal(kw, (mix.d,))
+    delta = jnp.sqrt(mix.shift) * jax.random.normal(kd, (mix.d,))
+    return w1, delta
 
 
 def weighted_ridge(X, y, omega, lam):
@@ -97,14 +104,14 @@ def weighted_ridge(X, y, omega, lam):
     root = jnp.sqrt(omega)
     Xw, yw = X * root[:, None], y * root
     if n >= d:
-        mu, V = jnp.linalg.eigh(Xw.T @ Xw / n)
-        return V @ (_pinv_diag(mu, lam) * (V.T @ (Xw.T @ yw / n)))
-    mu, U = jnp.linalg.eigh(Xw @ Xw.T / n)
-    alpha = U @ (_pinv_diag(mu, lam) * (U.T @ yw)) / n
+        mu, V = eigh(Xw.T @ Xw / n)
+        return V @ (pinv_diag(mu, lam) * (V.T @ (Xw.T @ yw / n)))
+    mu, U = eigh(Xw @ Xw.T / n)
+    alpha = U @ (pinv_diag(mu, lam) * (U.T @ yw)) / n
     return Xw.T @ alpha
 
 
-def _pinv_diag(mu, lam):
+def pinv_diag(mu, lam):
     """1/(mu + lam), with numerically zero eigenvalues dropped when lam = 0 (pseudo-inverse)."""
     cutoff = mu.shape[0] * jnp.finfo(mu.dtype).eps * jnp.max(jnp.abs(mu))
     shifted = mu + lam

@@ -27,7 +27,7 @@ from .._batch import broadcast_map
 from .._problem import Mixture
 from .._results import Risk
 from .._solve import bracketed_root
-from .._validate import check_mixing, check_scalar, valid_mask
+from .._validate import check_mixing, check_scalar, require_same_covariance, valid_mask
 from ._common import finish, mixture_valid, times
 
 
@@ -66,13 +66,6 @@ def random_projections(mix: Mixture, *, n, m, p2, lam) -> Risk:
     n, p2, lam, _ = check_mixing(n=n, p2=p2, lam=lam, weight=1.0)
     m = check_scalar("m", m, low=0.0, strict=True)
     return _random_projections_jit(mix, n, m, p2, lam)
-
-
-def require_same_covariance(mix: Mixture, name: str) -> None:
-    if not mix.same_covariance:
-        raise ValueError(
-            f"{name} needs the label-shift setting Σ2 = Σ1: build the Mixture with synthetic_eigs=None"
-        )
 
 
 @eqx.filter_jit

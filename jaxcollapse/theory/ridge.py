@@ -21,6 +21,7 @@ import equinox as eqx
 import jax.numpy as jnp
 
 from .._batch import broadcast_map
+from .._linalg import solve_small
 from .._problem import Mixture
 from .._results import Risk
 from .._solve import bracketed_root, monotone_fixed_point
@@ -206,7 +207,7 @@ def _general_covariance(mix, n, p2, lam, weight):
     beta = (S * minv**2) @ s1 / n
     m = (S * minv**2) @ S.T / n
     D = w / kappa**2
-    eprime = jnp.linalg.solve(jnp.eye(2) - D[:, None] * m * pw[None, :], D * beta)
+    eprime = solve_small(jnp.eye(2) - D[:, None] * m * pw[None, :], D * beta)
     kprime = s1 + (pw * eprime) @ S
 
     bias = jnp.sum(mix.signal * minv**2 * kprime)

@@ -1,0 +1,52 @@
+"""Dense linear algebra that is safe to batch on every backend.
+
+jaxlib 0.10's CPU LAPACK kernels split a batched call across XLA's intra-op thread pool and then
+block a pool thread until the pieces finish. When two such calls run at once (XLA runs
+independent operations concurrently), every thread of a small pool can end up waiting and the
+program deadlocks at 0 % CPU. `eigh` here keeps each LAPACK call unbatched: under `vmap` it maps
+sequentially over the batch (`lax.map`), so no call ever waits on the pool. Work inside one call
+and independent work around it still run in parallel.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+
+@jax.custom_batching.custom_vmap
+def eigh(a):
+    """Eigenvalues (ascending) and eigenvectors of a symmetric matrix, like `jnp.linalg.eigh`."""
+    w, v = jnp.linalg.eigh(a)
+    return w, v
+
+
+@eigh.def_vmap
+def _eigh_vmap(axis_size, in_batched, a):
+    (batched,) = in_batched
+    if not batched:
+        return eigh(a), (False, False)
+    return jax.lax.map(eigh, a), (True, True)
+
+
+def solve_small(a, b):
+    """Solve `a x = b` for a small matrix of static size by unrolled elimination (no LAPACK call).
+
+    Meant for the 2 x 2 systems of the theory kernels, whose matrices (`I - J` with `J` a
+    non-negative contraction) are M-matrices, for which elimination without pivoting is stable.
+    """
+    size = a.shape[-1]
+    a = [[a[..., i, j] for j in range(size)] for i in range(size)]
+    b = [b[..., i] for i in range(size)]
+    for k in range(size):
+        for i in range(k + 1, size):
+            f = a[i][k] / a[k][k]
+            a[i] = [a[i][j] - f * a[k][j] for j in range(size)]
+            b[i] = b[i] - f * b[k]
+    x = [None] * size
+    for i in reversed(range(size)):
+        acc = b[i]
+        for j in range(i + 1, size):
+            acc = acc - a[i][j] * x[j]
+        x[i] = acc / a[i][i]
+    return jnp.stack(x, axis=-1)

@@ -1,0 +1,171 @@
+r"""Monte Carlo twin of `jaxcollapse.theory.random_projections`: width-$m$ random-projection ridge on sampled data.
+
+One trial draws the design $X$ ($n \times d$, rows $N(0,\Sigma)$), the label noise, the teachers
+$w_1^*, \delta$ and one projection $S$, then evaluates every requested (width, $p_2$, $\lambda$):
+
+* **One decomposition per width and trial.** With $\Sigma_2 = \Sigma_1$ the design does not depend on
+  which rows are synthetic, so the features $Z = XS^\top$ and the eigendecomposition of the Gram
+  matrix ($Z^\top Z/n$, $m \times m$, when $m \le n$; the kernel $ZZ^\top/n$, $n \times n$, when
+  $m > n$) are shared by every $p_2$ and every $\lambda$; each point then costs a few
+  matrix-vector products. $\lambda = 0$ is the min-norm (pseudo-inverse) fit.
+* **Nested widths.** Width $m$ uses the first $m$ rows of one projection. Row $i$ of $S$ is drawn
+  from `fold_in(key, i)`, so the projection a width sees does not depend on which other widths are
+  requested. Nesting correlates the errors of different widths within a trial (which makes
+  differences between widths sharper); each width on its own is exactly the model's distribution, so
+  expectations are unchanged. Widths are padded to the largest of their group (primal or dual) and
+  masked, so a whole width sweep compiles once.
+* Every point of one call sees the same draws in a given trial (common random numbers). Trials are
+  evaluated in chunks that bound memory; results do not depend on the chunk size.
+"""
+
+from __future__ import annotations
+
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._linalg import eigh
+from .._problem import Mixture
+from .._results import Estimate
+from .._validate import check_mixing, check_positive_int, is_concrete, require_same_covariance
+from .ridge import chunk_plan, pinv_diag, teachers
+
+_MEMORY_BUDGET = 512 * 2**20  # bytes of working arrays per chunk of trials
+_MAX_CHUNK = 64
+
+
+def random_projections(mix: Mixture, *, n, m, p2, lam, trials, key, chunk_size=None) -> Estimate:
+    r"""Simulate width-$m$ random-projection ridge on a real + synthetic mixture.
+
+    $\hat v = (Z^\top Z/n + \lambda)^{-1}Z^\top y/n$ with $Z = XS^\top$, $S_{ij} \sim N(0, 1/d)$; the
+    recorded error is $\|S^\top\hat v - w_1^*\|^2_\Sigma$.
+
+    **Arguments:**
+
+    - `mix`: the `Mixture`, with $\Sigma_2 = \Sigma_1$.
+    - `n`: total sample size, a Python `int`; $n_2 = \mathrm{round}(p_2 n)$ rows are synthetic.
+    - `m`: width, a positive `int` or an array of them (concrete: widths set array shapes).
+    - `p2`, `lam`: as in `jaxcollapse.theory.random_projections`; may be traced.
+    - `trials`, `key`: number of independent draws and a `jax.random` key.
+    - `chunk_size`: trials evaluated at once (default: as many as fit in about 512 MiB).
+
+    `m`, `p2` and `lam` broadcast against each other.
+
+    **Returns:** an `Estimate` whose `samples` have the broadcast shape plus a trailing `trials` axis.
+    """
+    require_same_covariance(mix, "simulate.random_projections")
+    n = check_positive_int("n", n)
+    widths = check_widths(m)
+    trials = check_positive_int("trials", trials)
+    _, p2, lam, _ = check_mixing(n=n, p2=p2, lam=lam, weight=1.0)
+    point_shape = jnp.broadcast_shapes(jnp.shape(p2), jnp.shape(lam))
+    shape = jnp.broadcast_shapes(widths.shape, point_shape)
+    points = math.prod(point_shape)
+    unique, inverse = np.unique(widths, return_inverse=True)
+    primal = tuple(int(w) for w in unique if w <= n)
+    dual = tuple(int(w) for w in unique if w > n)
+    if chunk_size is None:
+        per_trial = _bytes_per_trial(mix.d, n, primal, dual, points)
+        chunk_size = max(1, min(trials, _MAX_CHUNK, _MEMORY_BUDGET // per_trial))
+    chunk_size = check_positive_int("chunk_size", chunk_size)
+    p2_flat = jnp.broadcast_to(p2, point_shape).reshape(-1)
+    lam_flat = jnp.broadcast_to(lam, point_shape).reshape(-1)
+    table = _simulate(mix, n, primal, dual, p2_flat, lam_flat, trials, chunk_plan(trials, chunk_size), key)
+    idx_w = np.broadcast_to(inverse.reshape(widths.shape), shape)
+    idx_p = np.broadcast_to(np.arange(points).reshape(point_shape), shape)
+    return Estimate.from_samples(table[idx_w, idx_p])
+
+
+def check_widths(m) -> np.ndarray:
+    """Concrete positive integer widths (an int or an array of them)."""
+    if not is_concrete(m):
+        raise ValueError("m must be concrete positive integers in simulation (widths set array shapes), got a traced value")
+    arr = np.asarray(m)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number) or arr.size == 0:
+        raise ValueError(f"m must be a positive integer or an array of them, got {m!r}")
+    if not np.all(np.isfinite(arr)) or np.any(arr < 1) or np.any(arr != np.round(arr)):
+        raise ValueError(f"m must be a positive integer or an array of them (widths ≥ 1), got {m!r}")
+    return arr.astype(np.int64)
+
+
+def _bytes_per_trial(d, n, primal, dual, points):
+    m_max = max(primal + dual)
+    words = n * d + m_max * d + n * m_max + points * n
+    if primal:
+        mp = max(primal)
+        words += len(primal) * (n * mp + 2 * mp * mp + 3 * mp * points + 2 * d * points)
+    if dual:
+        md = max(dual)
+        words += len(dual) * (n * md + 2 * n * n + 3 * n * points + md * points + 2 * d * points)
+    return 8 * words
+
+
+@eqx.filter_jit
+def _simulate(mix, n, primal, dual, p2, lam, trials, plan, key):
+    chunks, size = plan
+    keys = jax.random.split(key, trials)
+    keys = jnp.concatenate([keys, keys[: chunks * size - trials]])  # padding, discarded below
+    out = jax.lax.map(lambda k: trial_errors(mix, n, primal, dual, p2, lam, k), keys, batch_size=size)
+    return jnp.moveaxis(out[:trials], 0, -1)
+
+
+def draw(mix: Mixture, n: int, m_max: int, key):
+    """One trial's randomness: `(X, S, w1, delta, eps)`; row `i` of `S` comes from `fold_in(key_S, i)`."""
+    d = mix.d
+    kx, ks, kt, ke = jax.random.split(key, 4)
+    X = jax.random.normal(kx, (n, d)) * jnp.sqrt(mix.eigs)
+    S = jax.vmap(lambda i: jax.random.normal(jax.random.fold_in(ks, i), (d,)))(jnp.arange(m_max)) / jnp.sqrt(d)
+    w1, delta = teachers(mix, kt)
+    eps = jax.random.normal(ke, (n,))
+    return X, S, w1, delta, eps
+
+
+def labels(mix: Mixture, X, w1, delta, eps, p2):
+    """Labels for each synthetic fraction: `(P, n)`, rows `i < round(p2 n)` synthetic."""
+    n = X.shape[0]
+    n2 = jnp.round(p2 * n)
+    synthetic = jnp.arange(n)[None, :] < n2[:, None]
+    real = X @ w1 + jnp.sqrt(mix.noise_var) * eps
+    fake = X @ (w1 + delta) + jnp.sqrt(mix.synthetic_noise_var) * eps
+    return jnp.where(synthetic, fake[None, :], real[None, :])
+
+
+def trial_errors(mix: Mixture, n: int, primal: tuple, dual: tuple, p2, lam, key):
+    """Test errors `(widths, points)` of one trial, widths in the order `primal + dual`."""
+    X, S, w1, delta, eps = draw(mix, n, max(primal + dual), key)
+    Z = X @ S.T
+    Y = labels(mix, X, w1, delta, eps, p2)
+    parts = []
+    for group, fit in ((primal, fit_primal), (dual, fit_dual)):
+        if group:
+            M = max(group)
+            parts.append(jax.vmap(lambda w: fit(Z[:, :M], S[:M], Y, lam, w, mix.eigs, w1))(jnp.asarray(group)))
+    return jnp.concatenate(parts)
+
+
+def fit_primal(Z, S, Y, lam, width, s, w1):
+    r"""Errors for all labels `Y (P, n)` and ridges `lam (P,)` from one $m\times m$ decomposition."""
+    n, M = Z.shape
+    keep = jnp.arange(M) < width
+    Zw = Z * keep
+    mu, V = eigh(Zw.T @ Zw / n)
+    c = V.T @ (Zw.T @ Y.T) / n
+    v = V @ (c * pinv_diag(mu[:, None], lam[None, :]))
+    return _errors((S * keep[:, None]).T @ v, s, w1)
+
+
+def fit_dual(Z, S, Y, lam, width, s, w1):
+    r"""The same through the $n\times n$ kernel $ZZ^\top/n$ (for widths $m > n$)."""
+    n, M = Z.shape
+    keep = jnp.arange(M) < width
+    Zw = Z * keep
+    mu, U = eigh(Zw @ Zw.T / n)
+    alpha = U @ ((U.T @ Y.T) * pinv_diag(mu[:, None], lam[None, :]))
+    return _errors((S * keep[:, None]).T @ (Zw.T @ alpha / n), s, w1)
+
+
+def _errors(w_hat, s, w1):
+    return jnp.sum(s[:, None] * (w_hat - w1[:, None]) ** 2, axis=0)
