@@ -78,3 +78,43 @@ def test_D1_fixed_teachers_cross_term(coupled):
     no_cross = jc.theory.ridge(jc.Mixture(mix.eigs, mix.signal, mix.shift, 0.1), n=800, p2=0.3, lam=0.1)
     assert close_to_table(no_cross.collapse, "0.046477")
     assert close_to_table(risk.collapse - no_cross.collapse, "-0.034143")
+
+
+# phi, psi, p2, lam | theta, kappa, B, V, zeta, E  (T3: random projections, isotropic, r2=1, sigma2=0.25, c2=0.5)
+T3 = [
+    ("1.5", "0.5", "0.2", "1e-2", "2.08634", "0.0194557", "1.26477", "0.224019", "0.089942", "1.57874"),
+    ("1.5", "2", "0.2", "1e-2", "0.541576", "0.370788", "0.636233", "0.632024", "0.22092", "1.48918"),
+    ("2", "0.5", "0.2", "0", "3", "0", "1.5", "0.25", "0.1", "1.85"),
+    ("2", "2", "0.3", "0", "1", "0.5", "1", "0.5", "0.255", "1.755"),
+]
+
+
+@pytest.mark.parametrize("row", T3)
+@pytest.mark.parametrize("d", [300, 1200])
+def test_T3(row, d):
+    """Isotropic values depend only on (phi, psi): every d must give the table."""
+    phi, psi, p2, lam, theta, kappa, B, V, zeta, E = row
+    n = d / float(phi)
+    mix = jc.isotropic(d, signal=1.0, shift=0.5, noise_var=0.25)
+    risk = jc.theory.random_projections(mix, n=n, m=float(psi) * n, p2=float(p2), lam=float(lam))
+    assert close_to_table(risk.theta, theta), (float(risk.theta), theta)
+    _check_row(risk, kappa, B, V, zeta, E)
+
+
+# T4: ridgeless, phi = 2, p2 = 0.2, c2 = 0.5, r2 = 1, sigma = 0
+T4_PSI = ["0.1", "0.25", "0.5", "0.75", "0.9", "1.1", "1.5", "2", "4", "10", "100", "inf"]
+T4_B = ["1.05556", "1.16667", "1.5", "2.5", "5.5", "5.5", "1.5", "1", "0.66667", "0.55556", "0.50505", "0.5"]
+T4_ZETA = ["0.012", "0.035", "0.1", "0.285", "0.828", "0.99", "0.27", "0.18", "0.12", "0.1", "0.09091", "0.09"]
+
+
+def test_T4():
+    d = 400
+    n = d / 2
+    mix = jc.isotropic(d, signal=1.0, shift=0.5, noise_var=0.0)
+    psi = jnp.array([1e12 if p == "inf" else float(p) for p in T4_PSI])
+    risk = jc.theory.random_projections(mix, n=n, m=psi * n, p2=0.2, lam=0.0)
+    assert jnp.all(risk.status == jc.Status.OK)
+    assert jnp.all(risk.variance == 0)
+    for i in range(len(T4_PSI)):
+        assert close_to_table(risk.bias[i], T4_B[i]), (T4_PSI[i], float(risk.bias[i]))
+        assert close_to_table(risk.collapse[i], T4_ZETA[i]), (T4_PSI[i], float(risk.collapse[i]))
