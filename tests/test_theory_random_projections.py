@@ -223,3 +223,15 @@ def test_different_covariances_are_refused():
         jc.theory.random_projections(shifted, n=20, m=10, p2=0.2, lam=0.1)
     with pytest.raises(ValueError, match="synthetic_eigs=None"):
         jc.simulate.random_projections(shifted, n=20, m=10, p2=0.2, lam=0.1, trials=2, key=jax.random.key(0))
+
+
+def test_fixed_teachers_at_the_threshold_total_is_inf_not_nan():
+    """A cross term of either sign diverges with the bias; the total still is +inf, flagged as such."""
+    d = 60
+    w = jnp.linspace(0.5, 1.5, d) / jnp.sqrt(d)
+    for synthetic in (0.9 * w, 1.1 * w):  # δ = ∓0.1 w: cross term of opposite signs
+        mix = jc.fixed_teachers(jnp.ones(d), w, synthetic, noise_var=0.1)
+        r = jc.theory.random_projections(mix, n=30.0, m=30.0, p2=0.4, lam=0.0)
+        assert float(r.total) == np.inf and int(r.status) == jc.Status.INFINITE
+        c = jc.theory.ridge(mix, n=float(d), p2=0.4, lam=0.0)
+        assert float(c.total) == np.inf and int(c.status) == jc.Status.INFINITE

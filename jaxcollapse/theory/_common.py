@@ -18,6 +18,9 @@ def mixture_valid(mix: Mixture):
 def finish(bias, variance, collapse, kappa, *, valid, converged, infinite, theta=None) -> Risk:
     """Assemble a `Risk`: status codes, NaN for invalid or non-converged points, +inf at thresholds."""
     total = bias + variance + collapse
+    # Fixed teachers at a threshold: the cross term may be -inf against a +inf bias, but the
+    # total's coefficient of the diverging factor is a non-negative quadratic form, so it is +inf.
+    total = jnp.where(infinite & jnp.isnan(total), jnp.inf, total)
     # At a ridgeless threshold only the terms with a non-zero coefficient blow up; the status says
     # INFINITE exactly when the total does (a noiseless clean fit at n = d stays finite).
     infinite = infinite & jnp.isinf(total)
