@@ -169,3 +169,6 @@ def fit_dual(Z, S, Y, lam, width, s, w1):
 
 def _errors(w_hat, s, w1):
     return jnp.sum(s[:, None] * (w_hat - w1[:, None]) ** 2, axis=0)
+
+
+random_projections.static_arguments = ("n", "m")  # set array shapes: jc.sweep loops over them

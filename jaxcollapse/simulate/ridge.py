@@ -124,3 +124,6 @@ def _trial(mix, n, key, p2, lam, weight):
     X, y, synthetic, w1 = draw(mix, n, n2, key)
     w_hat = weighted_ridge(X, y, jnp.where(synthetic, weight, 1.0), lam)
     return jnp.sum(mix.eigs * (w_hat - w1) ** 2)
+
+
+ridge.static_arguments = ("n",)  # sets array shapes: jc.sweep loops over it

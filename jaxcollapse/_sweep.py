@@ -1,0 +1,416 @@
+"""`jc.sweep`: evaluate a kernel over a Cartesian grid, in chunks, sharded, resumable; returns an `xarray.Dataset`.
+
+Data flow: the grid's points are flattened, padded to whole chunks, and each chunk is evaluated by
+one compiled, vmapped call of the kernel whose inputs are sharded over the devices (one program,
+many devices). Results go to preallocated arrays, or to a zarr checkpoint chunk by chunk, and are
+assembled into a Dataset with one variable per result field and the axes as dimensions.
+
+Axes that set array shapes in a kernel (the sample size and widths of a simulator, declared by the
+kernel's `static_arguments` attribute) are looped over in Python: the kernel is compiled once per
+value of such an axis and once in all for the rest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import itertools
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+_DEFAULT_CHUNK = 2**16  # theory kernels: points per compiled call
+_DEFAULT_CHUNK_STATIC = 2**10  # kernels with static axes (simulators): points per call
+
+
+def sweep(
+    fn: Callable,
+    axes: Mapping[str, object],
+    *,
+    chunk_size: int | None = None,
+    progress: bool = True,
+    checkpoint: str | os.PathLike | None = None,
+    devices=None,
+):
+    r"""Evaluate `fn` on every point of the Cartesian product of `axes`.
+
+    **Arguments:**
+
+    - `fn`: a kernel taking keyword scalars and returning a `Risk`, an `Estimate`, a dict of arrays
+      or an array, e.g. `functools.partial(jc.theory.random_projections, mix)`. It is called with
+      1-D arrays of one chunk's values and must treat them elementwise (every jaxcollapse kernel
+      does).
+    - `axes`: `{"n": ns, "m": ms, "p2": p2s, "lam": lams}`: any of the kernel's keywords, each a 1-D
+      array of values. The order of the dict is the order of the dimensions.
+    - `chunk_size`: points per compiled call (default 65536, or 1024 for simulators); rounded up
+      to a multiple of the number of devices.
+    - `progress`: show a progress bar (points/s, ETA) on standard error when it is a terminal.
+    - `checkpoint`: path of a zarr store. Each finished chunk is saved as it completes; calling
+      `sweep` again with the same kernel, problem and grid resumes and recomputes nothing that was
+      saved. A checkpoint written for anything else is refused with a `ValueError`.
+    - `devices`: devices to shard chunks over (default: all of `jax.devices()`). Results do not
+      depend on the number of devices.
+
+    **Returns:** an `xarray.Dataset` with one variable per result field (`total`, `bias`, …,
+    `status`; `mean`, `sem`, `samples` for a simulator, with a trailing `trial` dimension), the axes
+    as dimensions and coordinates, and attrs naming the kernel, a digest of the problem, the
+    package and JAX versions, and how many chunks were computed or resumed.
+    """
+    import xarray as xr
+
+    names, values = _check_axes(fn, axes)
+    shape = tuple(v.shape[0] for v in values)
+    static_names = set(_static_arguments(fn))
+    static = [i for i, name in enumerate(names) if name in static_names]
+    traced = [i for i in range(len(names)) if i not in static]
+    devices = list(jax.devices() if devices is None else devices)
+    if not devices:
+        raise ValueError("devices must name at least one device")
+    traced_shape = tuple(shape[i] for i in traced)
+    traced_points = math.prod(traced_shape)
+    static_shape = tuple(shape[i] for i in static)
+    static_count = math.prod(static_shape)
+    if chunk_size is None:
+        chunk_size = min(traced_points, _DEFAULT_CHUNK_STATIC if static else _DEFAULT_CHUNK)
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    fingerprint, description = _fingerprint(fn, names, values)
+
+    store = None
+    if checkpoint is not None:
+        store = _Checkpoint.open(os.fspath(checkpoint), fingerprint, description, int(chunk_size))
+        chunk_size = store.chunk_size
+    lanes = -(-int(chunk_size) // len(devices)) * len(devices)
+    blocks = -(-traced_points // chunk_size)
+
+    mesh = jax.sharding.Mesh(np.array(devices), ("points",))
+    sharding = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("points"))
+    flat = np.unravel_index(np.arange(traced_points), traced_shape) if traced else ()
+
+    def inputs(block):
+        start = block * chunk_size
+        idx = np.minimum(np.arange(start, start + lanes), traced_points - 1)  # pad with the last point
+        return {names[i]: values[i][flat[k][idx]] for k, i in enumerate(traced)}
+
+    outputs = None
+    bar = _Progress(static_count * traced_points, enabled=progress)
+    computed = resumed = 0
+    for s, static_idx in enumerate(itertools.product(*(range(n) for n in static_shape))):
+        static_kw = {names[i]: _python_scalar(values[i][j]) for i, j in zip(static, static_idx)}
+        example = {k: jax.ShapeDtypeStruct(v.shape, v.dtype, sharding=sharding) for k, v in inputs(0).items()}
+        lowered = _jit(fn, static_kw, sharding).lower(example)
+        run = lowered.compile()  # one trace, one compilation for every chunk
+        if outputs is None:
+            outputs = _allocate(lowered.out_info, static_count, traced_points, store)
+        for b in range(blocks):
+            start, stop = b * chunk_size, min((b + 1) * chunk_size, traced_points)
+            if store is not None and store.is_done(s, b):
+                resumed += 1
+                bar.update(stop - start)
+                continue
+            values_b = {k: jax.make_array_from_callback(v.shape, sharding, lambda i, v=v: v[i]) for k, v in inputs(b).items()}
+            result = _gather(run(values_b))
+            for field, arr in result.items():
+                outputs[field][s, start:stop] = arr[: stop - start]
+            if store is not None:
+                store.mark_done(s, b)
+            computed += 1
+            bar.update(stop - start)
+    bar.close()
+
+    order = [names[i] for i in static] + [names[i] for i in traced]
+    data_vars = {}
+    for field, arr in outputs.items():
+        arr = np.asarray(arr[...])
+        trailing = arr.shape[2:]
+        arr = arr.reshape(static_shape + traced_shape + trailing)
+        extra = [_trailing_name(field, k, len(trailing)) for k in range(len(trailing))]
+        arr = np.moveaxis(arr, [order.index(n) for n in names], list(range(len(names))))
+        data_vars[field] = (list(names) + extra, arr)
+    from . import __version__
+
+    attrs = {
+        **description,
+        "jaxcollapse_version": __version__,
+        "jax_version": jax.__version__,
+        "fingerprint": fingerprint,
+        "devices": len(devices),
+        "chunk_size": int(chunk_size),
+        "chunks_computed": computed,
+        "chunks_resumed": resumed,
+    }
+    return xr.Dataset(data_vars, coords={n: v for n, v in zip(names, values)}, attrs=attrs)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_axes(fn, axes):
+    if not isinstance(axes, Mapping) or not axes:
+        raise ValueError("axes must be a non-empty dict {keyword: 1-D array of values}")
+    params = _keywords(fn)
+    names, values = [], []
+    for name, vals in axes.items():
+        if not isinstance(name, str):
+            raise ValueError(f"axes keys must be keyword names, got {name!r}")
+        if params is not None and name not in params:
+            raise ValueError(f"axes: {name!r} is not a keyword of the kernel (it takes {sorted(params)})")
+        arr = np.asarray(vals)
+        if arr.ndim != 1 or arr.shape[0] == 0:
+            raise ValueError(f"axes[{name!r}] must be a non-empty 1-D array, got shape {arr.shape}")
+        if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+            raise ValueError(f"axes[{name!r}] must be numeric, got dtype {arr.dtype}")
+        names.append(name)
+        values.append(arr)
+    missing = sorted(_required(fn) - set(names))
+    if missing:
+        raise ValueError(f"the kernel needs {', '.join(missing)}: give each as an axis or bind it with functools.partial")
+    return names, values
+
+
+def _required(fn):
+    import inspect
+
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return set()
+    return {n for n, p in sig.parameters.items() if p.kind == p.KEYWORD_ONLY and p.default is p.empty}
+
+
+def _keywords(fn):
+    """The keyword names a kernel accepts (None when it takes **kwargs or cannot be inspected)."""
+    import inspect
+
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values()):
+        return None
+    return {n for n, p in sig.parameters.items() if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+
+
+def _static_arguments(fn):
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    return getattr(fn, "static_arguments", ())
+
+
+def _python_scalar(x):
+    x = np.asarray(x).item()
+    return int(x) if isinstance(x, float) and x.is_integer() else x
+
+
+def _jit(fn, static_kw, sharding):
+    def call(vals):
+        return _fields(fn(**static_kw, **vals))
+
+    return jax.jit(call, in_shardings=(sharding,), out_shardings=sharding)
+
+
+def _fields(result):
+    if dataclasses.is_dataclass(result):
+        return {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if getattr(result, f.name) is not None}
+    if isinstance(result, Mapping):
+        return dict(result)
+    return {"value": result}
+
+
+def _gather(result):
+    if jax.process_count() > 1:  # multi-host: every process gets the whole chunk
+        from jax.experimental import multihost_utils
+
+        result = multihost_utils.process_allgather(result, tiled=True)
+    return {k: np.asarray(v) for k, v in result.items()}
+
+
+def _allocate(spec, static_count, points, store):
+    if store is not None:
+        return store.arrays(spec, static_count, points)
+    return {k: np.empty((static_count, points) + v.shape[1:], v.dtype) for k, v in spec.items()}
+
+
+def _trailing_name(field, k, count):
+    if field == "samples" and count == 1:
+        return "trial"
+    return f"{field}_dim{k}"
+
+
+# ---------------------------------------------------------------------------------------------
+# What identifies a sweep: the kernel, its bound arguments (the problem), the grid, the precision
+# ---------------------------------------------------------------------------------------------
+
+
+def _fingerprint(fn, names, values):
+    h = hashlib.sha256()
+    kernel, problem = _describe(fn, h)
+    for name, vals in zip(names, values):
+        h.update(name.encode())
+        _hash_leaf(h, vals)
+    h.update(f"x64={jax.config.jax_enable_x64}".encode())
+    return h.hexdigest(), {"kernel": kernel, "problem": problem}
+
+
+def _describe(fn, h):
+    parts, problem = [], ""
+    while isinstance(fn, functools.partial):
+        for a in fn.args:
+            problem = problem or _problem_name(a)
+            _hash_tree(h, a)
+        for k in sorted(fn.keywords):
+            h.update(k.encode())
+            _hash_tree(h, fn.keywords[k])
+            parts.append(k)
+        fn = fn.func
+    name = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', type(fn).__name__)}"
+    h.update(name.encode())
+    code = getattr(fn, "__code__", None)
+    if code is not None:  # a user's function: its code and closure are part of its identity
+        _hash_code(h, code)
+        for cell in getattr(fn, "__closure__", None) or ():
+            try:
+                _hash_tree(h, cell.cell_contents)
+            except ValueError:
+                pass
+    bound = f" (bound: {', '.join(parts)})" if parts else ""
+    return name + bound, problem
+
+
+def _hash_code(h, code):
+    h.update(code.co_code)
+    h.update(repr(code.co_names).encode())
+    for const in code.co_consts:  # nested functions are code objects: hash them, not their address
+        if hasattr(const, "co_code"):
+            _hash_code(h, const)
+        else:
+            h.update(repr(const).encode())
+
+
+def _problem_name(x):
+    import equinox as eqx
+
+    if isinstance(x, eqx.Module):
+        d = getattr(x, "d", None)
+        return f"{type(x).__name__}(d={d})" if d is not None else type(x).__name__
+    return ""
+
+
+def _hash_tree(h, tree):
+    leaves, treedef = jax.tree.flatten(tree)
+    h.update(str(treedef).encode())
+    for leaf in leaves:
+        _hash_leaf(h, leaf)
+
+
+def _hash_leaf(h, leaf):
+    if isinstance(leaf, jax.Array) and jnp.issubdtype(leaf.dtype, jax.dtypes.prng_key):
+        leaf = jax.random.key_data(leaf)
+    if isinstance(leaf, (jax.Array, np.ndarray, np.generic)):
+        arr = np.asarray(leaf)
+        h.update(f"{arr.dtype}{arr.shape}".encode())
+        h.update(np.ascontiguousarray(arr).tobytes())
+    elif isinstance(leaf, (int, float, complex, str, bool, type(None))):
+        h.update(repr(leaf).encode())
+    else:
+        raise ValueError(f"cannot fingerprint a {type(leaf).__name__}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoint: a zarr group with one array per field and one marker file per finished chunk
+# ---------------------------------------------------------------------------------------------
+
+
+class _Checkpoint:
+    """Chunks are written first, then marked done by creating an empty file (atomic on POSIX),
+    so a run killed at any moment loses at most the chunk it was computing."""
+
+    def __init__(self, path, group, chunk_size):
+        self.path = path
+        self.group = group
+        self.chunk_size = chunk_size
+        self.done_dir = os.path.join(path, "done")
+
+    @classmethod
+    def open(cls, path, fingerprint, description, chunk_size):
+        import zarr
+
+        if os.path.exists(path):
+            try:
+                group = zarr.open_group(path, mode="r+")
+                stored = group.attrs.get("fingerprint")
+            except Exception as err:  # noqa: BLE001 - anything unreadable is not our checkpoint
+                raise ValueError(f"checkpoint {path!r} exists but is not a jaxcollapse sweep checkpoint ({err})") from None
+            if stored != fingerprint:
+                raise ValueError(
+                    f"checkpoint {path!r} was written for a different sweep (kernel {group.attrs.get('kernel')!r}, "
+                    f"problem {group.attrs.get('problem')!r}, or another grid or precision); "
+                    "use another path or delete it"
+                )
+            return cls(path, group, int(group.attrs["chunk_size"]))
+        group = zarr.open_group(path, mode="w")
+        group.attrs.update({"fingerprint": fingerprint, "chunk_size": chunk_size, **description})
+        os.makedirs(os.path.join(path, "done"), exist_ok=True)
+        return cls(path, group, chunk_size)
+
+    def arrays(self, spec, static_count, points):
+        out = {}
+        for k, v in spec.items():
+            shape = (static_count, points) + v.shape[1:]
+            if k in self.group:
+                out[k] = self.group[k]
+                continue
+            fill = -1 if jnp.issubdtype(v.dtype, jnp.integer) else np.nan
+            out[k] = self.group.create_array(
+                k, shape=shape, chunks=(1, self.chunk_size) + v.shape[1:], dtype=v.dtype, fill_value=fill
+            )
+        return out
+
+    def _marker(self, s, b):
+        return os.path.join(self.done_dir, f"{s}-{b}")
+
+    def is_done(self, s, b):
+        return os.path.exists(self._marker(s, b))
+
+    def mark_done(self, s, b):
+        if jax.process_index() == 0:
+            with open(self._marker(s, b), "x"):
+                pass
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class _Progress:
+    def __init__(self, total, *, enabled, stream=None):
+        self.stream = stream or sys.stderr
+        self.enabled = bool(enabled) and getattr(self.stream, "isatty", lambda: False)()
+        self.total = total
+        self.done = 0
+        self.start = time.perf_counter()
+
+    def update(self, count):
+        self.done += count
+        if not self.enabled:
+            return
+        elapsed = max(time.perf_counter() - self.start, 1e-9)
+        rate = self.done / elapsed
+        eta = (self.total - self.done) / rate if rate > 0 else float("inf")
+        width = 30
+        filled = int(width * self.done / max(self.total, 1))
+        self.stream.write(
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} points  {rate:,.0f} points/s  ETA {eta:,.1f} s"
+        )
+        self.stream.flush()
+
+    def close(self):
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()

@@ -1,0 +1,197 @@
+"""jc.sweep: shapes and coordinates, one compilation, simulation kernels, sharding, checkpoints, progress."""
+
+import functools
+import io
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import jax
+import numpy as np
+import pytest
+import sweep_kernels
+
+import jaxcollapse as jc
+
+HERE = os.path.dirname(__file__)
+MIX = jc.power_law(80, 1.3, signal=1.0, shift=0.5, noise_var=0.1)
+AXES = {"n": np.array([40.0, 80.0, 160.0]), "m": np.geomspace(10, 1000, 7), "p2": np.array([0.0, 0.3]), "lam": np.array([0.0, 1e-3])}
+
+
+def _direct(axes):
+    shape = [len(v) for v in axes.values()]
+    grids = {k: np.reshape(v, [-1 if i == j else 1 for j in range(len(shape))]) for i, (k, v) in enumerate(axes.items())}
+    return jc.theory.random_projections(MIX, **grids)
+
+
+def test_dataset_layout_and_values_match_a_direct_call():
+    fn = functools.partial(jc.theory.random_projections, MIX)
+    ds = jc.sweep(fn, AXES, chunk_size=10, progress=False)
+    assert list(ds.total.dims) == ["n", "m", "p2", "lam"] and ds.total.shape == (3, 7, 2, 2)
+    for name, values in AXES.items():
+        np.testing.assert_array_equal(ds[name].values, values)
+    assert set(ds.data_vars) == {"total", "bias", "variance", "collapse", "kappa", "status", "theta"}
+    direct = _direct(AXES)
+    np.testing.assert_allclose(ds.total.values, direct.total, rtol=1e-13)
+    np.testing.assert_array_equal(ds.status.values, direct.status)
+    assert (ds.status.values == jc.Status.INFINITE).sum() > 0  # the grid has m = n at lam = 0
+    assert "random_projections" in ds.attrs["kernel"] and ds.attrs["problem"] == "Mixture(d=80)"
+    assert ds.attrs["jaxcollapse_version"] == jc.__version__ and ds.attrs["chunks_computed"] == -(-84 // 10)
+
+
+def test_axis_order_is_the_dict_order():
+    fn = functools.partial(jc.theory.random_projections, MIX)
+    a = jc.sweep(fn, AXES, progress=False)
+    b = jc.sweep(fn, dict(reversed(list(AXES.items()))), progress=False)
+    assert list(b.total.dims) == ["lam", "p2", "m", "n"]
+    np.testing.assert_allclose(b.total.transpose("n", "m", "p2", "lam").values, a.total.values, rtol=1e-13)
+
+
+def test_compiled_once_for_all_chunks():
+    traces = []
+
+    def kernel(*, n, p2, lam):
+        traces.append(1)
+        return jc.theory.ridge(MIX, n=n, p2=p2, lam=lam)
+
+    ds = jc.sweep(kernel, {"n": np.geomspace(10, 1000, 50), "p2": np.array([0.1, 0.5]), "lam": np.array([1e-3])}, chunk_size=7, progress=False)
+    assert ds.attrs["chunks_computed"] == 15
+    assert len(traces) == 1
+
+
+def test_simulation_kernel_adds_a_trial_dimension_and_matches_a_direct_call():
+    key = jax.random.key(5)
+    fn = functools.partial(jc.simulate.random_projections, MIX, trials=6, key=key)
+    axes = {"m": np.array([20, 120]), "p2": np.array([0.0, 0.5]), "lam": np.array([0.0, 0.01]), "n": np.array([60])}
+    ds = jc.sweep(fn, axes, chunk_size=3, progress=False)
+    assert ds.samples.dims == ("m", "p2", "lam", "n", "trial") and ds.samples.shape == (2, 2, 2, 1, 6)
+    direct = jc.simulate.random_projections(MIX, n=60, m=np.array([20, 120])[:, None, None], p2=np.array([0.0, 0.5])[:, None], lam=np.array([0.0, 0.01]), trials=6, key=key)
+    np.testing.assert_allclose(ds.samples.values[:, :, :, 0], direct.samples, rtol=1e-10)
+    np.testing.assert_allclose(ds["mean"].values[..., 0], direct.mean, rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "axes, chunk, match",
+    [
+        ({"q": np.array([1.0])}, None, "not a keyword"),
+        ({"n": np.ones((2, 2))}, None, "1-D"),
+        ({"n": np.array([])}, None, "non-empty"),
+        ({}, None, "non-empty dict"),
+        ({"n": np.array([10.0])}, 0, "chunk_size"),
+        ({"p2": np.array([0.1])}, None, "needs n"),
+    ],
+)
+def test_bad_axes_are_refused(axes, chunk, match):
+    with pytest.raises(ValueError, match=match):
+        jc.sweep(functools.partial(jc.theory.ridge, MIX, lam=0.1), {"p2": np.array([0.1]), **axes} if "n" in axes else axes, chunk_size=chunk, progress=False)
+
+
+def test_sharded_over_four_devices_equals_one_device():
+    script = textwrap.dedent(
+        """
+        import functools, jax, numpy as np
+        jax.config.update("jax_enable_x64", True)
+        import jaxcollapse as jc
+        assert len(jax.devices()) == 4
+        mix = jc.power_law(80, 1.3, signal=1.0, shift=0.5, noise_var=0.1)
+        fn = functools.partial(jc.theory.random_projections, mix, n=100.0)
+        axes = {"m": np.geomspace(10, 1000, 23), "p2": np.array([0.0, 0.3, 0.9]), "lam": np.array([0.0, 1e-2])}
+        many = jc.sweep(fn, axes, chunk_size=10, progress=False)
+        one = jc.sweep(fn, axes, chunk_size=10, progress=False, devices=jax.devices()[:1])
+        assert many.attrs["devices"] == 4 and one.attrs["devices"] == 1
+        for field in many.data_vars:
+            np.testing.assert_array_equal(many[field].values, one[field].values)
+        print("ok")
+        """
+    )
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-3000:]
+
+
+def test_checkpoint_resumes_without_recomputing(tmp_path):
+    path = tmp_path / "sweep.zarr"
+    fn = functools.partial(jc.theory.random_projections, MIX)
+    first = jc.sweep(fn, AXES, chunk_size=16, checkpoint=path, progress=False)
+    assert first.attrs["chunks_computed"] == 6 and first.attrs["chunks_resumed"] == 0
+    again = jc.sweep(fn, AXES, chunk_size=16, checkpoint=path, progress=False)
+    assert again.attrs["chunks_computed"] == 0 and again.attrs["chunks_resumed"] == 6
+    plain = jc.sweep(fn, AXES, progress=False)
+    for field in plain.data_vars:
+        np.testing.assert_array_equal(again[field].values, first[field].values)
+        np.testing.assert_allclose(again[field].values, plain[field].values, rtol=1e-13)
+
+
+@pytest.mark.parametrize("change", ["grid", "problem", "kernel"])
+def test_checkpoint_for_another_sweep_is_refused(tmp_path, change):
+    path = tmp_path / "sweep.zarr"
+    fn = functools.partial(jc.theory.random_projections, MIX)
+    jc.sweep(fn, AXES, checkpoint=path, progress=False)
+    axes, other = dict(AXES), fn
+    if change == "grid":
+        axes["p2"] = np.array([0.0, 0.31])
+    elif change == "problem":
+        other = functools.partial(jc.theory.random_projections, jc.power_law(80, 1.3, signal=1.0, shift=0.6, noise_var=0.1))
+    else:
+        other = functools.partial(jc.theory.ridge, MIX)
+        axes = {k: v for k, v in AXES.items() if k != "m"}
+    with pytest.raises(ValueError, match="different sweep"):
+        jc.sweep(other, axes, checkpoint=path, progress=False)
+
+
+def test_interrupted_run_loses_at_most_the_chunk_in_flight(tmp_path):
+    path = tmp_path / "sweep.zarr"
+    script = textwrap.dedent(
+        f"""
+        import sys, jax
+        jax.config.update("jax_enable_x64", True)
+        sys.path.insert(0, {HERE!r})
+        import sweep_kernels, jaxcollapse as jc
+        jc.sweep(sweep_kernels.slow_ridge, sweep_kernels.AXES, chunk_size=12, checkpoint={str(path)!r}, progress=False)
+        """
+    )
+    env = {**os.environ, "JC_SLOW_SWEEP": "0.5"}
+    log = tmp_path / "stderr.txt"
+    with open(log, "w") as err:
+        proc = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.DEVNULL, stderr=err)
+    done_dir = path / "done"
+    deadline = time.time() + 240
+    while time.time() < deadline and not (done_dir.exists() and len(os.listdir(done_dir)) >= 2):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    saved = len(os.listdir(done_dir))
+    total_chunks = -(-135 // 12)
+    assert 2 <= saved < total_chunks, log.read_text()[-2000:]
+    resumed = jc.sweep(sweep_kernels.slow_ridge, sweep_kernels.AXES, chunk_size=12, checkpoint=path, progress=False)
+    assert resumed.attrs["chunks_resumed"] == saved
+    assert resumed.attrs["chunks_computed"] == total_chunks - saved
+    fresh = jc.sweep(sweep_kernels.slow_ridge, sweep_kernels.AXES, chunk_size=12, progress=False)
+    for field in fresh.data_vars:
+        np.testing.assert_array_equal(resumed[field].values, fresh[field].values)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_on_a_terminal_and_quiet_otherwise(monkeypatch):
+    fn = functools.partial(jc.theory.ridge, MIX, p2=0.2, lam=1e-3)
+    axes = {"n": np.geomspace(10, 1000, 40)}
+    term = _Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    jc.sweep(fn, axes, chunk_size=10, progress=True)
+    shown = term.getvalue()
+    assert "40/40 points" in shown and "points/s" in shown and "ETA" in shown
+    quiet = _Terminal()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    jc.sweep(fn, axes, chunk_size=10, progress=False)
+    assert quiet.getvalue() == ""
+    pipe = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", pipe)
+    jc.sweep(fn, axes, chunk_size=10, progress=True)
+    assert pipe.getvalue() == ""
