@@ -44,8 +44,7 @@ def _rtol(dtype) -> float:
 # ---------------------------------------------------------------------------------------------
 
 
-@functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
-def bracketed_root(fn: Callable[[Any, Any], Any], args: Any, lo, hi):
+def bracketed_root(fn: Callable[[Any, Any], Any], args: Any, lo, hi, x0=None, value_and_derivative=None):
     """Root of `fn(x, args)` on `[lo, hi]`, where `fn(lo) ≤ 0 ≤ fn(hi)`.
 
     **Arguments:**
@@ -56,19 +55,29 @@ def bracketed_root(fn: Callable[[Any, Any], Any], args: Any, lo, hi):
       obtained by implicit differentiation, `dx = -(∂f/∂args · dargs) / (∂f/∂x)`.
     - `lo`, `hi`: the bracket. `lo == hi` returns `lo` at once (used for roots known in closed
       form, such as `kappa = 0` in the ridgeless over-determined regime).
+    - `x0`: first iterate inside the bracket (default `hi`); a good one (from `tabulated_bracket`)
+      leaves two or three Newton steps.
+    - `value_and_derivative`: optional `(x, args) -> (f, df/dx)` used by the iterations (a
+      hand-fused one saves passes over the spectrum); default `jax.value_and_grad(fn)`. The
+      implicit derivative always differentiates `fn` itself.
 
     **Returns:** `(x, converged)`.
     """
-    return _bracketed_root_impl(fn, args, lo, hi)
+    return _bracketed_root(fn, value_and_derivative, args, lo, hi, hi if x0 is None else x0)
 
 
-def _bracketed_root_impl(fn, args, lo, hi):
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1))
+def _bracketed_root(fn, value_and_derivative, args, lo, hi, x0):
+    return _bracketed_root_impl(fn, args, lo, hi, x0, value_and_derivative)
+
+
+def _bracketed_root_impl(fn, args, lo, hi, x0, value_and_derivative=None):
     dtype = jnp.result_type(lo, hi)
     lo = jnp.asarray(lo, dtype)
     hi = jnp.asarray(hi, dtype)
     rtol = _rtol(dtype)
     tiny = jnp.finfo(dtype).tiny
-    f_and_df = jax.value_and_grad(fn)
+    f_and_df = value_and_derivative or jax.value_and_grad(fn)
 
     def cond(state):
         _, _, _, _, step, done = state
@@ -83,33 +92,67 @@ def _bracketed_root_impl(fn, args, lo, hi):
         # Geometric bisection when the bracket spans orders of magnitude, arithmetic otherwise.
         mid = jnp.where((lo > 0) & (hi > 4 * lo), jnp.sqrt(lo * hi), 0.5 * (lo + hi))
         # Newton is accepted inside the bracket and while it makes progress on |f|.
-        ok = jnp.isfinite(newton) & (newton > lo) & (newton < hi) & (jnp.abs(f) <= 0.5 * f_prev)
-        x_new = jnp.where(ok, newton, mid)
+        inside = jnp.isfinite(newton) & (newton >= lo) & (newton <= hi)
+        ok = inside & (newton > lo) & (newton < hi) & (jnp.abs(f) <= 0.5 * f_prev)
+        # A Newton step below the tolerance means x is a root to rounding level: stop there
+        # (|f| cannot keep halving at rounding level, and bisecting on would only wander).
+        small = inside & (jnp.abs(newton - x) <= rtol * jnp.abs(x) + tiny)
+        x_new = jnp.where(small, newton, jnp.where(ok, newton, mid))
         done = (
             (f == 0)
+            | small
             | (jnp.abs(x_new - x) <= rtol * jnp.abs(x_new) + tiny)
             | (hi - lo <= rtol * jnp.abs(hi) + tiny)
         )
         x_new = jnp.where(f == 0, x, x_new)
         return lo, hi, x_new, jnp.abs(f), step + 1, done
 
-    x0 = hi
+    x0 = jnp.clip(jnp.asarray(x0, dtype), lo, hi)
     init = (lo, hi, x0, jnp.asarray(jnp.inf, dtype), jnp.asarray(0), lo >= hi)
     lo_, hi_, x, _, _, done = jax.lax.while_loop(cond, body, init)
     x = jnp.where(lo >= hi, lo, x)
     return x, done
 
 
-@bracketed_root.defjvp
-def _bracketed_root_jvp(fn, primals, tangents):
-    args, lo, hi = primals
-    t_args, _, _ = tangents
-    x, converged = bracketed_root(fn, args, lo, hi)
+@_bracketed_root.defjvp
+def _bracketed_root_jvp(fn, value_and_derivative, primals, tangents):
+    args, lo, hi, x0 = primals
+    t_args = tangents[0]
+    x, converged = _bracketed_root(fn, value_and_derivative, args, lo, hi, x0)
     x_ = jax.lax.stop_gradient(x)
     df_dx = jax.grad(fn)(x_, args)
     _, df_dargs = jax.jvp(lambda a: fn(x_, a), (args,), (t_args,))
     dx = -df_dargs / df_dx
     return (x, converged), (dx, _float0_like(converged))
+
+
+def tabulated_bracket(node_fn, nodes, lo, hi, steps):
+    """Narrow `[lo, hi]` to neighbouring `nodes` around the sign change of an increasing function.
+
+    `node_fn(i)` must be cheap (it reads tabulated, spectrum-only quantities at `nodes[i]`), so
+    that a grid of points pays the `O(d)` work of the table once and `log2(len(nodes))` cheap
+    steps per point. Returns `(lo, hi, x0)`, with `x0` interpolated linearly in `log x`; when the
+    sign change lies outside the table the original end is kept.
+    """
+    size = nodes.shape[0]
+    f_first, f_last = node_fn(0), node_fn(size - 1)
+
+    def body(_, ij):
+        i, j = ij
+        mid = (i + j) // 2
+        neg = node_fn(mid) <= 0
+        return jnp.where(neg, mid, i), jnp.where(neg, j, mid)
+
+    i, j = jax.lax.fori_loop(0, steps, body, (jnp.asarray(0), jnp.asarray(size - 1)))
+    below, above = f_first > 0, f_last <= 0
+    f_i, f_j = node_fn(i), node_fn(j)
+    new_lo = jnp.where(below, lo, jnp.where(above, nodes[-1], nodes[i]))
+    new_hi = jnp.where(below, nodes[0], jnp.where(above, hi, nodes[j]))
+    new_lo, new_hi = jnp.maximum(lo, new_lo), jnp.minimum(hi, new_hi)
+    t = jnp.clip(f_i / jnp.where(f_i - f_j < 0, f_i - f_j, -1.0), 0.0, 1.0)
+    inside = ~(below | above) & (new_lo > 0)
+    x0 = jnp.where(inside, jnp.exp(jnp.log(jnp.where(inside, new_lo, 1.0)) * (1 - t) + t * jnp.log(jnp.where(inside, new_hi, 1.0))), new_hi)
+    return new_lo, new_hi, x0
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
 from .._problem import Mixture
@@ -48,3 +49,38 @@ def finish(bias, variance, collapse, kappa, *, valid, converged, infinite, theta
 def times(coef, v):
     """coef · v with 0 · inf = 0: a term with a zero coefficient stays zero at a threshold."""
     return jnp.where(coef == 0, 0.0, coef * v)
+
+
+# Grids of many points share the spectrum: df1 tabulated once on a log grid narrows each point's
+# root bracket to two neighbouring nodes (TABLE_STEPS cheap halvings), leaving a few exact Newton
+# steps. Below TABLE_MIN_POINTS points the table would cost more than it saves.
+TABLE_STEPS = 11
+TABLE_NODES = 2**TABLE_STEPS
+TABLE_MIN_POINTS = 256
+TABLE_DECADES = 8.0  # the table spans [min(s) 1e-8, max(s) 1e8]; roots outside keep the full bracket
+
+
+def df1_table(s):
+    """`(nodes, df1(nodes))` on `TABLE_NODES` log-spaced nodes, computed in blocks (O(d) memory)."""
+    span = TABLE_DECADES * jnp.log(10.0)
+    nodes = jnp.exp(jnp.linspace(jnp.log(jnp.min(s)) - span, jnp.log(jnp.max(s)) + span, TABLE_NODES, dtype=s.dtype))
+    df1 = jax.lax.map(lambda x: jnp.sum(s / (s + x)), nodes, batch_size=64)
+    return nodes, df1
+
+
+_POWER_OF_S = {"rr": 2, "rq": 1, "qq": 0}
+
+
+def moments(s, x, wanted):
+    r"""Moment sums $\sum_j w_j b_j$ with $b \in \{r^2, rq, q^2\}$, $r_j = s_j/(s_j+x)$, $q_j = x/(s_j+x)$.
+
+    `wanted` is a tuple of `(weights, basis)` pairs (`basis` one of `"rr"`, `"rq"`, `"qq"`; `weights`
+    a length-d vector or `None` for ones). Since $r^2 = s^2/(s+x)^2$, $rq = x\,s/(s+x)^2$ and
+    $q^2 = x^2/(s+x)^2$, all of them are one matrix-vector product of point-independent rows
+    $w\,s^k$ with $1/(s+x)^2$ — one division per direction and point, no cancellation (every term
+    is non-negative, which matters as $x \to 0$).
+    """
+    rows = jnp.stack([(jnp.ones_like(s) if w is None else w) * s ** _POWER_OF_S[b] for w, b in wanted])
+    inv = 1.0 / (s + x)
+    sums = rows @ (inv * inv)
+    return tuple(sums[i] * x ** (2 - _POWER_OF_S[b]) for i, (_, b) in enumerate(wanted))

@@ -19,6 +19,7 @@ of $m = n$ and $+\infty$ exactly at it.
 from __future__ import annotations
 
 import functools
+import math
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -26,9 +27,9 @@ import jax.numpy as jnp
 from .._batch import broadcast_map
 from .._problem import Mixture
 from .._results import Risk
-from .._solve import bracketed_root
+from .._solve import bracketed_root, tabulated_bracket
 from .._validate import check_mixing, check_scalar, require_same_covariance, valid_mask
-from ._common import finish, mixture_valid, times
+from ._common import TABLE_MIN_POINTS, TABLE_STEPS, df1_table, finish, mixture_valid, moments, times
 
 
 def random_projections(mix: Mixture, *, n, m, p2, lam) -> Risk:
@@ -70,20 +71,25 @@ def random_projections(mix: Mixture, *, n, m, p2, lam) -> Risk:
 
 @eqx.filter_jit
 def _random_projections_jit(mix, n, m, p2, lam):
-    return broadcast_map(functools.partial(_point, mix), n=n, m=m, p2=p2, lam=lam)
+    points = math.prod(jnp.broadcast_shapes(*(jnp.shape(x) for x in (n, m, p2, lam))))
+    table = df1_table(mix.eigs) if points >= TABLE_MIN_POINTS else None
+    return broadcast_map(functools.partial(_point, mix, table), n=n, m=m, p2=p2, lam=lam)
 
 
 def _theta_equation(theta, args):
     r"""$f(\theta) = k - t - \lambda d n/(\theta(K - t))$, increasing; $-\infty$ where $K - t \le 0$."""
     k, K, c, s = args
-    t = jnp.sum(s / (s + theta))
+    return _theta_residual(theta, jnp.sum(s / (s + theta)), k, K, c)
+
+
+def _theta_residual(theta, t, k, K, c):
     denom = theta * jnp.maximum(K - t, 0.0)
     safe = denom > 0
     term = jnp.where(safe, c / jnp.where(safe, denom, 1.0), jnp.where(c > 0, jnp.inf, 0.0))
     return k - t - term
 
 
-def solve_theta(s, n, m, lam):
+def solve_theta(s, n, m, lam, table=None):
     r"""$(\theta, k - t, \text{converged})$ for eigenvalues `s`, sample size `n`, width `m`, ridge `lam`.
 
     $k - t = \min(m,n) - \mathrm{df}_1(\theta)$ is returned in a cancellation-free form: from the
@@ -97,22 +103,39 @@ def solve_theta(s, n, m, lam):
     # θ ≈ λ d n / ((k - d)(K - d)), which gives the one-sided derivative in λ.
     at_zero = (lam == 0) & (d <= k)
     hi = jnp.where(at_zero, 0.0, 2.0 * jnp.sum(s) / k + 4.0 * c / (m * n))
-    theta, converged = bracketed_root(_theta_equation, (k, K, c, s), jnp.zeros_like(hi), hi)
+    lo, x0 = jnp.zeros_like(hi), None
+    if table is not None:  # narrow the bracket with df1 tabulated once per call
+        nodes, df1 = table
+        node_fn = lambda i: _theta_residual(nodes[i], df1[i], k, K, c)  # noqa: E731
+        t_lo, t_hi, x0 = tabulated_bracket(node_fn, nodes, lo, hi, TABLE_STEPS)
+        lo, hi = jnp.where(at_zero, lo, t_lo), jnp.where(at_zero, hi, t_hi)
+    theta, converged = bracketed_root(_theta_equation, (k, K, c, s), lo, hi, x0, _theta_value_and_derivative)
     slope_ok = at_zero & (d < k)
     slope = jnp.where(slope_ok, d * n / jnp.where(slope_ok, (k - d) * (K - d), 1.0), 0.0)
     theta = jnp.where(at_zero, lam * slope, theta)
 
-    t = jnp.sum(s / (s + theta))
     b = K - k
     cq = jnp.where(theta > 0, c / jnp.where(theta > 0, theta, 1.0), 0.0)
     root = jnp.sqrt(b * b + 4.0 * cq)
     pos = (b + root) > 0
     gap = jnp.where(pos, 2.0 * cq / jnp.where(pos, b + root, 1.0), 0.0)
-    gap = jnp.where(at_zero, k - t, gap)
-    return theta, gap, converged
+    return theta, gap, at_zero, converged
 
 
-def _point(mix: Mixture, n, m, p2, lam) -> Risk:
+def _theta_value_and_derivative(theta, args):
+    """`_theta_equation` and its derivative from one pass over the spectrum."""
+    k, K, c, s = args
+    inv = 1.0 / (s + theta)
+    t = jnp.sum(s * inv)
+    dt = -jnp.sum(s * inv * inv)
+    f = _theta_residual(theta, t, k, K, c)
+    slack = K - t
+    ok = (theta > 0) & (slack > 0)
+    safe = jnp.where(ok, theta * slack, 1.0)
+    return f, -dt + jnp.where(ok, c * (slack - theta * dt) / (safe * safe), 0.0)
+
+
+def _point(mix: Mixture, table, n, m, p2, lam) -> Risk:
     valid = valid_mask((n, 0.0, None, True), (m, 0.0, None, True), (p2, 0.0, 1.0, False), (lam, 0.0, None, False))
     valid &= mixture_valid(mix)
     n = jnp.where(valid, n, 1.0)
@@ -123,14 +146,17 @@ def _point(mix: Mixture, n, m, p2, lam) -> Risk:
     s = mix.eigs
     d = s.shape[0]
 
-    theta, gap, converged = solve_theta(s, n, m, lam)
-    r = s / (s + theta)
-    q = theta / (s + theta)
-    t = jnp.sum(r)
-    t2 = jnp.sum(r * r)
+    theta, gap, at_zero, converged = solve_theta(s, n, m, lam, table)
+    ab, az, ac = mix.signal * s, mix.shift * s, mix.cross * s
+    wanted = ((None, "rr"), (None, "rq"), (ab, "rq"), (ab, "qq"), (az, "rr"), (az, "rq"), (az, "qq"))
+    if mix.teacher is not None:
+        wanted += ((ac, "rq"), (ac, "qq"))
+    sums = moments(s, theta, wanted)
+    t2, spread = sums[0], sums[1]  # df2(theta) and t - t2, without cancellation
+    t = t2 + spread
+    gap = jnp.where(at_zero, jnp.minimum(m, n) - t, gap)
     m_gap = jnp.where(m <= n, gap, gap + (m - jnp.minimum(m, n)))  # m - t
     n_gap = jnp.where(m <= n, gap + (n - m), gap)  # n - t
-    spread = jnp.sum(r * q)  # t - t2, without cancellation
     mt2 = m_gap + spread  # m - df2(theta) > 0 unless theta = 0 and m = d
     rho = jnp.where(mt2 > 0, m_gap / jnp.where(mt2 > 0, mt2, 1.0), 0.0)
     kappa = theta * m_gap / d
@@ -140,20 +166,19 @@ def _point(mix: Mixture, n, m, p2, lam) -> Risk:
     infinite = ~(denom > 0)
     u = jnp.where(infinite, jnp.inf, df2_rp / jnp.where(infinite, 1.0, denom))
 
-    f1_w = q  # F1(A) = sum A * f1_w
-    f2_w = q * (1.0 - rho * r)  # F2(A) = sum A * f2_w
-    g_w = r * (1.0 - rho * q)  # tr A - 2 F1(A) + F2(A)
-
-    ab = mix.signal * s
-    f2_b = jnp.sum(ab * f2_w)
+    # With moments (rr, rq, qq) of a weight A: F1 = rq + qq, F2 = (1 - rho) rq + qq,
+    # G = tr A - 2 F1 + F2 = rr + (1 - rho) rq.
+    f2_b = (1.0 - rho) * sums[2] + sums[3]
     bias = f2_b + times(f2_b, u)
     sigma_bar2 = p1 * mix.noise_var + p2 * mix.synthetic_noise_var
     variance = times(sigma_bar2, u)
-    az = mix.shift * s
-    g_z = jnp.sum(az * g_w)
-    h_z = p1**2 * jnp.sum(az) + 2.0 * p1 * p2 * jnp.sum(az * f1_w) + p2**2 * jnp.sum(az * f2_w)
+    z_rr, z_rq, z_qq = sums[4:7]
+    g_z = z_rr + (1.0 - rho) * z_rq
+    h_z = p1**2 * jnp.sum(az) + 2.0 * p1 * p2 * (z_rq + z_qq) + p2**2 * ((1.0 - rho) * z_rq + z_qq)
     zeta = p2**2 * g_z + times(p2**2 * p1 * g_z + p2 * h_z, u)
-    ac = mix.cross * s
-    f2_c = jnp.sum(ac * f2_w)
-    cross = -2.0 * p2 * (jnp.sum(ac * f1_w) - f2_c - times(f2_c, u))
+    cross = 0.0
+    if mix.teacher is not None:
+        c_rq, c_qq = sums[7:9]
+        f2_c = (1.0 - rho) * c_rq + c_qq
+        cross = -2.0 * p2 * (c_rq + c_qq - f2_c - times(f2_c, u))
     return finish(bias, variance, zeta + cross, kappa, valid=valid, converged=converged, infinite=infinite, theta=theta)

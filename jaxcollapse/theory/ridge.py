@@ -16,17 +16,19 @@ Two solvers, chosen by the structure of the `Mixture` (static, never by value):
 from __future__ import annotations
 
 import functools
+import math
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 
 from .._batch import broadcast_map
 from .._linalg import solve_small
 from .._problem import Mixture
 from .._results import Risk
-from .._solve import bracketed_root, monotone_fixed_point
+from .._solve import bracketed_root, monotone_fixed_point, tabulated_bracket
 from .._validate import check_mixing, check_scalar, valid_mask
-from ._common import finish, mixture_valid, times
+from ._common import TABLE_MIN_POINTS, TABLE_STEPS, df1_table, finish, mixture_valid, moments, times
 
 _RIDGELESS_EPS = 1e-12
 
@@ -65,18 +67,22 @@ def ridge(mix: Mixture, *, n, p2, lam, weight=1.0) -> Risk:
 
 @eqx.filter_jit
 def _ridge_jit(mix, n, p2, lam, weight):
-    return broadcast_map(functools.partial(_ridge_point, mix), n=n, p2=p2, lam=lam, weight=weight)
+    points = math.prod(jnp.broadcast_shapes(*(jnp.shape(x) for x in (n, p2, lam, weight))))
+    table = df1_table(mix.eigs) if mix.same_covariance and points >= TABLE_MIN_POINTS else None
+    return broadcast_map(functools.partial(_ridge_point, mix, table), n=n, p2=p2, lam=lam, weight=weight)
 
 
-def _ridge_point(mix: Mixture, n, p2, lam, weight) -> Risk:
+def _ridge_point(mix: Mixture, table, n, p2, lam, weight) -> Risk:
     valid = valid_mask((n, 0.0, None, True), (p2, 0.0, 1.0, False), (lam, 0.0, None, False), (weight, 0.0, None, False))
     valid &= ~((p2 == 1) & (weight == 0)) & mixture_valid(mix)
     n = jnp.where(valid, n, 1.0)
     p2 = jnp.where(valid, p2, 0.0)
     lam = jnp.where(valid, lam, 1.0)
     weight = jnp.where(valid, weight, 1.0)
-    solve = _same_covariance if mix.same_covariance else _general_covariance
-    bias, variance, collapse, kappa, converged, infinite = solve(mix, n, p2, lam, weight)
+    if mix.same_covariance:
+        bias, variance, collapse, kappa, converged, infinite = _same_covariance(mix, n, p2, lam, weight, table)
+    else:
+        bias, variance, collapse, kappa, converged, infinite = _general_covariance(mix, n, p2, lam, weight)
     return finish(bias, variance, collapse, kappa, valid=valid, converged=converged, infinite=infinite)
 
 
@@ -114,6 +120,16 @@ def _kappa_equation(kappa, args):
     return kappa * _a_of_delta(delta, p2, weight) - lam
 
 
+def _kappa_value_and_derivative(kappa, args):
+    """`_kappa_equation` and its derivative from one pass over the spectrum."""
+    n, p2, lam, weight, s = args
+    inv = 1.0 / (s + kappa)
+    delta = jnp.sum(s * inv) / n
+    ddelta = -jnp.sum(s * inv * inv) / n
+    a, da = jax.jvp(lambda x: _a_of_delta(x, p2, weight), (delta,), (jnp.ones_like(delta),))
+    return kappa * a - lam, a + kappa * da * ddelta
+
+
 def kappa_bracket(s, n, p2, lam, weight):
     r"""Bracket $[\lambda/\bar\omega,\ (\sum_k p_k\omega_k/(\lambda + \omega_k\,\mathrm{tr}\Sigma/n))^{-1}]$ for $\bar\kappa$.
 
@@ -131,7 +147,7 @@ def kappa_bracket(s, n, p2, lam, weight):
     return jnp.where(at_zero, 0.0, lo), jnp.where(at_zero, 0.0, hi)
 
 
-def _same_covariance(mix, n, p2, lam, weight):
+def _same_covariance(mix, n, p2, lam, weight, table=None):
     r"""Theorem 1 with weights, in variables finite on both sides of the interpolation threshold.
 
     With $\bar\kappa$ the root of $\bar\kappa\,a(\delta) = \lambda$, $\delta = \mathrm{df}_1(\bar\kappa)/n$,
@@ -145,29 +161,40 @@ def _same_covariance(mix, n, p2, lam, weight):
     s = mix.eigs
     p1 = 1.0 - p2
     lo, hi = kappa_bracket(s, n, p2, lam, weight)
-    kappa, converged = bracketed_root(_kappa_equation, (n, p2, lam, weight, s), lo, hi)
+    x0 = None
+    if table is not None:  # narrow the bracket with spectrum-only values tabulated once per call
+        nodes, df1 = table
+        node_fn = lambda i: nodes[i] * _a_of_delta(df1[i] / n, p2, weight) - lam  # noqa: E731
+        t_lo, t_hi, x0 = tabulated_bracket(node_fn, nodes, lo, hi, TABLE_STEPS)
+        lo, hi = jnp.where(lo < hi, t_lo, lo), jnp.where(lo < hi, t_hi, hi)
+    kappa, converged = bracketed_root(_kappa_equation, (n, p2, lam, weight, s), lo, hi, x0, _kappa_value_and_derivative)
 
-    r = s / (s + kappa)
-    q = kappa / (s + kappa)
-    delta = jnp.sum(r) / n
+    # Every trace is a moment sum_j w_j b_j(kappa), b in (r², rq, q²) (r + q = 1 gives the rest).
+    ws, wz = mix.signal * s, mix.shift * s
+    wanted = ((None, "rr"), (None, "rq"), (ws, "qq"), (wz, "rr"), (wz, "rq"), (wz, "qq"))
+    if mix.teacher is not None:
+        wanted += ((mix.cross * s, "rq"), (mix.cross * s, "qq"))
+    sums = moments(s, kappa, wanted)
+    ones, m_b = sums[0:2], (None, None, sums[2])
+    m_z = sums[3:6]
+    m_c = sums[6:8] if mix.teacher is not None else (0.0, 0.0)
+    delta = (ones[0] + ones[1]) / n
     a = _a_of_delta(delta, p2, weight)
     eta1 = 1.0 / (a + delta)
     eta2 = weight / jnp.where(weight == 0, 1.0, a + weight * delta)
     gamma = p1 * eta1**2 + p2 * eta2**2
-    df2 = jnp.sum(r**2)
+    df2 = ones[0]
     denom = n - gamma * df2
     infinite = ~(denom > 0)
     v = jnp.where(infinite, jnp.inf, df2 / jnp.where(infinite, 1.0, denom))
 
-    bias_0 = jnp.sum(mix.signal * s * q**2)
+    bias_0 = m_b[2]
     bias = bias_0 + times(gamma * bias_0, v)
     variance = times(p1 * mix.noise_var * eta1**2 + p2 * mix.synthetic_noise_var * eta2**2, v)
-    ds = mix.shift * s
-    zeta = p2**2 * eta2**2 * jnp.sum(ds * r**2) + times(
-        p2 * eta2**2 * jnp.sum(ds * ((1.0 - p2 * eta2 * r) ** 2 + p1 * p2 * eta1**2 * r**2)), v
-    )
-    cs = mix.cross * s * q
-    cross = -2.0 * p2 * (eta2 * jnp.sum(cs * r) + times(jnp.sum(cs * (eta2 * gamma * r - eta2**2)), v))
+    c = 1.0 - p2 * eta2  # (1 - p2 eta2 r) = c r + q
+    shifted = (c**2 + p1 * p2 * eta1**2) * m_z[0] + 2.0 * c * m_z[1] + m_z[2]
+    zeta = p2**2 * eta2**2 * m_z[0] + times(p2 * eta2**2 * shifted, v)
+    cross = -2.0 * p2 * (eta2 * m_c[0] + times(eta2 * gamma * m_c[0] - eta2**2 * (m_c[0] + m_c[1]), v))
     return bias, variance, zeta + cross, kappa, converged, infinite
 
 
