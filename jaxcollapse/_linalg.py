@@ -3,7 +3,7 @@
 jaxlib 0.10's CPU LAPACK kernels split a batched call across XLA's intra-op thread pool and then
 block a pool thread until the pieces finish. When two such calls run at once (XLA runs
 independent operations concurrently), every thread of a small pool can end up waiting and the
-program deadlocks at 0 % CPU. `eigh` here keeps each LAPACK call unbatched: under `vmap` it maps
+program deadlocks at 0 % CPU. `eigh` and `spd_solve` here keep each LAPACK call unbatched: under `vmap` it maps
 sequentially over the batch (`lax.map`), so no call ever waits on the pool. Work inside one call
 and independent work around it still run in parallel.
 """
@@ -27,6 +27,23 @@ def _eigh_vmap(axis_size, in_batched, a):
     if not batched:
         return eigh(a), (False, False)
     return jax.lax.map(eigh, a), (True, True)
+
+
+@jax.custom_batching.custom_vmap
+def spd_solve(a, b):
+    """Solve `a x = b` for a symmetric positive definite `a` (Cholesky; `b` may have many columns)."""
+    c = jax.scipy.linalg.cho_factor(a, lower=True)
+    return jax.scipy.linalg.cho_solve(c, b)
+
+
+@spd_solve.def_vmap
+def _spd_solve_vmap(axis_size, in_batched, a, b):
+    a_batched, b_batched = in_batched
+    if not (a_batched or b_batched):
+        return spd_solve(a, b), False
+    a = a if a_batched else jnp.broadcast_to(a, (axis_size,) + a.shape)
+    b = b if b_batched else jnp.broadcast_to(b, (axis_size,) + b.shape)
+    return jax.lax.map(lambda ab: spd_solve(*ab), (a, b)), True
 
 
 def solve_small(a, b):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import jaxcollapse as jc
-from jaxcollapse.simulate.random_projections import draw, fit_dual, fit_primal, labels
+from jaxcollapse.simulate.random_projections import draw, group_errors, labels
 
 P2 = jnp.array([0.0, 0.2, 0.8])
 LAM = jnp.array([0.0, 1e-3, 1e-1])
@@ -69,8 +69,11 @@ def test_fits_match_a_direct_solve(n, widths):
     lam = jnp.array([0.05, 0.0, 1e-3])
     Y = labels(mix, X, w1, delta, eps, p2)
     Z = X @ S.T
-    fit = fit_primal if max(widths) <= n else fit_dual
-    got = jax.vmap(lambda w: fit(Z, S, Y, lam, w, mix.eigs, w1))(jnp.array(widths))
+    got = group_errors(Z, S, Y, lam, widths, mix.eigs, w1, "eigh", dual=max(widths) > n)
+    # one positive ridge for all points: the Cholesky form
+    chol = group_errors(Z, S, Y, jnp.full(3, 0.05), widths, mix.eigs, w1, "cholesky", dual=max(widths) > n)
+    eig = group_errors(Z, S, Y, jnp.full(3, 0.05), widths, mix.eigs, w1, "eigh", dual=max(widths) > n)
+    np.testing.assert_allclose(chol, eig, rtol=1e-9)
     Xn, Sn, Yn, s, w1n = (np.asarray(a) for a in (X, S, Y, mix.eigs, w1))
     for i, m in enumerate(widths):
         F = Xn @ Sn[:m].T
@@ -122,3 +125,11 @@ def test_broadcasting_and_traced_scalars(key):
         lambda p2, lam: jc.simulate.random_projections(mix, n=20, m=np.array([5, 40])[:, None], p2=p2, lam=lam, trials=4, key=key).mean
     )(jnp.array([0.0, 0.5, 1.0]), 0.1)
     np.testing.assert_allclose(jitted, est.mean, rtol=1e-10)
+
+
+def test_single_positive_ridge_takes_the_cholesky_path_with_the_same_result(key):
+    mix = jc.power_law(50, 1.0, signal=1.0, shift=0.5, noise_var=0.2)
+    kw = dict(n=40, m=np.array([10, 30, 90])[:, None], p2=jnp.array([0.0, 0.5]), trials=5, key=key)
+    chol = jc.simulate.random_projections(mix, lam=0.05, **kw)  # one concrete ridge > 0
+    eig = jc.simulate.random_projections(mix, lam=jnp.array([0.05]), **kw)  # an array: eigendecomposition
+    np.testing.assert_allclose(chol.samples, eig.samples, rtol=1e-9)

@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._linalg import eigh
+from .._linalg import eigh, spd_solve
 from .._problem import Mixture
 from .._results import Estimate
 from .._validate import check_mixing, check_positive_int, is_concrete, require_same_covariance
@@ -73,7 +73,10 @@ def random_projections(mix: Mixture, *, n, m, p2, lam, trials, key, chunk_size=N
     chunk_size = check_positive_int("chunk_size", chunk_size)
     p2_flat = jnp.broadcast_to(p2, point_shape).reshape(-1)
     lam_flat = jnp.broadcast_to(lam, point_shape).reshape(-1)
-    table = _simulate(mix, n, primal, dual, p2_flat, lam_flat, trials, chunk_plan(trials, chunk_size), key)
+    # One ridge for the whole call: a Cholesky factor per width serves every p2 (a third of the
+    # work of an eigendecomposition); several (or traced, or zero) ridges: one eigendecomposition.
+    method = "cholesky" if is_concrete(lam) and np.ndim(lam) == 0 and float(lam) > 0 else "eigh"
+    table = _simulate(mix, n, primal, dual, p2_flat, lam_flat, trials, chunk_plan(trials, chunk_size), key, method)
     idx_w = np.broadcast_to(inverse.reshape(widths.shape), shape)
     idx_p = np.broadcast_to(np.arange(points).reshape(point_shape), shape)
     return Estimate.from_samples(table[idx_w, idx_p])
@@ -96,19 +99,19 @@ def _bytes_per_trial(d, n, primal, dual, points):
     words = n * d + m_max * d + n * m_max + points * n
     if primal:
         mp = max(primal)
-        words += len(primal) * (n * mp + 2 * mp * mp + 3 * mp * points + 2 * d * points)
+        words += mp * mp + len(primal) * (3 * mp * mp + 3 * mp * points + 2 * d * points)
     if dual:
         md = max(dual)
-        words += len(dual) * (n * md + 2 * n * n + 3 * n * points + md * points + 2 * d * points)
+        words += len(dual) * (3 * n * n + 3 * n * points + md * points + 2 * d * points + d * md)
     return 8 * words
 
 
 @eqx.filter_jit
-def _simulate(mix, n, primal, dual, p2, lam, trials, plan, key):
+def _simulate(mix, n, primal, dual, p2, lam, trials, plan, key, method):
     chunks, size = plan
     keys = jax.random.split(key, trials)
     keys = jnp.concatenate([keys, keys[: chunks * size - trials]])  # padding, discarded below
-    out = jax.lax.map(lambda k: trial_errors(mix, n, primal, dual, p2, lam, k), keys, batch_size=size)
+    out = jax.lax.map(lambda k: trial_errors(mix, n, primal, dual, p2, lam, k, method), keys, batch_size=size)
     return jnp.moveaxis(out[:trials], 0, -1)
 
 
@@ -133,38 +136,72 @@ def labels(mix: Mixture, X, w1, delta, eps, p2):
     return jnp.where(synthetic, fake[None, :], real[None, :])
 
 
-def trial_errors(mix: Mixture, n: int, primal: tuple, dual: tuple, p2, lam, key):
+def trial_errors(mix: Mixture, n: int, primal: tuple, dual: tuple, p2, lam, key, method="eigh"):
     """Test errors `(widths, points)` of one trial, widths in the order `primal + dual`."""
     X, S, w1, delta, eps = draw(mix, n, max(primal + dual), key)
     Z = X @ S.T
     Y = labels(mix, X, w1, delta, eps, p2)
     parts = []
-    for group, fit in ((primal, fit_primal), (dual, fit_dual)):
-        if group:
-            M = max(group)
-            parts.append(jax.vmap(lambda w: fit(Z[:, :M], S[:M], Y, lam, w, mix.eigs, w1))(jnp.asarray(group)))
+    if primal:
+        parts.append(group_errors(Z, S, Y, lam, primal, mix.eigs, w1, method, dual=False))
+    if dual:
+        parts.append(group_errors(Z, S, Y, lam, dual, mix.eigs, w1, method, dual=True))
     return jnp.concatenate(parts)
 
 
-def fit_primal(Z, S, Y, lam, width, s, w1):
-    r"""Errors for all labels `Y (P, n)` and ridges `lam (P,)` from one $m\times m$ decomposition."""
-    n, M = Z.shape
-    keep = jnp.arange(M) < width
-    Zw = Z * keep
-    mu, V = eigh(Zw.T @ Zw / n)
-    c = V.T @ (Zw.T @ Y.T) / n
-    v = V @ (c * pinv_diag(mu[:, None], lam[None, :]))
+def group_errors(Z, S, Y, lam, widths: tuple, s, w1, method="eigh", *, dual: bool):
+    r"""Errors `(len(widths), P)` for nested widths that all use the primal or all the dual form.
+
+    Nested widths share their matrices: the Gram matrix of width m is the leading m x m block of
+    the widest one's (primal), and the n x n kernels are running sums over blocks of features
+    (dual), so forming them costs as much as for the widest width alone.
+    """
+    n = Z.shape[0]
+    M = max(widths)
+    Z, S = Z[:, :M], S[:M]
+    widths_arr = jnp.asarray(widths)
+    if not dual:
+        G = Z.T @ Z / n
+        rhs = Z.T @ Y.T / n
+        fit = lambda w: fit_primal(G, rhs, S, lam, w, s, w1, method)  # noqa: E731
+        return jax.vmap(fit)(widths_arr)
+    kernels, K, start = [], jnp.zeros((n, n), Z.dtype), 0
+    for m in widths:
+        block = Z[:, start:m]
+        K = K + block @ block.T / n
+        kernels.append(K)
+        start = m
+    fit = lambda K, w: fit_dual(K, Z, S, Y, lam, w, s, w1, method)  # noqa: E731
+    return jax.vmap(fit)(jnp.stack(kernels), widths_arr)
+
+
+def fit_primal(G, rhs, S, lam, width, s, w1, method="eigh"):
+    r"""Width-`width` fit from the widest Gram matrix `G` ($Z^\top Z/n$) and `rhs` ($Z^\top Y^\top/n$).
+
+    Coordinates beyond the width are masked out (zero rows and columns; a unit diagonal for the
+    Cholesky form), which gives exactly the width-`width` fit.
+    """
+    keep = jnp.arange(G.shape[0]) < width
+    Gw = G * keep[:, None] * keep[None, :]
+    rhs = rhs * keep[:, None]
+    if method == "cholesky":  # one ridge > 0 for all points
+        v = spd_solve(Gw + jnp.diag(jnp.where(keep, lam[0], 1.0)), rhs)
+    else:
+        mu, V = eigh(Gw)
+        v = V @ ((V.T @ rhs) * pinv_diag(mu[:, None], lam[None, :]))
     return _errors((S * keep[:, None]).T @ v, s, w1)
 
 
-def fit_dual(Z, S, Y, lam, width, s, w1):
-    r"""The same through the $n\times n$ kernel $ZZ^\top/n$ (for widths $m > n$)."""
-    n, M = Z.shape
-    keep = jnp.arange(M) < width
-    Zw = Z * keep
-    mu, U = eigh(Zw @ Zw.T / n)
-    alpha = U @ ((U.T @ Y.T) * pinv_diag(mu[:, None], lam[None, :]))
-    return _errors((S * keep[:, None]).T @ (Zw.T @ alpha / n), s, w1)
+def fit_dual(K, Z, S, Y, lam, width, s, w1, method="eigh"):
+    r"""Width-`width` fit through its $n\times n$ kernel `K` ($Z_mZ_m^\top/n$), for widths $m > n$."""
+    n = K.shape[0]
+    keep = jnp.arange(Z.shape[1]) < width
+    if method == "cholesky":
+        alpha = spd_solve(K + lam[0] * jnp.eye(n), Y.T)
+    else:
+        mu, U = eigh(K)
+        alpha = U @ ((U.T @ Y.T) * pinv_diag(mu[:, None], lam[None, :]))
+    return _errors((S * keep[:, None]).T @ ((Z * keep).T @ alpha / n), s, w1)
 
 
 def _errors(w_hat, s, w1):
