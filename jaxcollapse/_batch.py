@@ -12,7 +12,12 @@ from ._validate import as_float
 _BLOCK = 512  # points per vmapped block (cache-resident temporaries, few loop trips)
 
 
-def broadcast_map(point_fn, **scalars):
+def block_for(d: int) -> int:
+    """Points per block for kernels with length-d temporaries: about 4 MiB of them per array."""
+    return int(max(1, min(_BLOCK, 2**19 // max(d, 1))))
+
+
+def broadcast_map(point_fn, *, block=_BLOCK, **scalars):
     """Evaluate `point_fn(**scalars)` elementwise over the broadcast of its keyword arrays.
 
     The arguments are broadcast against each other, flattened, and mapped in blocks of `_BLOCK`
@@ -23,5 +28,5 @@ def broadcast_map(point_fn, **scalars):
     shape = jnp.broadcast_shapes(*(a.shape for a in arrays.values()))
     flat = {k: jnp.broadcast_to(a, shape).reshape(-1) for k, a in arrays.items()}
     # Blocks of points keep each point's length-d temporaries in cache; one block is one vmap.
-    out = jax.lax.map(lambda kw: point_fn(**kw), flat, batch_size=min(_BLOCK, max(1, math.prod(shape))))
+    out = jax.lax.map(lambda kw: point_fn(**kw), flat, batch_size=min(block, max(1, math.prod(shape))))
     return jax.tree.map(lambda x: x.reshape(shape + x.shape[1:]), out)

@@ -24,7 +24,7 @@ import math
 import equinox as eqx
 import jax.numpy as jnp
 
-from .._batch import broadcast_map
+from .._batch import block_for, broadcast_map
 from .._problem import Mixture
 from .._results import Risk
 from .._solve import bracketed_root, tabulated_bracket
@@ -73,7 +73,7 @@ def random_projections(mix: Mixture, *, n, m, p2, lam) -> Risk:
 def _random_projections_jit(mix, n, m, p2, lam):
     points = math.prod(jnp.broadcast_shapes(*(jnp.shape(x) for x in (n, m, p2, lam))))
     table = df1_table(mix.eigs) if points >= TABLE_MIN_POINTS else None
-    return broadcast_map(functools.partial(_point, mix, table), n=n, m=m, p2=p2, lam=lam)
+    return broadcast_map(functools.partial(_point, mix, table), block=block_for(mix.d), n=n, m=m, p2=p2, lam=lam)
 
 
 def _theta_equation(theta, args):

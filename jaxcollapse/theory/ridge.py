@@ -22,7 +22,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .._batch import broadcast_map
+from .._batch import block_for, broadcast_map
 from .._linalg import solve_small
 from .._problem import Mixture
 from .._results import Risk
@@ -69,7 +69,7 @@ def ridge(mix: Mixture, *, n, p2, lam, weight=1.0) -> Risk:
 def _ridge_jit(mix, n, p2, lam, weight):
     points = math.prod(jnp.broadcast_shapes(*(jnp.shape(x) for x in (n, p2, lam, weight))))
     table = df1_table(mix.eigs) if mix.same_covariance and points >= TABLE_MIN_POINTS else None
-    return broadcast_map(functools.partial(_ridge_point, mix, table), n=n, p2=p2, lam=lam, weight=weight)
+    return broadcast_map(functools.partial(_ridge_point, mix, table), block=block_for(mix.d), n=n, p2=p2, lam=lam, weight=weight)
 
 
 def _ridge_point(mix: Mixture, table, n, p2, lam, weight) -> Risk:
