@@ -68,7 +68,14 @@ def bracketed_root(fn: Callable[[Any, Any], Any], args: Any, lo, hi, x0=None, va
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1))
 def _bracketed_root(fn, value_and_derivative, args, lo, hi, x0):
-    return _bracketed_root_impl(fn, args, lo, hi, x0, value_and_derivative)
+    x, converged, _ = _bracketed_root_impl(fn, args, lo, hi, x0, value_and_derivative)
+    return x, converged
+
+
+def bracketed_root_steps(fn, args, lo, hi, x0=None, value_and_derivative=None):
+    """`bracketed_root` without derivatives, returning `(x, converged, steps)`: for diagnostics
+    and benchmarks (iteration counts per lane)."""
+    return _bracketed_root_impl(fn, args, lo, hi, hi if x0 is None else x0, value_and_derivative)
 
 
 def _bracketed_root_impl(fn, args, lo, hi, x0, value_and_derivative=None):
@@ -109,9 +116,9 @@ def _bracketed_root_impl(fn, args, lo, hi, x0, value_and_derivative=None):
 
     x0 = jnp.clip(jnp.asarray(x0, dtype), lo, hi)
     init = (lo, hi, x0, jnp.asarray(jnp.inf, dtype), jnp.asarray(0), lo >= hi)
-    lo_, hi_, x, _, _, done = jax.lax.while_loop(cond, body, init)
+    lo_, hi_, x, _, steps, done = jax.lax.while_loop(cond, body, init)
     x = jnp.where(lo >= hi, lo, x)
-    return x, done
+    return x, done, steps
 
 
 @_bracketed_root.defjvp

@@ -61,3 +61,13 @@ def test_non_converged_points_are_nan_with_status(monkeypatch, coupled):
     assert int(risk.status) == jc.Status.NOT_CONVERGED
     assert np.isnan(risk.total) and np.isnan(risk.kappa)
     assert "did not converge" in jc.status_message(risk.status)
+
+
+def test_step_counts_are_reported_and_small_from_a_good_start():
+    from jaxcollapse import _solve
+
+    f = lambda x, a: x**3 - a  # noqa: E731
+    x, ok, steps = _solve.bracketed_root_steps(f, jnp.asarray(2.0), 0.0, 4.0)
+    assert bool(ok) and abs(float(x) - 2.0 ** (1 / 3)) < 1e-14 and 1 <= int(steps) < _solve._MAX_STEPS
+    _, ok, near = _solve.bracketed_root_steps(f, jnp.asarray(2.0), 0.0, 4.0, x0=1.26)
+    assert bool(ok) and int(near) <= 5 and int(near) < int(steps)
