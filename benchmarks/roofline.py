@@ -49,13 +49,11 @@ def median_time(fn, repeats=5):
 @jax.jit
 def steps_per_lane(N, L):
     table = _common.df1_table(s)
-    nodes, df1 = table
 
     def one(n, lam):
         lo, hi = ridge_module.kappa_bracket(s, n, p2, lam, weight)
-        node_fn = lambda i: nodes[i] * ridge_module._a_of_delta(df1[i] / n, p2, weight) - lam  # noqa: E731
-        t_lo, t_hi, x0 = _solve.tabulated_bracket(node_fn, nodes, lo, hi, _common.TABLE_STEPS)
-        lo, hi = jnp.where(lo < hi, t_lo, lo), jnp.where(lo < hi, t_hi, hi)
+        residual = lambda k, df1: k * ridge_module._a_of_delta(df1 / n, p2, weight) - lam  # noqa: E731
+        lo, hi, x0 = _common.narrow_bracket(table, residual, lo, hi)
         args = (n, p2, lam, weight, s)
         _, ok, steps = _solve.bracketed_root_steps(
             ridge_module._kappa_equation, args, lo, hi, x0, ridge_module._kappa_value_and_derivative

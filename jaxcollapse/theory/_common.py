@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 
 from .._problem import Mixture
 from .._results import Risk, Status
+from .._solve import tabulated_bracket
 
 
 def mixture_valid(mix: Mixture):
@@ -66,6 +69,24 @@ def df1_table(s):
     nodes = jnp.exp(jnp.linspace(jnp.log(jnp.min(s)) - span, jnp.log(jnp.max(s)) + span, TABLE_NODES, dtype=s.dtype))
     df1 = jax.lax.map(lambda x: jnp.sum(s / (s + x)), nodes, batch_size=64)
     return nodes, df1
+
+
+def grid_table(mix: Mixture, *scalars):
+    """The df1 table when a call evaluates enough points to pay for it, else `None` (static)."""
+    points = math.prod(jnp.broadcast_shapes(*(jnp.shape(x) for x in scalars)))
+    return df1_table(mix.eigs) if points >= TABLE_MIN_POINTS else None
+
+
+def narrow_bracket(table, residual, lo, hi):
+    """`(lo, hi, x0)`: the root bracket narrowed by the table, `residual(node, df1_at_node)` being the
+    equation at a node. Without a table, or for a degenerate bracket `lo >= hi` (a root known in
+    closed form), the bracket is returned as is."""
+    if table is None:
+        return lo, hi, None
+    nodes, df1 = table
+    t_lo, t_hi, x0 = tabulated_bracket(lambda i: residual(nodes[i], df1[i]), nodes, lo, hi, TABLE_STEPS)
+    fixed = lo >= hi
+    return jnp.where(fixed, lo, t_lo), jnp.where(fixed, hi, t_hi), x0
 
 
 _POWER_OF_S = {"rr": 2, "rq": 1, "qq": 0}

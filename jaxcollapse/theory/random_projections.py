@@ -19,7 +19,6 @@ of $m = n$ and $+\infty$ exactly at it.
 from __future__ import annotations
 
 import functools
-import math
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -27,9 +26,9 @@ import jax.numpy as jnp
 from .._batch import block_for, broadcast_map
 from .._problem import Mixture
 from .._results import Risk
-from .._solve import bracketed_root, tabulated_bracket
+from .._solve import bracketed_root
 from .._validate import check_mixing, check_scalar, require_same_covariance, valid_mask
-from ._common import TABLE_MIN_POINTS, TABLE_STEPS, df1_table, finish, mixture_valid, moments, times
+from ._common import finish, grid_table, mixture_valid, moments, narrow_bracket, times
 
 
 def random_projections(mix: Mixture, *, n, m, p2, lam) -> Risk:
@@ -71,8 +70,7 @@ def random_projections(mix: Mixture, *, n, m, p2, lam) -> Risk:
 
 @eqx.filter_jit
 def _random_projections_jit(mix, n, m, p2, lam):
-    points = math.prod(jnp.broadcast_shapes(*(jnp.shape(x) for x in (n, m, p2, lam))))
-    table = df1_table(mix.eigs) if points >= TABLE_MIN_POINTS else None
+    table = grid_table(mix, n, m, p2, lam)
     return broadcast_map(functools.partial(_point, mix, table), block=block_for(mix.d), n=n, m=m, p2=p2, lam=lam)
 
 
@@ -103,12 +101,7 @@ def solve_theta(s, n, m, lam, table=None):
     # θ ≈ λ d n / ((k - d)(K - d)), which gives the one-sided derivative in λ.
     at_zero = (lam == 0) & (d <= k)
     hi = jnp.where(at_zero, 0.0, 2.0 * jnp.sum(s) / k + 4.0 * c / (m * n))
-    lo, x0 = jnp.zeros_like(hi), None
-    if table is not None:  # narrow the bracket with df1 tabulated once per call
-        nodes, df1 = table
-        node_fn = lambda i: _theta_residual(nodes[i], df1[i], k, K, c)  # noqa: E731
-        t_lo, t_hi, x0 = tabulated_bracket(node_fn, nodes, lo, hi, TABLE_STEPS)
-        lo, hi = jnp.where(at_zero, lo, t_lo), jnp.where(at_zero, hi, t_hi)
+    lo, hi, x0 = narrow_bracket(table, lambda t, df1: _theta_residual(t, df1, k, K, c), jnp.zeros_like(hi), hi)
     theta, converged = bracketed_root(_theta_equation, (k, K, c, s), lo, hi, x0, _theta_value_and_derivative)
     slope_ok = at_zero & (d < k)
     slope = jnp.where(slope_ok, d * n / jnp.where(slope_ok, (k - d) * (K - d), 1.0), 0.0)

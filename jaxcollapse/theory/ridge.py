@@ -16,7 +16,6 @@ Two solvers, chosen by the structure of the `Mixture` (static, never by value):
 from __future__ import annotations
 
 import functools
-import math
 
 import equinox as eqx
 import jax
@@ -26,9 +25,9 @@ from .._batch import block_for, broadcast_map
 from .._linalg import solve_small
 from .._problem import Mixture
 from .._results import Risk
-from .._solve import bracketed_root, monotone_fixed_point, tabulated_bracket
+from .._solve import bracketed_root, monotone_fixed_point
 from .._validate import check_mixing, check_scalar, valid_mask
-from ._common import TABLE_MIN_POINTS, TABLE_STEPS, df1_table, finish, mixture_valid, moments, times
+from ._common import finish, grid_table, mixture_valid, moments, narrow_bracket, times
 
 _RIDGELESS_EPS = 1e-12
 
@@ -67,8 +66,7 @@ def ridge(mix: Mixture, *, n, p2, lam, weight=1.0) -> Risk:
 
 @eqx.filter_jit
 def _ridge_jit(mix, n, p2, lam, weight):
-    points = math.prod(jnp.broadcast_shapes(*(jnp.shape(x) for x in (n, p2, lam, weight))))
-    table = df1_table(mix.eigs) if mix.same_covariance and points >= TABLE_MIN_POINTS else None
+    table = grid_table(mix, n, p2, lam, weight) if mix.same_covariance else None
     return broadcast_map(functools.partial(_ridge_point, mix, table), block=block_for(mix.d), n=n, p2=p2, lam=lam, weight=weight)
 
 
@@ -161,12 +159,7 @@ def _same_covariance(mix, n, p2, lam, weight, table=None):
     s = mix.eigs
     p1 = 1.0 - p2
     lo, hi = kappa_bracket(s, n, p2, lam, weight)
-    x0 = None
-    if table is not None:  # narrow the bracket with spectrum-only values tabulated once per call
-        nodes, df1 = table
-        node_fn = lambda i: nodes[i] * _a_of_delta(df1[i] / n, p2, weight) - lam  # noqa: E731
-        t_lo, t_hi, x0 = tabulated_bracket(node_fn, nodes, lo, hi, TABLE_STEPS)
-        lo, hi = jnp.where(lo < hi, t_lo, lo), jnp.where(lo < hi, t_hi, hi)
+    lo, hi, x0 = narrow_bracket(table, lambda k, df1: k * _a_of_delta(df1 / n, p2, weight) - lam, lo, hi)
     kappa, converged = bracketed_root(_kappa_equation, (n, p2, lam, weight, s), lo, hi, x0, _kappa_value_and_derivative)
 
     # Every trace is a moment sum_j w_j b_j(kappa), b in (r², rq, q²) (r + q = 1 gives the rest).
