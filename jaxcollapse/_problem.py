@@ -33,6 +33,14 @@ class Mixture(eqx.Module):
     - `synthetic_noise_var`: $\sigma_2^2$; `None` means equal to `noise_var`.
     - `teacher`, `teacher_shift`: fixed (non-random) $w_1^*$ and $\delta$ in the eigenbasis, or
       `None` for the Gaussian priors. Prefer the `fixed_teachers` constructor.
+    `cross` (derived) is the diagonal of $E[w_1^*\delta^\top]$: `teacher * teacher_shift`, or `None`
+    for independent priors (then it is zero).
+
+    - `multiplicity`, `cross`, `dimension`: set by `compress` only. A compressed mixture's entries
+      are quadrature nodes: `eigs[k]` stands for `multiplicity[k]` directions (for the traces
+      $\sum_j f(s_j)$), and `signal`, `shift`, `cross` hold the masses of the weighted traces
+      ($\sum_j \Gamma_j s_j f(s_j) \approx \sum_k$ `signal[k] * eigs[k] * f(eigs[k])`);
+      `dimension` is the exact $d$ they stand for. Theory kernels accept it; simulators cannot.
     """
 
     eigs: Float[Array, " d"]
@@ -43,6 +51,9 @@ class Mixture(eqx.Module):
     synthetic_noise_var: Float[Array, ""]
     teacher: Float[Array, " d"] | None
     teacher_shift: Float[Array, " d"] | None
+    multiplicity: Float[Array, " d"] | None
+    cross: Float[Array, " d"] | None
+    dimension: int = eqx.field(static=True)
 
     def __init__(
         self,
@@ -55,6 +66,9 @@ class Mixture(eqx.Module):
         *,
         teacher=None,
         teacher_shift=None,
+        multiplicity=None,
+        cross=None,
+        dimension=None,
     ):
         eigs = check_vector("eigs", eigs, positive=True)
         d = eigs.shape[0]
@@ -74,11 +88,28 @@ class Mixture(eqx.Module):
         self.teacher_shift = (
             None if teacher_shift is None else check_vector("teacher_shift", teacher_shift, size=d, nonnegative=False)
         )
+        if (multiplicity is None) != (dimension is None):
+            raise ValueError("multiplicity and dimension: give both (a compressed mixture) or neither")
+        if cross is not None and (multiplicity is None or teacher is not None):
+            raise ValueError("cross: only a compressed mixture (multiplicity given, no teacher) takes explicit cross masses")
+        if multiplicity is not None and synthetic_eigs is not None:
+            raise ValueError("multiplicity: a compressed mixture needs Σ2 = Σ1 (synthetic_eigs=None)")
+        self.multiplicity = None if multiplicity is None else check_vector("multiplicity", multiplicity, size=d)
+        self.dimension = d if dimension is None else check_positive_int("dimension", dimension)
+        if teacher is not None:
+            self.cross = self.teacher * self.teacher_shift
+        else:
+            self.cross = None if cross is None else check_vector("cross", cross, size=d, nonnegative=False)
 
     @property
     def d(self) -> int:
-        """Dimension (static)."""
-        return self.eigs.shape[0]
+        """Dimension $d$ (static; for a compressed mixture, the dimension it stands for)."""
+        return self.dimension
+
+    @property
+    def compressed(self) -> bool:
+        """Whether the entries are quadrature nodes (see `compress`) rather than directions (static)."""
+        return self.multiplicity is not None
 
     @property
     def same_covariance(self) -> bool:
@@ -91,13 +122,6 @@ class Mixture(eqx.Module):
         return self.eigs if self.synthetic_eigs is None else self.synthetic_eigs
 
     @property
-    def cross(self) -> Float[Array, " d"]:
-        """Diagonal of E[w1* δᵀ]: zero for independent priors, `teacher * teacher_shift` for fixed ones."""
-        if self.teacher is None:
-            return jnp.zeros_like(self.signal)
-        return self.teacher * self.teacher_shift
-
-    @property
     def quality(self) -> Float[Array, ""]:
         """C2 = tr(Σ1 Δ): excess risk of the synthetic teacher on real data (smaller is better)."""
         return jnp.sum(self.eigs * self.shift)
@@ -106,6 +130,14 @@ class Mixture(eqx.Module):
     def signal_energy(self) -> Float[Array, ""]:
         """tr(Σ1 Γ) = E||w1*||²_Σ1: the error of the null predictor."""
         return jnp.sum(self.eigs * self.signal)
+
+    def trace(self, values):
+        r"""$\sum_j f(s_j)$ over the $d$ directions, given `values` $= f(s)$ per entry (last axis):
+        a compressed entry counts `multiplicity` times. (Sums weighted by `signal`, `shift` or
+        `cross` are plain sums: those already hold masses.)"""
+        if self.multiplicity is None:
+            return jnp.sum(values, axis=-1)
+        return jnp.sum(self.multiplicity * values, axis=-1)
 
 
 def _totals(eigs, signal_weights, total):

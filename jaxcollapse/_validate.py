@@ -84,6 +84,15 @@ def require_same_covariance(mix, name: str) -> None:
         raise ValueError(f"{name} needs the label-shift setting Σ2 = Σ1: build the Mixture with synthetic_eigs=None")
 
 
+def require_directions(mix, name: str) -> None:
+    """Simulators draw one coordinate per direction: a compressed mixture has none to draw."""
+    if mix.compressed:
+        raise ValueError(
+            f"{name} needs a mixture with one entry per direction, not a compressed one (mix.compressed): "
+            "simulate the original mixture"
+        )
+
+
 def check_positive_int(name, value) -> int:
     """A static positive integer (a size)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:

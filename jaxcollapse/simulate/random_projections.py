@@ -30,7 +30,7 @@ import numpy as np
 from .._linalg import eigh, spd_solve
 from .._problem import Mixture
 from .._results import Estimate
-from .._validate import check_mixing, check_positive_int, is_concrete, require_same_covariance
+from .._validate import check_mixing, check_positive_int, is_concrete, require_directions, require_same_covariance
 from .ridge import chunk_plan, pinv_diag, teachers
 
 _MEMORY_BUDGET = 512 * 2**20  # bytes of working arrays per chunk of trials
@@ -57,6 +57,7 @@ def random_projections(mix: Mixture, *, n, m, p2, lam, trials, key, chunk_size=N
     **Returns:** an `Estimate` whose `samples` have the broadcast shape plus a trailing `trials` axis.
     """
     require_same_covariance(mix, "simulate.random_projections")
+    require_directions(mix, "simulate.random_projections")
     n = check_positive_int("n", n)
     widths = check_widths(m)
     trials = check_positive_int("trials", trials)

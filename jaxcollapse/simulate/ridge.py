@@ -20,7 +20,7 @@ from .._batch import broadcast_map
 from .._linalg import eigh
 from .._problem import Mixture
 from .._results import Estimate
-from .._validate import check_mixing, check_positive_int
+from .._validate import check_mixing, check_positive_int, require_directions
 
 _MEMORY_BUDGET = 512 * 2**20  # bytes of working arrays per chunk of trials
 _MAX_CHUNK = 64  # larger vmapped batches of small eigendecompositions do not run faster on CPU
@@ -43,6 +43,7 @@ def ridge(mix: Mixture, *, n, p2, lam, trials, key, weight=1.0, chunk_size=None)
 
     **Returns:** an `Estimate` whose `samples` have the broadcast shape plus a trailing `trials` axis.
     """
+    require_directions(mix, "simulate.ridge")
     n = check_positive_int("n", n)
     trials = check_positive_int("trials", trials)
     _, p2, lam, weight = check_mixing(n=n, p2=p2, lam=lam, weight=weight)

@@ -63,18 +63,23 @@ TABLE_MIN_POINTS = 256
 TABLE_DECADES = 8.0  # the table spans [min(s) 1e-8, max(s) 1e8]; roots outside keep the full bracket
 
 
-def df1_table(s):
+def count(mu, values):
+    r"""$\sum_j$ `values[j]` over directions: entry j counts `mu[j]` times (`mu = None`: once)."""
+    return jnp.sum(values, axis=-1) if mu is None else jnp.sum(mu * values, axis=-1)
+
+
+def df1_table(s, mu=None):
     """`(nodes, df1(nodes))` on `TABLE_NODES` log-spaced nodes, computed in blocks (O(d) memory)."""
     span = TABLE_DECADES * jnp.log(10.0)
     nodes = jnp.exp(jnp.linspace(jnp.log(jnp.min(s)) - span, jnp.log(jnp.max(s)) + span, TABLE_NODES, dtype=s.dtype))
-    df1 = jax.lax.map(lambda x: jnp.sum(s / (s + x)), nodes, batch_size=64)
+    df1 = jax.lax.map(lambda x: count(mu, s / (s + x)), nodes, batch_size=64)
     return nodes, df1
 
 
 def grid_table(mix: Mixture, *scalars):
     """The df1 table when a call evaluates enough points to pay for it, else `None` (static)."""
     points = math.prod(jnp.broadcast_shapes(*(jnp.shape(x) for x in scalars)))
-    return df1_table(mix.eigs) if points >= TABLE_MIN_POINTS else None
+    return df1_table(mix.eigs, mix.multiplicity) if points >= TABLE_MIN_POINTS else None
 
 
 def narrow_bracket(table, residual, lo, hi):
@@ -92,16 +97,17 @@ def narrow_bracket(table, residual, lo, hi):
 _POWER_OF_S = {"rr": 2, "rq": 1, "qq": 0}
 
 
-def moments(s, x, wanted):
+def moments(s, x, wanted, mu=None):
     r"""Moment sums $\sum_j w_j b_j$ with $b \in \{r^2, rq, q^2\}$, $r_j = s_j/(s_j+x)$, $q_j = x/(s_j+x)$.
 
     `wanted` is a tuple of `(weights, basis)` pairs (`basis` one of `"rr"`, `"rq"`, `"qq"`; `weights`
-    a length-d vector or `None` for ones). Since $r^2 = s^2/(s+x)^2$, $rq = x\,s/(s+x)^2$ and
+    a length-d vector or `None` for the direction count: `mu`, or ones). Since $r^2 = s^2/(s+x)^2$, $rq = x\,s/(s+x)^2$ and
     $q^2 = x^2/(s+x)^2$, all of them are one matrix-vector product of point-independent rows
     $w\,s^k$ with $1/(s+x)^2$ — one division per direction and point, no cancellation (every term
     is non-negative, which matters as $x \to 0$).
     """
-    rows = jnp.stack([(jnp.ones_like(s) if w is None else w) * s ** _POWER_OF_S[b] for w, b in wanted])
+    ones = jnp.ones_like(s) if mu is None else mu
+    rows = jnp.stack([(ones if w is None else w) * s ** _POWER_OF_S[b] for w, b in wanted])
     inv = 1.0 / (s + x)
     sums = rows @ (inv * inv)
     return tuple(sums[i] * x ** (2 - _POWER_OF_S[b]) for i, (_, b) in enumerate(wanted))

@@ -28,7 +28,7 @@ from .._problem import Mixture
 from .._results import Risk
 from .._solve import bracketed_root
 from .._validate import check_mixing, check_scalar, require_same_covariance, valid_mask
-from ._common import finish, grid_table, mixture_valid, moments, narrow_bracket, times
+from ._common import count, finish, grid_table, mixture_valid, moments, narrow_bracket, times
 
 
 def random_projections(mix: Mixture, *, n, m, p2, lam) -> Risk:
@@ -71,13 +71,13 @@ def random_projections(mix: Mixture, *, n, m, p2, lam) -> Risk:
 @eqx.filter_jit
 def _random_projections_jit(mix, n, m, p2, lam):
     table = grid_table(mix, n, m, p2, lam)
-    return broadcast_map(functools.partial(_point, mix, table), block=block_for(mix.d), n=n, m=m, p2=p2, lam=lam)
+    return broadcast_map(functools.partial(_point, mix, table), block=block_for(mix.eigs.shape[0]), n=n, m=m, p2=p2, lam=lam)
 
 
 def _theta_equation(theta, args):
     r"""$f(\theta) = k - t - \lambda d n/(\theta(K - t))$, increasing; $-\infty$ where $K - t \le 0$."""
-    k, K, c, s = args
-    return _theta_residual(theta, jnp.sum(s / (s + theta)), k, K, c)
+    k, K, c, s, mu = args
+    return _theta_residual(theta, count(mu, s / (s + theta)), k, K, c)
 
 
 def _theta_residual(theta, t, k, K, c):
@@ -87,22 +87,22 @@ def _theta_residual(theta, t, k, K, c):
     return k - t - term
 
 
-def solve_theta(s, n, m, lam, table=None):
+def solve_theta(s, n, m, lam, table=None, mu=None, d=None):
     r"""$(\theta, k - t, \text{converged})$ for eigenvalues `s`, sample size `n`, width `m`, ridge `lam`.
 
     $k - t = \min(m,n) - \mathrm{df}_1(\theta)$ is returned in a cancellation-free form: from the
     equation, $g = k - t$ solves $g(K - k + g) = \lambda d n/\theta$.
     """
-    d = s.shape[0]
+    d = s.shape[0] if d is None else d
     k = jnp.minimum(m, n)
     K = jnp.maximum(m, n)
     c = lam * d * n
     # Ridgeless with d ≤ min(m, n): the root is θ = 0 (no direction is left unfitted). Near it,
     # θ ≈ λ d n / ((k - d)(K - d)), which gives the one-sided derivative in λ.
     at_zero = (lam == 0) & (d <= k)
-    hi = jnp.where(at_zero, 0.0, 2.0 * jnp.sum(s) / k + 4.0 * c / (m * n))
+    hi = jnp.where(at_zero, 0.0, 2.0 * count(mu, s) / k + 4.0 * c / (m * n))
     lo, hi, x0 = narrow_bracket(table, lambda t, df1: _theta_residual(t, df1, k, K, c), jnp.zeros_like(hi), hi)
-    theta, converged = bracketed_root(_theta_equation, (k, K, c, s), lo, hi, x0, _theta_value_and_derivative)
+    theta, converged = bracketed_root(_theta_equation, (k, K, c, s, mu), lo, hi, x0, _theta_value_and_derivative)
     slope_ok = at_zero & (d < k)
     slope = jnp.where(slope_ok, d * n / jnp.where(slope_ok, (k - d) * (K - d), 1.0), 0.0)
     theta = jnp.where(at_zero, lam * slope, theta)
@@ -117,10 +117,10 @@ def solve_theta(s, n, m, lam, table=None):
 
 def _theta_value_and_derivative(theta, args):
     """`_theta_equation` and its derivative from one pass over the spectrum."""
-    k, K, c, s = args
+    k, K, c, s, mu = args
     inv = 1.0 / (s + theta)
-    t = jnp.sum(s * inv)
-    dt = -jnp.sum(s * inv * inv)
+    t = count(mu, s * inv)
+    dt = -count(mu, s * inv * inv)
     f = _theta_residual(theta, t, k, K, c)
     slack = K - t
     ok = (theta > 0) & (slack > 0)
@@ -136,16 +136,16 @@ def _point(mix: Mixture, table, n, m, p2, lam) -> Risk:
     p2 = jnp.where(valid, p2, 0.0)
     lam = jnp.where(valid, lam, 1.0)
     p1 = 1.0 - p2
-    s = mix.eigs
-    d = s.shape[0]
+    s, mu, d = mix.eigs, mix.multiplicity, mix.d
 
-    theta, gap, at_zero, converged = solve_theta(s, n, m, lam, table)
-    ab, az, ac = mix.signal * s, mix.shift * s, mix.cross * s
+    theta, gap, at_zero, converged = solve_theta(s, n, m, lam, table, mu, d)
+    ab, az = mix.signal * s, mix.shift * s
     wanted = ((None, "rr"), (None, "rq"), (ab, "rq"), (ab, "qq"), (az, "rr"), (az, "rq"), (az, "qq"))
-    if mix.teacher is not None:
-        wanted += ((ac, "rq"), (ac, "qq"))
-    sums = moments(s, theta, wanted)
+    if mix.cross is not None:
+        wanted += ((mix.cross * s, "rq"), (mix.cross * s, "qq"))
+    sums = moments(s, theta, wanted, mu)
     t2, spread = sums[0], sums[1]  # df2(theta) and t - t2, without cancellation
+    t2 = jnp.where(theta == 0, d, t2)  # exactly d at theta = 0 (also for a compressed spectrum)
     t = t2 + spread
     gap = jnp.where(at_zero, jnp.minimum(m, n) - t, gap)
     m_gap = jnp.where(m <= n, gap, gap + (m - jnp.minimum(m, n)))  # m - t
@@ -170,7 +170,7 @@ def _point(mix: Mixture, table, n, m, p2, lam) -> Risk:
     h_z = p1**2 * jnp.sum(az) + 2.0 * p1 * p2 * (z_rq + z_qq) + p2**2 * ((1.0 - rho) * z_rq + z_qq)
     zeta = p2**2 * g_z + times(p2**2 * p1 * g_z + p2 * h_z, u)
     cross = 0.0
-    if mix.teacher is not None:
+    if mix.cross is not None:
         c_rq, c_qq = sums[7:9]
         f2_c = (1.0 - rho) * c_rq + c_qq
         cross = -2.0 * p2 * (c_rq + c_qq - f2_c - times(f2_c, u))

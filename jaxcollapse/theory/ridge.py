@@ -27,7 +27,7 @@ from .._problem import Mixture
 from .._results import Risk
 from .._solve import bracketed_root, monotone_fixed_point
 from .._validate import check_mixing, check_scalar, valid_mask
-from ._common import finish, grid_table, mixture_valid, moments, narrow_bracket, times
+from ._common import count, finish, grid_table, mixture_valid, moments, narrow_bracket, times
 
 _RIDGELESS_EPS = 1e-12
 
@@ -67,7 +67,7 @@ def ridge(mix: Mixture, *, n, p2, lam, weight=1.0) -> Risk:
 @eqx.filter_jit
 def _ridge_jit(mix, n, p2, lam, weight):
     table = grid_table(mix, n, p2, lam, weight) if mix.same_covariance else None
-    return broadcast_map(functools.partial(_ridge_point, mix, table), block=block_for(mix.d), n=n, p2=p2, lam=lam, weight=weight)
+    return broadcast_map(functools.partial(_ridge_point, mix, table), block=block_for(mix.eigs.shape[0]), n=n, p2=p2, lam=lam, weight=weight)
 
 
 def _ridge_point(mix: Mixture, table, n, p2, lam, weight) -> Risk:
@@ -113,31 +113,31 @@ def _a_of_delta(delta, p2, weight):
 
 def _kappa_equation(kappa, args):
     r"""$f(\bar\kappa) = \bar\kappa\, a(\mathrm{df}_1(\bar\kappa)/n) - \lambda$ (increasing where it matters)."""
-    n, p2, lam, weight, s = args
-    delta = jnp.sum(s / (s + kappa)) / n
+    n, p2, lam, weight, s, mu = args
+    delta = count(mu, s / (s + kappa)) / n
     return kappa * _a_of_delta(delta, p2, weight) - lam
 
 
 def _kappa_value_and_derivative(kappa, args):
     """`_kappa_equation` and its derivative from one pass over the spectrum."""
-    n, p2, lam, weight, s = args
+    n, p2, lam, weight, s, mu = args
     inv = 1.0 / (s + kappa)
-    delta = jnp.sum(s * inv) / n
-    ddelta = -jnp.sum(s * inv * inv) / n
+    delta = count(mu, s * inv) / n
+    ddelta = -count(mu, s * inv * inv) / n
     a, da = jax.jvp(lambda x: _a_of_delta(x, p2, weight), (delta,), (jnp.ones_like(delta),))
     return kappa * a - lam, a + kappa * da * ddelta
 
 
-def kappa_bracket(s, n, p2, lam, weight):
+def kappa_bracket(s, n, p2, lam, weight, mu=None, d=None):
     r"""Bracket $[\lambda/\bar\omega,\ (\sum_k p_k\omega_k/(\lambda + \omega_k\,\mathrm{tr}\Sigma/n))^{-1}]$ for $\bar\kappa$.
 
     In the ridgeless over-determined regime ($\lambda = 0$ and $a(d/n) \ge 0$) the root is
     $\bar\kappa = 0$ and the bracket collapses to `[0, 0]`.
     """
-    d = s.shape[0]
+    d = s.shape[0] if d is None else d
     p1 = 1.0 - p2
     omega_bar = p1 + p2 * weight
-    total = jnp.sum(s) / n
+    total = count(mu, s) / n
     syn = jnp.where(weight > 0, p2 * weight / (lam + jnp.where(weight > 0, weight, 1.0) * total), 0.0)
     hi = 1.0 / (p1 / (lam + total) + syn)
     lo = lam / omega_bar
@@ -156,27 +156,27 @@ def _same_covariance(mix, n, p2, lam, weight, table=None):
     $\zeta = \sum_j \Delta_j s_j\,[p_2^2\eta_2^2 r_j^2 + v\,p_2\eta_2^2((1 - p_2\eta_2 r_j)^2 + p_1p_2\eta_1^2 r_j^2)]$.
     For `weight = 1`: $\eta = \gamma = 1$, $v = u$ and this is Theorem 1 term by term.
     """
-    s = mix.eigs
+    s, mu = mix.eigs, mix.multiplicity
     p1 = 1.0 - p2
-    lo, hi = kappa_bracket(s, n, p2, lam, weight)
+    lo, hi = kappa_bracket(s, n, p2, lam, weight, mu, mix.d)
     lo, hi, x0 = narrow_bracket(table, lambda k, df1: k * _a_of_delta(df1 / n, p2, weight) - lam, lo, hi)
-    kappa, converged = bracketed_root(_kappa_equation, (n, p2, lam, weight, s), lo, hi, x0, _kappa_value_and_derivative)
+    kappa, converged = bracketed_root(_kappa_equation, (n, p2, lam, weight, s, mu), lo, hi, x0, _kappa_value_and_derivative)
 
     # Every trace is a moment sum_j w_j b_j(kappa), b in (r², rq, q²) (r + q = 1 gives the rest).
     ws, wz = mix.signal * s, mix.shift * s
     wanted = ((None, "rr"), (None, "rq"), (ws, "qq"), (wz, "rr"), (wz, "rq"), (wz, "qq"))
-    if mix.teacher is not None:
+    if mix.cross is not None:
         wanted += ((mix.cross * s, "rq"), (mix.cross * s, "qq"))
-    sums = moments(s, kappa, wanted)
+    sums = moments(s, kappa, wanted, mu)
     ones, m_b = sums[0:2], (None, None, sums[2])
     m_z = sums[3:6]
-    m_c = sums[6:8] if mix.teacher is not None else (0.0, 0.0)
+    m_c = sums[6:8] if mix.cross is not None else (0.0, 0.0)
     delta = (ones[0] + ones[1]) / n
     a = _a_of_delta(delta, p2, weight)
     eta1 = 1.0 / (a + delta)
     eta2 = weight / jnp.where(weight == 0, 1.0, a + weight * delta)
     gamma = p1 * eta1**2 + p2 * eta2**2
-    df2 = ones[0]
+    df2 = jnp.where(kappa == 0, mix.d, ones[0])  # exactly d at the ridgeless over-determined root
     denom = n - gamma * df2
     infinite = ~(denom > 0)
     v = jnp.where(infinite, jnp.inf, df2 / jnp.where(infinite, 1.0, denom))
@@ -236,7 +236,9 @@ def _general_covariance(mix, n, p2, lam, weight):
     zeta = pw[1] * eprime[1] * jnp.sum(ds2) + pw[1] ** 2 * (
         jnp.sum(ds2 * s2 * minv**2 * kprime) / kappa[1] ** 2 - 2.0 * eprime[1] * jnp.sum(ds2 * s2 * minv) / kappa[1]
     )
-    cross = -2.0 * pw[1] * jnp.sum(mix.cross * s2 * (minv**2 * kprime / kappa[1] - eprime[1] * minv))
+    cross = 0.0
+    if mix.cross is not None:
+        cross = -2.0 * pw[1] * jnp.sum(mix.cross * s2 * (minv**2 * kprime / kappa[1] - eprime[1] * minv))
     kappa_eff = 1.0 / jnp.sum(pw / kappa)
     infinite = ~jnp.all(jnp.isfinite(eprime))
     return bias, variance, zeta + cross, kappa_eff, converged, infinite
