@@ -68,6 +68,12 @@ def count(mu, values):
     return jnp.sum(values, axis=-1) if mu is None else jnp.sum(mu * values, axis=-1)
 
 
+def exact_at_zero(df2, x, d):
+    """df2 at x, made exactly d where x = 0 (a compressed spectrum's counts sum to d only up to
+    rounding, and thresholds compare n with d), keeping df2's derivative there."""
+    return df2 + jnp.where(x == 0, d - jax.lax.stop_gradient(df2), 0.0)
+
+
 def df1_table(s, mu=None):
     """`(nodes, df1(nodes))` on `TABLE_NODES` log-spaced nodes, computed in blocks (O(d) memory)."""
     span = TABLE_DECADES * jnp.log(10.0)

@@ -28,7 +28,7 @@ from .._problem import Mixture
 from .._results import Risk
 from .._solve import bracketed_root
 from .._validate import check_mixing, check_scalar, require_same_covariance, valid_mask
-from ._common import count, finish, grid_table, mixture_valid, moments, narrow_bracket, times
+from ._common import count, exact_at_zero, finish, grid_table, mixture_valid, moments, narrow_bracket, times
 
 
 def random_projections(mix: Mixture, *, n, m, p2, lam) -> Risk:
@@ -145,7 +145,7 @@ def _point(mix: Mixture, table, n, m, p2, lam) -> Risk:
         wanted += ((mix.cross * s, "rq"), (mix.cross * s, "qq"))
     sums = moments(s, theta, wanted, mu)
     t2, spread = sums[0], sums[1]  # df2(theta) and t - t2, without cancellation
-    t2 = jnp.where(theta == 0, d, t2)  # exactly d at theta = 0 (also for a compressed spectrum)
+    t2 = exact_at_zero(t2, theta, d)
     t = t2 + spread
     gap = jnp.where(at_zero, jnp.minimum(m, n) - t, gap)
     m_gap = jnp.where(m <= n, gap, gap + (m - jnp.minimum(m, n)))  # m - t

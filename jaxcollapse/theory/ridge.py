@@ -27,7 +27,7 @@ from .._problem import Mixture
 from .._results import Risk
 from .._solve import bracketed_root, monotone_fixed_point
 from .._validate import check_mixing, check_scalar, valid_mask
-from ._common import count, finish, grid_table, mixture_valid, moments, narrow_bracket, times
+from ._common import count, exact_at_zero, finish, grid_table, mixture_valid, moments, narrow_bracket, times
 
 _RIDGELESS_EPS = 1e-12
 
@@ -176,7 +176,7 @@ def _same_covariance(mix, n, p2, lam, weight, table=None):
     eta1 = 1.0 / (a + delta)
     eta2 = weight / jnp.where(weight == 0, 1.0, a + weight * delta)
     gamma = p1 * eta1**2 + p2 * eta2**2
-    df2 = jnp.where(kappa == 0, mix.d, ones[0])  # exactly d at the ridgeless over-determined root
+    df2 = exact_at_zero(ones[0], kappa, mix.d)
     denom = n - gamma * df2
     infinite = ~(denom > 0)
     v = jnp.where(infinite, jnp.inf, df2 / jnp.where(infinite, 1.0, denom))
