@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/simulation.py            # d = n = 1000, 100 trials (several minutes)
     .venv/bin/python benchmarks/simulation.py --quick    # d = n = 300, 10 trials
+    .venv/bin/python benchmarks/simulation.py --dense    # 12 widths instead of 4 (a finer phase diagram)
 
 Both contenders fit the same estimator on the same kind of draws (Gaussian X, S with N(0, 1/d)
 entries, a fresh teacher and shift per trial) at every (width, p2) point. The NumPy loop is the
@@ -64,21 +65,24 @@ def jc_flops(d, n, widths, points):
     if primal:
         M = max(primal)
         flops += 2 * n * M * M + 2 * n * M * points  # nested Gram matrices and right-hand sides, once
-        flops += len(primal) * (M**3 / 3 + 2 * M * M * points + 2 * d * M * points)
+        flops += sum(m**3 / 3 + 2 * m * m * points + 2 * d * m * points for m in primal)
     if dual:
         M = max(dual)
         flops += 2 * n * n * M  # nested kernels, once
-        flops += len(dual) * (n**3 / 3 + 2 * n * n * points + 2 * n * M * points + 2 * d * M * points)
+        flops += sum(n**3 / 3 + 2 * n * n * points + 2 * n * m * points + 2 * d * m * points for m in dual)
     return flops
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--dense", action="store_true", help="12 widths, m/n from 0.1 to 3")
     args = parser.parse_args()
     d = n = 300 if args.quick else 1000
     trials = 10 if args.quick else 100
     widths = [d // 4, d // 2, 3 * d // 4, 2 * d]
+    if args.dense:
+        widths = [int(round(r * n)) for r in (0.1, 0.2, 0.3, 0.45, 0.6, 0.75, 0.9, 1.1, 1.4, 1.8, 2.4, 3.0)]
     p2s = [0.0, 0.1, 0.2, 0.4, 0.6, 0.8]
     lam = 1e-3
     mix = jc.power_law(d, 1.0, signal=1.0, shift=0.5, noise_var=0.1)

@@ -1,50 +1,162 @@
 """The `jaxcollapse` command (also `python -m jaxcollapse`).
 
-For now it runs the main job: the strong-collapse scaling-law figure, theory against simulation.
+    jaxcollapse                      the main job: the phase-diagram experiment
+    jaxcollapse list                 experiments, one line each
+    jaxcollapse run NAME [options]   one experiment: figures, data, summary.json, report.md
+    jaxcollapse sweep CONFIG.toml    a user-defined sweep (problem, kernel, axes, outputs)
+    jaxcollapse bench                the quick version of benchmarks/, as a table
 """
 
 from __future__ import annotations
 
 import argparse
-import pathlib
 import sys
-import time
+
+DEFAULT_EXPERIMENT = "phase-diagram"
+
+
+def _run_options(parser):
+    parser.add_argument("--quick", action="store_true", help="small settings: every experiment in under a minute on 2 cores")
+    parser.add_argument("--out", default="jaxcollapse-out", metavar="DIR", help="output folder (default: ./jaxcollapse-out); a run writes DIR/NAME/")
+    parser.add_argument("--trials", type=int, default=None, metavar="N", help="Monte Carlo trials per point (experiments with simulation)")
+    parser.add_argument("--float32", action="store_true", help="compute in float32 (default float64; float32 agrees to about 1e-4 relative away from ridgeless thresholds)")
+    parser.add_argument(
+        "--devices",
+        default=None,
+        metavar="SPEC",
+        help="devices to shard sweeps over: 'all' (default), a count K (the first K), or indices such as 0,2",
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a setting of the experiment's config (repeatable; lists are comma-separated); "
+        "`jaxcollapse list --settings` shows them",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _parser():
+    from .experiments import EXPERIMENTS
+
+    names = ", ".join(EXPERIMENTS)
+    parser = argparse.ArgumentParser(
+        prog="jaxcollapse",
+        description="Model collapse, computable. With no command: run the phase-diagram experiment "
+        "(where a bigger model hurts or helps when part of the data is synthetic).",
+        epilog=f"experiments: {names}. `jaxcollapse COMMAND --help` for each command.",
+    )
+    _run_options(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p_list = sub.add_parser("list", help="list the experiments", description="List the experiments, one line each.")
+    p_list.add_argument("--settings", action="store_true", help="also show each experiment's settings and defaults")
+    p_run = sub.add_parser("run", help="run one experiment", description="Run one named experiment and write DIR/NAME/.")
+    p_run.add_argument("name", metavar="NAME", help=f"one of: {names}")
+    _run_options(p_run)
+    p_sweep = sub.add_parser(
+        "sweep",
+        help="a user-defined sweep from a TOML file",
+        description="Evaluate a theory kernel over the grid a TOML file describes (see README, 'Command line').",
+    )
+    p_sweep.add_argument("config", metavar="CONFIG.toml")
+    p_sweep.add_argument("--out", default="jaxcollapse-out", metavar="DIR", help="output folder (default: ./jaxcollapse-out)")
+    p_sweep.add_argument("--float32", action="store_true", help="compute in float32 (default float64)")
+    p_sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p_bench = sub.add_parser("bench", help="quick speed table", description="Quick versions of benchmarks/, side by side, as a table.")
+    p_bench.add_argument("--size", type=int, default=64, metavar="K", help="grid is K x K (default 64)")
+    return parser
+
+
+def _devices(spec):
+    import jax
+
+    if spec is None or spec == "all":
+        return None
+    every = jax.devices()
+    try:
+        if "," in spec:
+            picked = [every[int(i)] for i in spec.split(",")]
+        else:
+            count = int(spec)
+            if not 1 <= count <= len(every):
+                raise IndexError
+            picked = every[:count]
+    except (ValueError, IndexError):
+        raise SystemExit(f"jaxcollapse: error: --devices {spec!r}: expected 'all', a count in 1..{len(every)}, or indices in 0..{len(every) - 1}") from None
+    return picked
+
+
+def _overrides(items, parser):
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            parser.error(f"--set {item!r}: expected KEY=VALUE")
+        out[key.strip()] = value
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="jaxcollapse",
-        description="Model collapse, computable. With no arguments: draw the strong-collapse scaling law "
-        "(test error against n for synthetic fractions p2 in {0, 0.001, 0.01, 0.1}; theory and simulation).",
-    )
-    parser.add_argument("--out", default="jaxcollapse-out", help="output folder (default: ./jaxcollapse-out)")
-    parser.add_argument("--quick", action="store_true", help="small sizes, a few seconds (used by the tests)")
-    parser.add_argument("--trials", type=int, default=None, help="Monte Carlo trials per point")
+    parser = _parser()
     args = parser.parse_args(argv)
-    if args.trials is not None and args.trials < 2:
+    if getattr(args, "trials", None) is not None and args.trials < 2:
         parser.error("--trials must be an integer ≥ 2 (a standard error needs two trials)")
 
     import jax
 
-    jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_enable_x64", not getattr(args, "float32", False))
+    from .experiments import EXPERIMENTS
+    from .experiments._framework import ConfigError
+
+    try:
+        if args.command == "list":
+            return _list(EXPERIMENTS, args.settings)
+        if args.command == "bench":
+            from ._bench import main as bench
+
+            return bench(size=args.size)
+        if args.command == "sweep":
+            from .experiments._toml import run_file
+
+            folder = run_file(args.config, args.out, progress=not args.no_progress, float32=args.float32)
+            print(f"wrote {folder}/ (data.zarr, summary.json, report.md, figure)")
+            return 0
+        name = DEFAULT_EXPERIMENT if args.command is None else args.name
+        if name not in EXPERIMENTS:
+            parser.exit(2, f"jaxcollapse: error: unknown experiment {name!r}; choose from {', '.join(EXPERIMENTS)}\n")
+        return _run(EXPERIMENTS[name], args, parser)
+    except ConfigError as err:
+        parser.exit(2, f"jaxcollapse: error: {err}\n")
+
+
+def _list(experiments, settings: bool) -> int:
     import dataclasses
 
-    from . import plot
-    from .experiments.scaling_law import ScalingLawConfig, scaling_law
+    width = max(map(len, experiments))
+    for name, module in experiments.items():
+        print(f"{name:<{width}}  {module.DESCRIPTION}")
+        if settings:
+            for f in dataclasses.fields(module.Config):
+                print(f"{'':<{width}}    {f.name} = {f.default!r}")
+    return 0
 
-    config = ScalingLawConfig.quick() if args.quick else ScalingLawConfig()
-    if args.trials is not None:
-        config = dataclasses.replace(config, trials=args.trials)
+
+def _run(module, args, parser) -> int:
+    import time
+
+    from .experiments._framework import make_config, run
+
+    config = make_config(module, quick=args.quick, overrides=_overrides(args.overrides, parser), trials=args.trials)
+    devices = _devices(args.devices)
     start = time.perf_counter()
-    data = scaling_law(config)
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    fig = plot.scaling_law(data)
-    path = out / "scaling-law.png"
-    fig.savefig(path, dpi=150)
-    fig.savefig(out / "scaling-law.pdf")
-    elapsed = time.perf_counter() - start
-    print(f"wrote {path} (and .pdf) in {elapsed:.1f} s")
+    progress = not getattr(args, "no_progress", False)
+    folder = run(module, config, args.out, quick=args.quick, devices=devices, progress=progress, float32=args.float32)
+    print(f"{module.NAME}: wrote {folder}/ in {time.perf_counter() - start:.1f} s")
+    import json
+
+    print(json.loads((folder / "summary.json").read_text())["finding"])
     return 0
 
 

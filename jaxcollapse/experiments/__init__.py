@@ -1,3 +1,8 @@
-"""Named experiments: presets that compute the data behind a paper's figure (no I/O here)."""
+"""Named experiments: each computes the data behind one figure, draws it, and states its finding.
 
-from .scaling_law import scaling_law as scaling_law
+See `_framework` for what an experiment module provides and what a run writes.
+"""
+
+from . import phase_diagram, scaling_law, width_decomposition, width_pareto
+
+EXPERIMENTS = {m.NAME: m for m in (phase_diagram, scaling_law, width_decomposition, width_pareto)}

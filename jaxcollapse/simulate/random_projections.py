@@ -155,54 +155,44 @@ def group_errors(Z, S, Y, lam, widths: tuple, s, w1, method="eigh", *, dual: boo
 
     Nested widths share their matrices: the Gram matrix of width m is the leading m x m block of
     the widest one's (primal), and the n x n kernels are running sums over blocks of features
-    (dual), so forming them costs as much as for the widest width alone.
+    (dual), so forming them costs as much as for the widest width alone. Each width is then
+    factored at its own size.
     """
     n = Z.shape[0]
     M = max(widths)
     Z, S = Z[:, :M], S[:M]
-    widths_arr = jnp.asarray(widths)
     if not dual:
         G = Z.T @ Z / n
         rhs = Z.T @ Y.T / n
-        fit = lambda w: fit_primal(G, rhs, S, lam, w, s, w1, method)  # noqa: E731
-        return jax.vmap(fit)(widths_arr)
-    kernels, K, start = [], jnp.zeros((n, n), Z.dtype), 0
+        return jnp.stack([fit_primal(G[:m, :m], rhs[:m], S[:m], lam, s, w1, method) for m in widths])
+    errors, K, start = [], jnp.zeros((n, n), Z.dtype), 0
     for m in widths:
         block = Z[:, start:m]
         K = K + block @ block.T / n
-        kernels.append(K)
+        errors.append(fit_dual(K, Z[:, :m], S[:m], Y, lam, s, w1, method))
         start = m
-    fit = lambda K, w: fit_dual(K, Z, S, Y, lam, w, s, w1, method)  # noqa: E731
-    return jax.vmap(fit)(jnp.stack(kernels), widths_arr)
+    return jnp.stack(errors)
 
 
-def fit_primal(G, rhs, S, lam, width, s, w1, method="eigh"):
-    r"""Width-`width` fit from the widest Gram matrix `G` ($Z^\top Z/n$) and `rhs` ($Z^\top Y^\top/n$).
-
-    Coordinates beyond the width are masked out (zero rows and columns; a unit diagonal for the
-    Cholesky form), which gives exactly the width-`width` fit.
-    """
-    keep = jnp.arange(G.shape[0]) < width
-    Gw = G * keep[:, None] * keep[None, :]
-    rhs = rhs * keep[:, None]
+def fit_primal(G, rhs, S, lam, s, w1, method="eigh"):
+    r"""Fit from the width's Gram matrix `G` ($Z^\top Z/n$) and `rhs` ($Z^\top Y^\top/n$), one column per point."""
     if method == "cholesky":  # one ridge > 0 for all points
-        v = spd_solve(Gw + jnp.diag(jnp.where(keep, lam[0], 1.0)), rhs)
+        v = spd_solve(G + lam[0] * jnp.eye(G.shape[0]), rhs)
     else:
-        mu, V = eigh(Gw)
+        mu, V = eigh(G)
         v = V @ ((V.T @ rhs) * pinv_diag(mu[:, None], lam[None, :]))
-    return _errors((S * keep[:, None]).T @ v, s, w1)
+    return _errors(S.T @ v, s, w1)
 
 
-def fit_dual(K, Z, S, Y, lam, width, s, w1, method="eigh"):
-    r"""Width-`width` fit through its $n\times n$ kernel `K` ($Z_mZ_m^\top/n$), for widths $m > n$."""
+def fit_dual(K, Z, S, Y, lam, s, w1, method="eigh"):
+    r"""Fit through the width's $n\times n$ kernel `K` ($ZZ^\top/n$), for widths $m > n$."""
     n = K.shape[0]
-    keep = jnp.arange(Z.shape[1]) < width
     if method == "cholesky":
         alpha = spd_solve(K + lam[0] * jnp.eye(n), Y.T)
     else:
         mu, U = eigh(K)
         alpha = U @ ((U.T @ Y.T) * pinv_diag(mu[:, None], lam[None, :]))
-    return _errors((S * keep[:, None]).T @ ((Z * keep).T @ alpha / n), s, w1)
+    return _errors(S.T @ (Z.T @ alpha / n), s, w1)
 
 
 def _errors(w_hat, s, w1):

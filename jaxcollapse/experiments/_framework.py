@@ -1,0 +1,183 @@
+"""What every named experiment is, and how a run writes its outputs.
+
+An experiment is a module with:
+
+- `NAME`, `DESCRIPTION` (one line), `Config` (a frozen dataclass: every default in one place) and
+  `QUICK` (the overrides of `--quick`: under a minute on 2 cores);
+- `compute(config, *, devices=None, progress=False) -> xarray.Dataset` (the numbers, no I/O);
+- `figures(ds) -> {name: Figure}` (drawn from the Dataset alone, so a saved run can be redrawn);
+- `summarize(ds) -> (numbers, finding)`: a dict of headline numbers and one sentence computed
+  from the data.
+
+`run` ties them together and writes `OUT/NAME/`: `NAME.png` and `.pdf` per figure, `data.zarr`
+(the Dataset), `summary.json` and `report.md`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import pathlib
+import time
+import typing
+
+import numpy as np
+
+
+class ConfigError(ValueError):
+    """A bad `--set` value or config-file entry (the message names the key, value and expectation)."""
+
+
+def make_config(module, *, quick: bool = False, overrides: dict[str, str] | None = None, trials: int | None = None):
+    """The experiment's config: defaults, then `QUICK` if asked, then `--trials`, then `--set` overrides."""
+    config = module.Config()
+    if quick:
+        config = dataclasses.replace(config, **module.QUICK)
+    fields = {f.name for f in dataclasses.fields(config)}
+    if trials is not None:
+        if "trials" not in fields:
+            raise ConfigError(f"--trials: experiment {module.NAME} has no simulation (no 'trials' setting)")
+        config = dataclasses.replace(config, trials=trials)
+    for key, text in (overrides or {}).items():
+        config = dataclasses.replace(config, **{key: parse_value(config, key, text)})
+    return config
+
+
+def parse_value(config, key: str, text):
+    """`text` (a string, or a TOML value) converted to the type of `config.key`, or a `ConfigError`."""
+    hints = typing.get_type_hints(type(config))
+    if key not in hints:
+        known = ", ".join(sorted(hints))
+        raise ConfigError(f"unknown setting {key!r} (settings: {known})")
+    kind = hints[key]
+    origin = typing.get_origin(kind)
+    try:
+        if origin is tuple:
+            (inner, *_) = typing.get_args(kind)
+            items = text if isinstance(text, (list, tuple)) else [t for t in str(text).split(",") if t.strip()]
+            if not items:
+                raise ValueError
+            return tuple(_scalar(inner, item) for item in items)
+        return _scalar(kind, text)
+    except (TypeError, ValueError):
+        expected = _describe(kind)
+        raise ConfigError(f"{key}={text!r}: expected {expected}") from None
+
+
+def _scalar(kind, value):
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        lowered = str(value).strip().lower()
+        if lowered in ("true", "1", "yes"):
+            return True
+        if lowered in ("false", "0", "no"):
+            return False
+        raise ValueError
+    if kind is int:
+        number = float(value) if isinstance(value, str) else value
+        if isinstance(number, bool) or not float(number).is_integer():
+            raise ValueError
+        return int(number)
+    if kind is float:
+        if isinstance(value, bool):
+            raise ValueError
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError
+        return number
+    if kind is str:
+        if not isinstance(value, str):
+            raise ValueError
+        return value.strip()
+    raise TypeError(kind)
+
+
+def _describe(kind) -> str:
+    if typing.get_origin(kind) is tuple:
+        inner = typing.get_args(kind)[0]
+        plural = {bool: "true/false values", int: "integers", float: "finite numbers", str: "strings"}
+        return f"a comma-separated list of {plural.get(inner, str(inner))}"
+    return {bool: "true or false", int: "an integer", float: "a finite number", str: "a string"}.get(kind, str(kind))
+
+
+def check_choice(name: str, value: str, choices) -> None:
+    if value not in choices:
+        raise ConfigError(f"{name}={value!r}: expected one of {', '.join(map(repr, choices))}")
+
+
+def check_range(name: str, value, low=None, high=None, *, strict_low=False) -> None:
+    bad = (low is not None and (value <= low if strict_low else value < low)) or (high is not None and value > high)
+    if bad:
+        lo = "" if low is None else (f"> {low}" if strict_low else f"≥ {low}")
+        hi = "" if high is None else f"≤ {high}"
+        raise ConfigError(f"{name}={value!r}: expected a value {' and '.join(x for x in (lo, hi) if x)}")
+
+
+def run(module, config, out, *, quick=False, devices=None, progress=False, float32=False) -> pathlib.Path:
+    """Compute, draw and write one experiment; returns its output folder."""
+    import jax
+
+    from .. import __version__
+
+    start = time.perf_counter()
+    ds = module.compute(config, devices=devices, progress=progress)
+    numbers, finding = module.summarize(ds)
+    figs = module.figures(ds)
+    folder = pathlib.Path(out) / module.NAME
+    folder.mkdir(parents=True, exist_ok=True)
+    names = []
+    for name, fig in figs.items():
+        fig.savefig(folder / f"{name}.png", dpi=150)
+        fig.savefig(folder / f"{name}.pdf")
+        names.append(name)
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    ds.attrs.update(experiment=module.NAME, config=json.dumps(_jsonable(dataclasses.asdict(config))))
+    ds.to_zarr(folder / "data.zarr", mode="w", consolidated=False, zarr_format=2)  # v2: read by every zarr library
+    wall = time.perf_counter() - start
+    summary = {
+        "experiment": module.NAME,
+        "description": module.DESCRIPTION,
+        "parameters": _jsonable(dataclasses.asdict(config)),
+        "quick": quick,
+        "precision": "float32" if float32 else "float64",
+        "jaxcollapse_version": __version__,
+        "jax_version": jax.__version__,
+        "devices": [str(d) for d in (devices or jax.devices())],
+        "wall_time_s": round(wall, 3),
+        "finding": finding,
+        **_jsonable(numbers),
+    }
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=True) + "\n")
+    lines = [f"# {module.NAME}", "", module.DESCRIPTION, ""]
+    lines += [f"![{name}]({name}.png)" for name in names]
+    lines += ["", f"**Finding.** {finding}", ""]
+    lines += ["| quantity | value |", "|---|---|"]
+    lines += [f"| {k} | {_fmt(v)} |" for k, v in numbers.items()]
+    lines += ["", f"Computed in {wall:.1f} s ({'quick' if quick else 'full'} settings, "
+              f"{summary['precision']}, jaxcollapse {__version__}); data in `data.zarr`, settings in `summary.json`.", ""]
+    (folder / "report.md").write_text("\n".join(lines))
+    return folder
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_fmt(x) for x in v)
+    return str(v)
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, (np.generic, np.ndarray)):
+        return _jsonable(x.tolist())
+    if isinstance(x, float) and not math.isfinite(x):
+        return None if math.isnan(x) else ("inf" if x > 0 else "-inf")
+    return x
