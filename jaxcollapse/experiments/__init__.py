@@ -3,6 +3,6 @@
 See `_framework` for what an experiment module provides and what a run writes.
 """
 
-from . import phase_diagram, scaling_law, width_decomposition, width_pareto
+from . import mixing, phase_diagram, scaling_law, theory_vs_simulation, width_decomposition, width_pareto
 
-EXPERIMENTS = {m.NAME: m for m in (phase_diagram, scaling_law, width_decomposition, width_pareto)}
+EXPERIMENTS = {m.NAME: m for m in (phase_diagram, scaling_law, width_decomposition, width_pareto, mixing, theory_vs_simulation)}
