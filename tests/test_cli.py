@@ -1,46 +1,80 @@
-"""The main job: `python -m jaxcollapse` writes the scaling-law figure."""
+"""The command line: the main job, list, run, sweep, bench, and its errors."""
 
+import json
 import subprocess
 import sys
 
-import numpy as np
 
-from jaxcollapse.experiments.scaling_law import ScalingLawConfig, scaling_law
+def _cli(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "jaxcollapse", *args], capture_output=True, text=True, timeout=timeout)
 
 
-def test_demo_writes_figure(tmp_path):
-    out = tmp_path / "out"
-    proc = subprocess.run(
-        [sys.executable, "-m", "jaxcollapse", "--quick", "--out", str(out)], capture_output=True, text=True, timeout=300
-    )
+def test_main_job_runs_the_phase_diagram(tmp_path):
+    proc = _cli("--quick", "--out", str(tmp_path), "--no-progress")
     assert proc.returncode == 0, proc.stderr
-    png = out / "scaling-law.png"
-    assert png.exists() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert (out / "scaling-law.pdf").exists()
-    assert str(png) in proc.stdout
+    folder = tmp_path / "phase-diagram"
+    assert (folder / "phase-diagram.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["finding"] in proc.stdout
 
 
-def test_bad_cli_argument_is_an_error(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "jaxcollapse", "--trials", "1", "--out", str(tmp_path)], capture_output=True, text=True)
-    assert proc.returncode == 2 and "--trials" in proc.stderr
+def test_list_names_every_experiment():
+    from jaxcollapse.experiments import EXPERIMENTS
+
+    proc = _cli("list")
+    assert proc.returncode == 0
+    for name, module in EXPERIMENTS.items():
+        assert f"{name}  " in proc.stdout and module.DESCRIPTION in proc.stdout
 
 
-def test_scaling_law_data_shows_the_floors():
-    data = scaling_law(ScalingLawConfig.quick())
-    total, floor, p2 = data["total"], data["floor"], data["p2"]
-    np.testing.assert_allclose(floor, p2**2 * data["quality"], rtol=1e-12)
-    assert np.all(np.diff(total[0]) < 0)  # real only: more data always helps
-    n = data["n"]
-    for i in range(1, len(p2)):
-        # With the ridge tuned, finite-n shrinkage can sit slightly *below* p2² tr(ΣΔ); the curve
-        # still plateaus onto it: within 2 % at the largest n, and flat over the last decade.
-        assert abs(total[i, -1] / floor[i] - 1) < 0.02
-        last_decade = n >= n[-1] / 10
-        assert total[i, last_decade].max() / total[i, -1] < 1.5
-        assert total[i, -1] > 100 * total[0, -1]  # while real-only data keeps improving
-    assert data["sim_mean"].shape == (len(p2), len(data["n_sim"]))
-    # simulation at the tuned ridge lies on the theory curve (quick mode: few trials, so 4 s.e. or 10 %)
-    for i in range(len(p2)):
-        curve = np.exp(np.interp(np.log(data["n_sim"]), np.log(n), np.log(total[i])))
-        gap = np.abs(data["sim_mean"][i] - curve)
-        assert np.all(gap <= np.maximum(4 * data["sim_sem"][i], 0.1 * curve))
+def test_errors_are_one_clear_line(tmp_path):
+    cases = [
+        (("run", "nope"), "unknown experiment 'nope'"),
+        (("run", "scaling-law", "--set", "d=abc"), "d='abc': expected an integer"),
+        (("run", "scaling-law", "--set", "zzz=1"), "unknown setting 'zzz'"),
+        (("run", "scaling-law", "--set", "novalue"), "expected KEY=VALUE"),
+        (("run", "scaling-law", "--trials", "1"), "--trials"),
+        (("sweep", str(tmp_path / "missing.toml")), "cannot read the config file"),
+        (("run", "phase-diagram", "--devices", "99"), "--devices"),
+    ]
+    for args, message in cases:
+        proc = _cli(*args, "--out", str(tmp_path)) if args[0] == "run" else _cli(*args)
+        assert proc.returncode != 0, args
+        lines = [line for line in proc.stderr.strip().splitlines() if line.startswith("jaxcollapse")]
+        assert lines and message in lines[-1], (args, proc.stderr)
+        assert "Traceback" not in proc.stderr
+
+
+def test_sweep_from_toml(tmp_path):
+    config = tmp_path / "grid.toml"
+    config.write_text(
+        'name = "tiny"\n[problem]\nspectrum = "power_law"\nd = 50\nbeta = 1.5\nshift = 0.5\n'
+        '[kernel]\nname = "ridge"\nlam = 0.01\n[axes]\nn = { geomspace = [10, 1000, 7] }\np2 = [0.0, 0.5]\n'
+        '[output]\nfields = ["total", "collapse"]\n'
+    )
+    proc = _cli("sweep", str(config), "--out", str(tmp_path), "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    import numpy as np
+    import xarray as xr
+
+    import jaxcollapse as jc
+
+    ds = xr.open_zarr(tmp_path / "tiny" / "data.zarr", consolidated=False).load()
+    assert ds["total"].dims == ("n", "p2") and set(ds.data_vars) == {"total", "collapse"}
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    ref = jc.theory.ridge(jc.power_law(50, 1.5, shift=0.5), n=ds["n"].values[:, None], p2=ds["p2"].values[None, :], lam=0.01)
+    np.testing.assert_allclose(ds["total"].values, np.asarray(ref.total), rtol=1e-12)
+    assert (tmp_path / "tiny" / "tiny.png").exists()
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[problem]\nd = 50\nbeta = 1.5\n[kernel]\nname = "ridge"\n[axes]\nm = [1, 2]\n')
+    proc = _cli("sweep", str(bad), "--out", str(tmp_path))
+    assert proc.returncode == 2 and "[axes] m: not a keyword of ridge" in proc.stderr
+
+
+def test_bench_prints_its_table():
+    proc = _cli("bench", "--size", "8")
+    assert proc.returncode == 0, proc.stderr
+    assert "| ridge κ + risk, d = 1000 | 8×8 |" in proc.stdout
+    assert "compressed vs exact" in proc.stdout

@@ -37,7 +37,7 @@ class Config:
     fine_points: int = 120
 
 
-QUICK = dict(d=80, n=60, m=30, ns=(20, 60, 200), ms=(10, 40, 90), p2s=(0.0, 0.5, 1.0), lams=(0.0, 1e-2, 1.0), trials=30, fine_points=60)
+QUICK = dict(d=80, n=60, m=30, ns=(20, 200), ms=(10, 40, 90), p2s=(0.0, 0.5, 1.0), lams=(0.0, 1e-2, 1.0), trials=30, fine_points=60)
 
 PANELS = (("ridge", "n"), ("ridge", "p2"), ("ridge", "lam"), ("rp", "n"), ("rp", "m"), ("rp", "p2"), ("rp", "lam"))
 

@@ -1,0 +1,119 @@
+"""Every named experiment in --quick mode: its files, and numbers that make sense."""
+
+import json
+
+import jax.numpy as jnp
+import matplotlib.image
+import numpy as np
+import pytest
+import xarray as xr
+
+import jaxcollapse as jc
+from jaxcollapse.experiments import EXPERIMENTS, _framework, phase_diagram
+
+RUNS = {}
+
+
+def _run(name, tmp_path_factory):
+    if name not in RUNS:
+        module = EXPERIMENTS[name]
+        config = _framework.make_config(module, quick=True)
+        folder = _framework.run(module, config, tmp_path_factory.mktemp(name), quick=True)
+        RUNS[name] = (folder, json.loads((folder / "summary.json").read_text()))
+    return RUNS[name]
+
+
+@pytest.mark.parametrize("name", list(EXPERIMENTS))
+def test_quick_run_writes_its_files(name, tmp_path_factory):
+    folder, summary = _run(name, tmp_path_factory)
+    png = folder / f"{name}.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+    pixels = matplotlib.image.imread(png)
+    assert pixels.shape[0] > 300 and pixels.shape[1] > 300
+    assert pixels[..., :3].std() > 0.05  # not blank
+    assert (folder / f"{name}.pdf").read_bytes()[:4] == b"%PDF"
+    ds = xr.open_zarr(folder / "data.zarr", consolidated=False)
+    assert len(ds.data_vars) >= 2 and ds.attrs["experiment"] == name
+    assert summary["experiment"] == name and summary["quick"] is True
+    assert summary["jaxcollapse_version"] == jc.__version__ and summary["precision"] == "float64"
+    assert 0 < summary["wall_time_s"] < 120
+    assert len(summary["finding"]) > 40 and summary["parameters"]
+    report = (folder / "report.md").read_text()
+    assert f"({name}.png)" in report and summary["finding"] in report
+
+
+def test_phase_diagram_boundary(tmp_path_factory):
+    folder, summary = _run("phase-diagram", tmp_path_factory)
+    assert summary["boundary_exists"]
+    lo, hi = summary["hurts_for_m_over_n_at_p2_0.5"]
+    assert 0 < lo < hi < 1  # a bigger model hurts on a band below the interpolation threshold
+    ds = xr.open_zarr(folder / "data.zarr", consolidated=False).load()
+    # the autodiff slope against a central difference of the theory, at a few grid points
+    config = _framework.make_config(phase_diagram, quick=True)
+    mix = phase_diagram._mixture(config)
+    for i, j in ((5, 10), (20, 24), (40, 40)):
+        r, p2 = float(ds["m_over_n"][i]), float(ds["p2"][j])
+        m = r * config.n
+        h = 1e-4 * m
+        e = [float(jc.theory.random_projections(mix, n=config.n, m=m + s * h, p2=p2, lam=config.lam).total) for s in (-1, 1)]
+        assert float(ds["dE_dm"][i, j]) == pytest.approx((e[1] - e[0]) / (2 * h), rel=1e-4, abs=1e-9)
+        assert float(ds["ratio"][i, j]) >= 1.0 - 1e-12  # the collapse term is non-negative
+
+
+def test_scaling_law_floors(tmp_path_factory):
+    _, summary = _run("scaling-law", tmp_path_factory)
+    p2 = np.asarray(summary["parameters"]["p2s"])
+    np.testing.assert_allclose(summary["floors"], p2**2 * summary["quality_tr_Sigma_Delta"], rtol=1e-10)
+    for p, ratio in zip(p2, summary["error_at_largest_n_over_floor"]):
+        if p > 0:
+            assert abs(ratio - 1) < 0.02
+    assert summary["max_theory_vs_simulation_se"] < 4
+
+
+def test_width_decomposition_peak_and_simulation(tmp_path_factory):
+    _, summary = _run("width-decomposition", tmp_path_factory)
+    assert 0.8 < summary["isotropic_zeta_peak_m_over_n_worst_quality"] < 1.25
+    assert 0 < summary["isotropic_zeta_limit_over_peak_worst_quality"] < 0.5
+    assert summary["max_theory_vs_simulation_se"] < 4
+
+
+def test_width_pareto_drifts_above_the_diagonal(tmp_path_factory):
+    folder, summary = _run("width-pareto", tmp_path_factory)
+    ds = xr.open_zarr(folder / "data.zarr", consolidated=False).load()
+    assert np.all(ds["mixed"].values >= ds["real"].values[None, None, :] * (1 - 1e-12))
+    assert summary["low_quality_gap_grows_with_width_below_threshold"]
+    lo, hi = summary["mixed_over_real_below_threshold_q0.01_largest_p2"]
+    assert hi < 1.05
+
+
+def test_mixing_quality_against_quantity(tmp_path_factory):
+    folder, summary = _run("mixing", tmp_path_factory)
+    ds = xr.open_zarr(folder / "data.zarr", consolidated=False).load()
+    q = ds["quality"].values
+    assert 0 < summary[f"q{q[1]:g}_best_n2"] < ds["n2"].values[-1]  # an interior optimum
+    assert summary[f"q{q[1]:g}_error_at_best_over_real_only"] < 1
+    assert abs(summary[f"q{q[-1]:g}_error_at_largest_n2_over_quality"] - 1) < 0.1  # back to tr ΣΔ
+    w = ds["best_weight"].values
+    assert np.all(w >= 0) and np.all(w[-1] < 1)
+    # the best weight is no worse than weight 1
+    assert np.all(ds["error_best_weight"].values <= ds["error_unit_weight"].values * (1 + 1e-12))
+
+
+def test_theory_vs_simulation_agree(tmp_path_factory):
+    _, summary = _run("theory-vs-simulation", tmp_path_factory)
+    assert summary["max_theory_vs_simulation_se"] < 4
+    assert summary["points_beyond_3_se"] <= 1
+
+
+def test_set_overrides_and_errors():
+    module = EXPERIMENTS["scaling-law"]
+    c = _framework.make_config(module, quick=True, overrides={"p2s": "0,0.5", "d": "50", "trials": "3"})
+    assert c.p2s == (0.0, 0.5) and c.d == 50 and c.trials == 3
+    with pytest.raises(_framework.ConfigError, match="unknown setting 'nope'"):
+        _framework.make_config(module, overrides={"nope": "1"})
+    with pytest.raises(_framework.ConfigError, match=r"d='1\.5': expected an integer"):
+        _framework.make_config(module, overrides={"d": "1.5"})
+    with pytest.raises(_framework.ConfigError, match="p2s='a': expected a comma-separated list of finite numbers"):
+        _framework.make_config(module, overrides={"p2s": "a"})
+    with pytest.raises(_framework.ConfigError, match="--trials"):
+        _framework.make_config(EXPERIMENTS["phase-diagram"], trials=5)
