@@ -99,6 +99,9 @@ def _overrides(items, parser):
 
 
 def main(argv: list[str] | None = None) -> int:
+    import os
+
+    os.environ.setdefault("MPLBACKEND", "Agg")  # the command draws to files only
     parser = _parser()
     args = parser.parse_args(argv)
     if getattr(args, "trials", None) is not None and args.trials < 2:

@@ -216,9 +216,6 @@ def run_file(path, out, *, progress=True, float32=False):
         return numbers, finding
 
     def figures(ds):
-        import matplotlib
-
-        matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
         total = ds["total"]

@@ -129,9 +129,6 @@ def summarize(ds):
 
 
 def figures(ds):
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.4), constrained_layout=True)

@@ -161,9 +161,6 @@ def _boundary(ax, x, y, slope):
 
 
 def figures(ds):
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.colors import LogNorm
 

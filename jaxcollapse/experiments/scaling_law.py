@@ -138,9 +138,6 @@ def summarize(ds):
 
 
 def figures(ds):
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.4, 4.6), constrained_layout=True)

@@ -141,9 +141,6 @@ def summarize(ds):
 
 
 def figures(ds):
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(3, 4, figsize=(16, 10.5), constrained_layout=True)

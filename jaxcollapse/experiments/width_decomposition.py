@@ -109,9 +109,6 @@ def summarize(ds):
 
 
 def figures(ds):
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     spectra = ds["spectrum"].values

@@ -84,9 +84,6 @@ def summarize(ds):
 
 
 def figures(ds):
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.colors import LogNorm
 
