@@ -123,6 +123,7 @@ def run(module, config, out, *, quick=False, devices=None, progress=False, float
 
     start = time.perf_counter()
     ds = module.compute(config, devices=devices, progress=progress)
+    computed = time.perf_counter() - start
     numbers, finding = module.summarize(ds)
     figs = module.figures(ds)
     folder = pathlib.Path(out) / module.NAME
@@ -148,6 +149,7 @@ def run(module, config, out, *, quick=False, devices=None, progress=False, float
         "jax_version": jax.__version__,
         "devices": [str(d) for d in (devices or jax.devices())],
         "wall_time_s": round(wall, 3),
+        "compute_time_s": round(computed, 3),
         "finding": finding,
         **_jsonable(numbers),
     }
