@@ -45,9 +45,9 @@ def compute(c: Config, *, devices=None, progress=False):
     widths = np.asarray(c.widths) * c.n
     base = isotropic(c.d, signal=c.signal, shift=1.0, noise_var=c.noise_var)
     real = theory.random_projections(base, n=c.n, m=widths, p2=0.0, lam=c.lam)
-    mixed = np.empty((len(c.qualities), len(c.p2s), widths.size))
     p2 = np.asarray(c.p2s)[:, None]
     r = theory.random_projections(base, n=c.n, m=widths[None, :], p2=p2, lam=c.lam)
+    mixed = np.empty((len(c.qualities), len(c.p2s), widths.size), dtype=np.asarray(r.total).dtype)
     for a, q in enumerate(c.qualities):
         # ζ is linear in Δ: the quality rescales the collapse term
         mixed[a] = np.asarray(r.bias + r.variance + q * r.collapse)
