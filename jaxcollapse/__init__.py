@@ -6,6 +6,7 @@ Deterministic-equivalent theory (`jaxcollapse.theory`) and Monte Carlo twins
 
 from . import simulate as simulate, theory as theory
 from ._compress import compress as compress
+from ._optimal import optimal as optimal
 from ._problem import Mixture as Mixture, fixed_teachers as fixed_teachers, isotropic as isotropic, power_law as power_law
 from ._results import Estimate as Estimate, Risk as Risk, Status as Status, status_message as status_message
 from ._sweep import sweep as sweep

@@ -17,12 +17,14 @@ class Status:
     INVALID_INPUT = 1
     NOT_CONVERGED = 2
     INFINITE = 3
+    NO_THEORY = 4
 
     messages = {
         OK: "ok",
         INVALID_INPUT: "invalid input (outside the allowed range, or not finite): result is NaN",
         NOT_CONVERGED: "the fixed-point solver did not converge: result is NaN",
         INFINITE: "interpolation threshold of a ridgeless fit: the error is +inf",
+        NO_THEORY: "no verified deterministic equivalent for this configuration: result is NaN (use the simulator)",
     }
 
 

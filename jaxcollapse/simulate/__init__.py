@@ -2,3 +2,4 @@
 
 from .random_projections import random_projections as random_projections
 from .ridge import ridge as ridge
+from .retraining import retraining as retraining

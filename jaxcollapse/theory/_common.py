@@ -19,7 +19,7 @@ def mixture_valid(mix: Mixture):
     return ok & jnp.all(jnp.isfinite(mix.eigs * mix.eigs2 * mix.signal * mix.shift))
 
 
-def finish(bias, variance, collapse, kappa, *, valid, converged, infinite, theta=None) -> Risk:
+def finish(bias, variance, collapse, kappa, *, valid, converged, infinite, theta=None, supported=True) -> Risk:
     """Assemble a `Risk`: status codes, NaN for invalid or non-converged points, +inf at thresholds."""
     total = bias + variance + collapse
     # Fixed teachers at a threshold: the cross term may be -inf against a +inf bias, but the
@@ -31,9 +31,13 @@ def finish(bias, variance, collapse, kappa, *, valid, converged, infinite, theta
     status = jnp.where(
         ~valid,
         Status.INVALID_INPUT,
-        jnp.where(~converged, Status.NOT_CONVERGED, jnp.where(infinite, Status.INFINITE, Status.OK)),
+        jnp.where(
+            ~supported,
+            Status.NO_THEORY,
+            jnp.where(~converged, Status.NOT_CONVERGED, jnp.where(infinite, Status.INFINITE, Status.OK)),
+        ),
     ).astype(jnp.int32)
-    bad = ~(valid & converged)
+    bad = ~(valid & converged & supported)
 
     def mask(x):
         return None if x is None else jnp.where(bad, jnp.nan, x)

@@ -1,0 +1,127 @@
+r"""Monte Carlo of the self-training chain of *Model Collapse Demystified* (twin of `jc.theory.retraining`).
+
+One trial draws $w_0$, runs the chain $\hat w_{k+1} = X_k^\dagger(X_k\hat w_k + \bar\varepsilon_k)$ for
+$k < G_{\max}$ with fresh $X_k$ ($n_0 \times d$) every generation, then one downstream training set
+$X$ ($n \times d$) and noise. Every requested generation count $G$ is labelled with the same $X$ and
+noise (common random numbers across generations), and every $\lambda$ shares one eigendecomposition.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._linalg import eigh, spd_solve
+from .._problem import Mixture
+from .._results import Estimate
+from .._validate import check_positive_int, check_scalar, is_concrete, require_directions, require_same_covariance
+from .ridge import chunk_plan, pinv_diag, teachers
+
+_MEMORY_BUDGET = 512 * 2**20
+_MAX_CHUNK = 256
+
+
+def retraining(
+    mix: Mixture, *, n, n0, generations, lam, generator_noise_var, trials, key, chunk_size=None
+) -> Estimate:
+    r"""Simulate ridge trained on the output of a `generations`-step self-training chain.
+
+    **Arguments:** as `jaxcollapse.theory.retraining`, except that `n` and `n0` are Python ints
+    (they set array shapes) and `generations` is a non-negative int or an array of them (concrete).
+    `lam` may be an array (broadcast against `generations`); `generator_noise_var` a scalar.
+    `trials`, `key`: number of independent chains and a `jax.random` key.
+
+    Generation fits are OLS when $n_0 \ge d$ and min-norm interpolation when $n_0 < d$ (Cholesky on
+    the smaller Gram matrix); the downstream fit is ridge through an eigendecomposition, so that
+    $\lambda = 0$ gives the min-norm solution.
+
+    **Returns:** an `Estimate` with the broadcast shape of `generations` and `lam` plus a trailing
+    `trials` axis.
+    """
+    require_same_covariance(mix, "simulate.retraining")
+    require_directions(mix, "simulate.retraining")
+    n = check_positive_int("n", n)
+    n0 = check_positive_int("n0", n0)
+    trials = check_positive_int("trials", trials)
+    gens = _check_generations(generations)
+    lam = check_scalar("lam", lam, low=0.0)
+    s0 = check_scalar("generator_noise_var", generator_noise_var, low=0.0)
+    if jnp.ndim(s0) != 0:
+        raise ValueError("generator_noise_var must be a scalar in simulation")
+    shape = jnp.broadcast_shapes(gens.shape, jnp.shape(lam))
+    unique, inverse = np.unique(gens, return_inverse=True)
+    lam_b = jnp.broadcast_to(lam, shape).reshape(-1)
+    if chunk_size is None:
+        d = mix.d
+        per_trial = 8 * (2 * n0 * d + 2 * n * d + 2 * max(min(n, d), 1) ** 2 + min(n0, d) ** 2 + unique.size * (n + d) + lam_b.size * d)
+        chunk_size = max(1, min(trials, _MAX_CHUNK, _MEMORY_BUDGET // per_trial))
+    chunk_size = check_positive_int("chunk_size", chunk_size)
+    table = _simulate(mix, n, n0, tuple(int(g) for g in unique), lam_b, s0, trials, chunk_plan(trials, chunk_size), key)
+    # table: (unique generations, points, trials); pick each point's generation
+    idx_g = np.broadcast_to(inverse.reshape(gens.shape), shape).reshape(-1)
+    samples = table[idx_g, np.arange(idx_g.size)]
+    return Estimate.from_samples(samples.reshape(shape + (trials,)))
+
+
+def _check_generations(generations) -> np.ndarray:
+    if not is_concrete(generations):
+        raise ValueError("generations must be concrete non-negative integers in simulation (they set the chain length)")
+    arr = np.asarray(generations)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number) or arr.size == 0:
+        raise ValueError(f"generations must be a non-negative integer or an array of them, got {generations!r}")
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr != np.round(arr)):
+        raise ValueError(f"generations must be non-negative integers (0 = clean training), got {generations!r}")
+    return arr.astype(np.int64)
+
+
+@eqx.filter_jit
+def _simulate(mix, n, n0, gens, lam, s0, trials, plan, key):
+    chunks, size = plan
+    keys = jax.random.split(key, trials)
+    keys = jnp.concatenate([keys, keys[: chunks * size - trials]])
+    out = jax.lax.map(lambda k: trial_errors(mix, n, n0, gens, lam, s0, k), keys, batch_size=size)
+    return jnp.moveaxis(out[:trials], 0, -1)
+
+
+def chain(mix: Mixture, n0: int, length: int, s0, w0, key):
+    """`(length + 1, d)`: the chain's models ŵ_0 = w0, ŵ_1, …, ŵ_length."""
+    d = mix.d
+    sd = jnp.sqrt(mix.eigs)
+
+    def step(w, k):
+        kx, ke = jax.random.split(k)
+        X = jax.random.normal(kx, (n0, d)) * sd
+        y = X @ w + jnp.sqrt(s0) * jax.random.normal(ke, (n0,))
+        if n0 >= d:  # OLS
+            w_next = spd_solve(X.T @ X, X.T @ y)
+        else:  # min-norm interpolation
+            w_next = X.T @ spd_solve(X @ X.T, y)
+        return w_next, w_next
+
+    if length == 0:
+        return w0[None]
+    _, ws = jax.lax.scan(step, w0, jax.random.split(key, length))
+    return jnp.concatenate([w0[None], ws])
+
+
+def trial_errors(mix: Mixture, n: int, n0: int, gens: tuple, lam, s0, key):
+    """Errors `(len(gens), len(lam))` of one trial."""
+    d = mix.d
+    kw, kc, kx, ke = jax.random.split(key, 4)
+    w0, _ = teachers(mix, kw)
+    models = chain(mix, n0, max(gens), s0, w0, kc)[jnp.asarray(gens)]  # (G, d)
+    X = jax.random.normal(kx, (n, d)) * jnp.sqrt(mix.eigs)
+    Y = models @ X.T + jnp.sqrt(mix.noise_var) * jax.random.normal(ke, (n,))  # (G, n)
+    if n >= d:
+        mu, V = eigh(X.T @ X / n)
+        proj = V.T @ (X.T @ Y.T / n)  # (d, G)
+        w_hat = jnp.einsum("ij,jl,jg->lgi", V, pinv_diag(mu[:, None], lam[None, :]), proj)  # (L, G, d)
+    else:
+        mu, U = eigh(X @ X.T / n)
+        proj = U.T @ Y.T  # (n, G)
+        alpha = jnp.einsum("ij,jl,jg->lgi", U, pinv_diag(mu[:, None], lam[None, :]), proj) / n  # (L, G, n)
+        w_hat = alpha @ X  # (L, G, d)
+    err = jnp.sum(mix.eigs * (w_hat - w0) ** 2, axis=-1)  # (L, G)
+    return err.T
