@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -53,11 +54,20 @@ def optimal(kernel, over: str = "lam", bounds=(1e-8, 1e3), *, grid: int = 64, xt
         raise ValueError(f"xtol must be in (0, 1), got {xtol!r}")
     arrays = {k: v for k, v in fixed.items() if _array_like(v)}
     others = {k: v for k, v in fixed.items() if k not in arrays}  # a Mixture, say: bound, not optimised over
+    kernel = _as_pytree(kernel)
     if others:
-        kernel = functools.partial(kernel, **others)
+        kernel = jax.tree_util.Partial(kernel, **others)
     names = tuple(sorted(arrays))
     values = tuple(as_float(arrays[k]) for k in names)
     return _optimal(kernel, over, lo, hi, grid, float(xtol), names, *values)
+
+
+def _as_pytree(kernel):
+    """A `functools.partial` becomes a `jax.tree_util.Partial`, whose bound arrays (a mixture, say)
+    are pytree leaves: the search is then compiled once per function and shapes, not once per call."""
+    if isinstance(kernel, functools.partial) and not isinstance(kernel, jax.tree_util.Partial):
+        return jax.tree_util.Partial(_as_pytree(kernel.func), *kernel.args, **kernel.keywords)
+    return kernel
 
 
 def _array_like(v) -> bool:
@@ -127,9 +137,14 @@ def _search(kernel, over, lo, hi, grid, xtol, names, values):
     return x, jnp.where(hopeless, jnp.nan, fu)
 
 
+# Compiled once per kernel function and shapes (the kernel is a `jax.tree_util.Partial`, whose
+# bound mixture is traced): repeated calls with other data of the same shapes reuse the program.
+_search_jit = eqx.filter_jit(_search)
+
+
 @functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1, 2, 3, 4, 5, 6))
 def _optimal(kernel, over, lo, hi, grid, xtol, names, *values):
-    return _search(kernel, over, lo, hi, grid, xtol, names, values)
+    return _search_jit(kernel, over, lo, hi, grid, xtol, names, values)
 
 
 @_optimal.defjvp

@@ -30,13 +30,13 @@ nb2 = new_notebook(cells=[
     new_markdown_cell("# Reproduce two experiments\n\nRun two named experiments (quick settings), then load their saved data and redraw them."),
     new_code_cell("import json, pathlib, tempfile\nimport jax\njax.config.update(\"jax_enable_x64\", True)\nimport matplotlib\nmatplotlib.rcParams[\"figure.dpi\"] = 60  # keeps the stored notebook small\nimport xarray as xr\n"
                   "from jaxcollapse.experiments import EXPERIMENTS, _framework\nout = pathlib.Path(tempfile.mkdtemp())"),
-    new_code_cell("folders = {}\nfor name in (\"scaling-law\", \"width-pareto\"):\n"
+    new_code_cell("folders = {}\nfor name in (\"mixing\", \"width-pareto\"):\n"
                   "    module = EXPERIMENTS[name]\n"
                   "    folders[name] = _framework.run(module, _framework.make_config(module, quick=True), out, quick=True)\n"
                   "    print(name, \"->\", json.loads((folders[name] / \"summary.json\").read_text())[\"finding\"])"),
-    new_markdown_cell("The saved Dataset is all a figure needs: redraw the scaling law from `data.zarr`."),
-    new_code_cell("ds = xr.open_zarr(folders[\"scaling-law\"] / \"data.zarr\", consolidated=False).load()\n"
-                  "EXPERIMENTS[\"scaling-law\"].figures(ds)[\"scaling-law\"]"),
+    new_markdown_cell("The saved Dataset is all a figure needs: redraw the mixing experiment from `data.zarr`."),
+    new_code_cell("ds = xr.open_zarr(folders[\"mixing\"] / \"data.zarr\", consolidated=False).load()\n"
+                  "EXPERIMENTS[\"mixing\"].figures(ds)[\"mixing\"]"),
     new_code_cell("ds = xr.open_zarr(folders[\"width-pareto\"] / \"data.zarr\", consolidated=False).load()\n"
                   "EXPERIMENTS[\"width-pareto\"].figures(ds)[\"width-pareto\"]"),
 ])

@@ -117,3 +117,25 @@ def test_set_overrides_and_errors():
         _framework.make_config(module, overrides={"p2s": "a"})
     with pytest.raises(_framework.ConfigError, match="--trials"):
         _framework.make_config(EXPERIMENTS["phase-diagram"], trials=5)
+
+
+def test_generations_lambda_adaptive_ridge(tmp_path_factory):
+    _, summary = _run("generations-lambda", tmp_path_factory)
+    assert summary["lam_star_grows_with_generations"]
+    assert summary["clean_lam_star_over_sigma2_phi"] == pytest.approx(1.0, rel=1e-6)  # λ* = σ²φ/||w0||²
+    assert summary["max_theory_vs_simulation_se"] < 4
+
+
+def test_generations_scaling_turns_slow(tmp_path_factory):
+    _, summary = _run("generations-scaling", tmp_path_factory)
+    clean = summary["slope_last_decade_ell1.5_G0"]
+    chained = summary["slope_last_decade_ell1.5_G10"]
+    assert clean == pytest.approx(-1.5, abs=0.06) and chained > clean + 1.0  # fast → slow
+    assert summary["ell_crit"] == pytest.approx(2.0 / 3.0)
+
+
+def test_generations_overparameterised_is_exponential(tmp_path_factory):
+    _, summary = _run("generations-overparameterised", tmp_path_factory)
+    assert summary["fitted_contraction_rate"] == pytest.approx(summary["psi"], rel=1e-6)
+    assert 0.99 < summary["noiseless_error_at_last_over_null"] < 1.0
+    assert summary["max_theory_vs_simulation_se"] < 4

@@ -177,7 +177,7 @@ def test_theory_matches_simulation(case, key):
     mix = make()
     g = np.asarray(gens)[:, None]
     lam = np.asarray(lams)[None, :]
-    est = jc.simulate.retraining(mix, n=n, n0=n0, generations=g, lam=lam, generator_noise_var=s02, trials=500, key=key)
+    est = jc.simulate.retraining(mix, n=n, n0=n0, generations=g, lam=lam, generator_noise_var=s02, trials=300, key=key)
     theory = np.asarray(jc.theory.retraining(mix, n=n, n0=n0, generations=g.astype(float), lam=lam, generator_noise_var=s02).total)
     gap = np.abs(np.asarray(est.mean) - theory)
     assert np.all(gap <= np.maximum(3 * np.asarray(est.sem), 0.03 * theory)), (gap, np.asarray(est.sem), theory)

@@ -4,5 +4,19 @@ See `_framework` for what an experiment module provides and what a run writes.
 """
 
 from . import mixing, phase_diagram, scaling_law, theory_vs_simulation, width_decomposition, width_pareto
+from .generations import generations_lambda, generations_overparameterised, generations_scaling
 
-EXPERIMENTS = {m.NAME: m for m in (phase_diagram, scaling_law, width_decomposition, width_pareto, mixing, theory_vs_simulation)}
+EXPERIMENTS = {
+    m.NAME: m
+    for m in (
+        phase_diagram,
+        scaling_law,
+        width_decomposition,
+        width_pareto,
+        mixing,
+        theory_vs_simulation,
+        generations_lambda,
+        generations_scaling,
+        generations_overparameterised,
+    )
+}

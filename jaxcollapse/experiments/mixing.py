@@ -9,10 +9,12 @@ synthetic data dominate (*Strong Model Collapse*, §2 and Corollary 1)."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 
 from .. import theory
+from .._optimal import optimal
 from .._problem import power_law
 from ._framework import check_range
 
@@ -34,14 +36,14 @@ class Config:
     n_points: int = 60
     weight_min: float = 1e-4
     weight_max: float = 1e2
-    weight_points: int = 241
+    weight_points: int = 64
     n1: float = 200.0
     qualities: tuple[float, ...] = (0.02, 0.1, 0.5)
     n2_max: float = 1e7
     n2_points: int = 120
 
 
-QUICK = dict(d=120, n_points=25, weight_points=97, n1=80.0, n2_points=50)
+QUICK = dict(d=120, n_points=25, weight_points=32, n1=80.0, n2_points=50)
 
 
 def compute(c: Config, *, devices=None, progress=False):
@@ -55,13 +57,15 @@ def compute(c: Config, *, devices=None, progress=False):
         check_range("p2s", p, 0.0, 1.0)
     mix = power_law(c.d, c.beta, signal=c.signal, shift=c.shift, noise_var=c.noise_var)
     n = np.geomspace(c.n_min, c.n_max, c.n_points)
-    weights = np.concatenate([[0.0], np.geomspace(c.weight_min, c.weight_max, c.weight_points)])
     p2 = np.asarray(c.p2s)
-    risk = theory.ridge(mix, n=n[:, None, None], p2=p2[None, :, None], lam=c.lam, weight=weights[None, None, :])
-    total = np.where(np.isfinite(risk.total), np.asarray(risk.total), np.inf)
-    best = np.argmin(total, axis=-1)
-    w_star = weights[best]
-    e_star = np.take_along_axis(total, best[..., None], -1)[..., 0]
+    # the best loss weight: jc.optimal over log ω in [weight_min, weight_max], against ω = 0
+    w_opt, e_opt = optimal(
+        functools.partial(theory.ridge, mix), over="weight", bounds=(c.weight_min, c.weight_max), grid=c.weight_points,
+        n=n[:, None], p2=p2[None, :], lam=c.lam,
+    )
+    e_zero = np.asarray(theory.ridge(mix, n=n[:, None], p2=p2[None, :], lam=c.lam, weight=0.0).total)
+    w_star = np.where(e_zero < np.asarray(e_opt), 0.0, np.asarray(w_opt))
+    e_star = np.minimum(e_zero, np.asarray(e_opt))
     e_unit = np.asarray(theory.ridge(mix, n=n[:, None], p2=p2[None, :], lam=c.lam).total)
     e_real = np.asarray(theory.ridge(mix, n=(1 - p2[None, :]) * n[:, None], p2=0.0, lam=c.lam).total)
 
@@ -141,7 +145,7 @@ def figures(ds):
     ax.axhline(1.0, color="gray", ls=":", lw=1)
     ax.set_xlabel("total samples n")
     ax.set_ylabel("optimal loss weight on synthetic samples  ω*")
-    ax.set_title(f"best weight (grid minimum; λ = {ds.attrs['lam']:g}); 1 = equal weight", fontsize=9)
+    ax.set_title(f"best weight (jc.optimal; λ = {ds.attrs['lam']:g}); 1 = equal weight", fontsize=9)
     ax.legend(fontsize=8)
     ax = axes[1]
     n2 = ds["n2"].values

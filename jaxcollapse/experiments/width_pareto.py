@@ -9,6 +9,7 @@ import dataclasses
 import numpy as np
 
 from .. import theory
+from .._optimal import optimal
 from .._problem import isotropic
 from ._framework import check_range
 
@@ -51,12 +52,28 @@ def compute(c: Config, *, devices=None, progress=False):
     for a, q in enumerate(c.qualities):
         # ζ is linear in Δ: the quality rescales the collapse term
         mixed[a] = np.asarray(r.bias + r.variance + q * r.collapse)
+    # the best width for each quality and p2 (jc.optimal over m, both sides of the threshold)
+    m_star, e_star = optimal(
+        _mixed_error, over="m", bounds=(widths.min(), widths.max()), mix=base, n=c.n, lam=c.lam,
+        p2=np.asarray(c.p2s)[None, :], quality=np.asarray(c.qualities)[:, None],
+    )
     ds = xr.Dataset(
-        {"real": (("m_over_n",), np.asarray(real.total)), "mixed": (("quality", "p2", "m_over_n"), mixed)},
+        {
+            "real": (("m_over_n",), np.asarray(real.total)),
+            "mixed": (("quality", "p2", "m_over_n"), mixed),
+            "best_m_over_n": (("quality", "p2"), np.asarray(m_star) / c.n),
+            "best_error": (("quality", "p2"), np.asarray(e_star)),
+        },
         coords={"quality": np.asarray(c.qualities), "p2": np.asarray(c.p2s), "m_over_n": np.asarray(c.widths)},
     )
     ds.attrs.update(n=c.n, d=c.d, lam=c.lam, model="random projections, isotropic")
     return ds
+
+
+def _mixed_error(mix, *, n, m, p2, lam, quality):
+    """E_mix at tr ΣΔ = `quality` for a mixture built with tr ΣΔ = 1 (ζ is linear in Δ)."""
+    r = theory.random_projections(mix, n=n, m=m, p2=p2, lam=lam)
+    return r.bias + r.variance + quality * r.collapse
 
 
 def summarize(ds):
@@ -73,12 +90,15 @@ def summarize(ds):
     numbers["best_width_real_only"] = float(ratios[np.argmin(ds["real"].values)])
     best_mix = ratios[np.argmin(ds["mixed"].values[-1, -1])]
     numbers["best_width_low_quality_largest_p2"] = float(best_mix)
+    numbers["best_m_over_n_by_quality_largest_p2"] = [float(x) for x in ds["best_m_over_n"].values[:, -1]]
     p2 = ds["p2"].values[-1]
     finding = (
         f"At p2 = {p2:g}, low-quality synthetic data (tr ΣΔ = {ds['quality'].values[-1]:g}) puts the mixture's error "
         f"{low[0]:.2f}× above real-only at m = {ratios[below][0]:g}n and {low[-1]:.2f}× at m = {ratios[below][-1]:g}n: "
         f"larger models drift further above the diagonal below m = n, while very-high-quality data "
-        f"(tr ΣΔ = {ds['quality'].values[0]:g}) stays within {100 * (high.max() - 1):.0f} % of it."
+        f"(tr ΣΔ = {ds['quality'].values[0]:g}) stays within {100 * (high.max() - 1):.0f} % of it. The best width "
+        f"(jc.optimal) is m ≈ " + ", ".join(f"{x:.3g}n" for x in ds["best_m_over_n"].values[:, -1])
+        + " for the three qualities."
     )
     return numbers, finding
 

@@ -22,6 +22,7 @@ def mixture_valid(mix: Mixture):
 def finish(bias, variance, collapse, kappa, *, valid, converged, infinite, theta=None, supported=True) -> Risk:
     """Assemble a `Risk`: status codes, NaN for invalid or non-converged points, +inf at thresholds."""
     total = bias + variance + collapse
+    supported = jnp.asarray(supported, dtype=bool)
     # Fixed teachers at a threshold: the cross term may be -inf against a +inf bias, but the
     # total's coefficient of the diverging factor is a non-negative quadratic form, so it is +inf.
     total = jnp.where(infinite & jnp.isnan(total), jnp.inf, total)
