@@ -1,5 +1,15 @@
-import jax
-import pytest
+import os
+import tempfile
+
+# One persistent compilation cache for the whole session, inherited by the subprocesses the CLI
+# and notebook tests start: identical programs (the same experiment in-process, from the command
+# line and in a notebook; the same kernel under a new closure) compile once.
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(tempfile.gettempdir(), "jaxcollapse-tests-jax-cache"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+
+import jax  # noqa: E402
+import pytest  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
