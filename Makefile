@@ -21,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/python -m jaxcollapse
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 clean:
 	rm -rf $(VENV) jaxcollapse-out .pytest_cache
