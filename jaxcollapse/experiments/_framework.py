@@ -102,6 +102,16 @@ def _describe(kind) -> str:
     return {bool: "true or false", int: "an integer", float: "a finite number", str: "a string"}.get(kind, str(kind))
 
 
+def sim_gap(mean, sem, ref):
+    """Largest |simulation − theory| in standard errors and in % of the theory (finite points)."""
+    mean, sem, ref = (np.asarray(x, dtype=float) for x in (mean, sem, ref))
+    gap = np.abs(mean - ref)
+    ok = np.isfinite(gap) & (sem > 0)
+    z = np.where(ok, gap / np.where(ok, sem, 1.0), 0.0)
+    pct = np.where(ok, 100 * gap / np.abs(np.where(ok, ref, 1.0)), 0.0)
+    return float(z.max()), float(pct.max())
+
+
 def check_choice(name: str, value: str, choices) -> None:
     if value not in choices:
         raise ConfigError(f"{name}={value!r}: expected one of {', '.join(map(repr, choices))}")

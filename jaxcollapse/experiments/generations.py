@@ -20,12 +20,7 @@ import numpy as np
 from .. import simulate, theory
 from .._optimal import optimal
 from .._problem import isotropic, power_law
-from ._framework import check_range
-
-
-def _z_pct(mean, sem, ref):
-    gap = np.abs(np.asarray(mean) - np.asarray(ref))
-    return float(np.max(gap / np.asarray(sem))), float(np.max(100 * gap / np.abs(np.asarray(ref))))
+from ._framework import check_range, sim_gap
 
 
 # ---------------------------------------------------------------------------------------------
@@ -87,7 +82,7 @@ def _lambda_compute(c: LambdaConfig, *, devices=None, progress=False):
 
 
 def _lambda_summarize(ds):
-    z, pct = _z_pct(ds["sim_mean"].values, ds["sim_sem"].values, ds["sim_theory"].values)
+    z, pct = sim_gap(ds["sim_mean"].values, ds["sim_sem"].values, ds["sim_theory"].values)
     lam_star = ds["lam_star"].values
     G = ds["generations"].values
     numbers = {
@@ -300,7 +295,7 @@ def _over_compute(c: OverConfig, *, devices=None, progress=False):
 
 
 def _over_summarize(ds):
-    z, pct = _z_pct(ds["sim_mean"].values, ds["sim_sem"].values, ds["sim_theory"].values)
+    z, pct = sim_gap(ds["sim_mean"].values, ds["sim_sem"].values, ds["sim_theory"].values)
     e = ds["total"].sel(case="noiseless").values
     null = ds.attrs["null_error"]
     gap = null - e

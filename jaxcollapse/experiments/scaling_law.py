@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import simulate, theory
 from .._problem import power_law
-from ._framework import check_range
+from ._framework import check_range, sim_gap
 
 NAME = "scaling-law"
 DESCRIPTION = "test error against n (log-log) for p2 in {0, 1e-3, 1e-2, 1e-1}, ridge tuned per point: the collapse floors"
@@ -93,11 +93,7 @@ def compute(c: Config, *, devices=None, progress=False):
 
 def theory_vs_simulation(ds, mean="sim_mean", sem="sim_sem", ref="sim_theory"):
     """Largest |theory − simulation| in standard errors and in % of the theory."""
-    gap = np.abs(ds[mean].values - ds[ref].values)
-    finite = np.isfinite(gap) & (ds[sem].values > 0)
-    z = np.where(finite, gap / np.where(finite, ds[sem].values, 1.0), 0.0)
-    pct = np.where(finite, 100 * gap / np.abs(ds[ref].values), 0.0)
-    return float(z.max()), float(pct.max())
+    return sim_gap(ds[mean].values, ds[sem].values, ds[ref].values)
 
 
 def floor_reached(ds, tol=0.1):
