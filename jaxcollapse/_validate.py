@@ -93,6 +93,19 @@ def require_directions(mix, name: str) -> None:
         )
 
 
+def concrete_ints(name, value, *, low: int, why: str) -> np.ndarray:
+    """Concrete integers ≥ `low` (an int or an array of them), for simulation arguments that set
+    array shapes or loop lengths (`why` says which)."""
+    if not is_concrete(value):
+        raise ValueError(f"{name} must be concrete integers ≥ {low} in simulation ({why}), got a traced value")
+    arr = np.asarray(value)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number) or arr.size == 0:
+        raise ValueError(f"{name} must be an integer ≥ {low} or an array of them, got {value!r}")
+    if not np.all(np.isfinite(arr)) or np.any(arr < low) or np.any(arr != np.round(arr)):
+        raise ValueError(f"{name} must be integers ≥ {low} ({why}), got {value!r}")
+    return arr.astype(np.int64)
+
+
 def check_positive_int(name, value) -> int:
     """A static positive integer (a size)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:

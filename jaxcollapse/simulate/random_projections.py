@@ -30,7 +30,7 @@ import numpy as np
 from .._linalg import eigh, spd_solve
 from .._problem import Mixture
 from .._results import Estimate
-from .._validate import check_mixing, check_positive_int, is_concrete, require_directions, require_same_covariance
+from .._validate import check_mixing, check_positive_int, concrete_ints, is_concrete, require_directions, require_same_covariance
 from .ridge import chunk_plan, pinv_diag, teachers
 
 _MEMORY_BUDGET = 512 * 2**20  # bytes of working arrays per chunk of trials
@@ -85,14 +85,7 @@ def random_projections(mix: Mixture, *, n, m, p2, lam, trials, key, chunk_size=N
 
 def check_widths(m) -> np.ndarray:
     """Concrete positive integer widths (an int or an array of them)."""
-    if not is_concrete(m):
-        raise ValueError("m must be concrete positive integers in simulation (widths set array shapes), got a traced value")
-    arr = np.asarray(m)
-    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number) or arr.size == 0:
-        raise ValueError(f"m must be a positive integer or an array of them, got {m!r}")
-    if not np.all(np.isfinite(arr)) or np.any(arr < 1) or np.any(arr != np.round(arr)):
-        raise ValueError(f"m must be a positive integer or an array of them (widths ≥ 1), got {m!r}")
-    return arr.astype(np.int64)
+    return concrete_ints("m", m, low=1, why="widths set array shapes")
 
 
 def _bytes_per_trial(d, n, primal, dual, points):

@@ -16,7 +16,7 @@ import numpy as np
 from .._linalg import eigh, spd_solve
 from .._problem import Mixture
 from .._results import Estimate
-from .._validate import check_positive_int, check_scalar, is_concrete, require_directions, require_same_covariance
+from .._validate import check_positive_int, check_scalar, concrete_ints, require_directions, require_same_covariance
 from .ridge import chunk_plan, pinv_diag, teachers
 
 _MEMORY_BUDGET = 512 * 2**20
@@ -45,7 +45,7 @@ def retraining(
     n = check_positive_int("n", n)
     n0 = check_positive_int("n0", n0)
     trials = check_positive_int("trials", trials)
-    gens = _check_generations(generations)
+    gens = concrete_ints("generations", generations, low=0, why="0 = clean training; they set the chain length")
     lam = check_scalar("lam", lam, low=0.0)
     s0 = check_scalar("generator_noise_var", generator_noise_var, low=0.0)
     if jnp.ndim(s0) != 0:
@@ -63,17 +63,6 @@ def retraining(
     idx_g = np.broadcast_to(inverse.reshape(gens.shape), shape).reshape(-1)
     samples = table[idx_g, np.arange(idx_g.size)]
     return Estimate.from_samples(samples.reshape(shape + (trials,)))
-
-
-def _check_generations(generations) -> np.ndarray:
-    if not is_concrete(generations):
-        raise ValueError("generations must be concrete non-negative integers in simulation (they set the chain length)")
-    arr = np.asarray(generations)
-    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number) or arr.size == 0:
-        raise ValueError(f"generations must be a non-negative integer or an array of them, got {generations!r}")
-    if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr != np.round(arr)):
-        raise ValueError(f"generations must be non-negative integers (0 = clean training), got {generations!r}")
-    return arr.astype(np.int64)
 
 
 @eqx.filter_jit
