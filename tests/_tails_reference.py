@@ -17,7 +17,7 @@ def reference(beta, sources, *, floor=1e-6, n_max=2e8):
     n = 1.0
     for t, a, b, lo, hi in sources:
         if t > 0:
-            n = max(n, (len(sources) * t * a / floor) ** (1.0 / b))
+            n = max(n, min(hi, (len(sources) * t * a / floor) ** (1.0 / b)))
     n = int(min(np.ceil(n), n_max))
     total = 0.0
     for start in range(1, n + 1, CHUNK):
@@ -26,7 +26,9 @@ def reference(beta, sources, *, floor=1e-6, n_max=2e8):
         for t, a, b, lo, hi in sources:
             on = (i > lo) & (i <= hi)
             q = np.where(on, a * i**-b, 0.0)
-            log_s += t * np.log1p(-np.minimum(q, 1.0)) if t > 0 else 0.0
+            if t > 0:
+                with np.errstate(divide="ignore"):  # q = 1 (a cut at k = 1): never unseen
+                    log_s += t * np.log1p(-np.minimum(q, 1.0))
         total += np.sum(i**-beta / zb * np.exp(log_s))
     far = zeta(beta, n + 1) / zb
     for t, a, b, lo, hi in sources:

@@ -3,7 +3,7 @@
 See `_framework` for what an experiment module provides and what a run writes.
 """
 
-from . import mixing, phase_diagram, scaling_law, theory_vs_simulation, width_decomposition, width_pareto
+from . import mixing, phase_diagram, scaling_law, tails_bigram, theory_vs_simulation, width_decomposition, width_pareto
 from .generations import generations_lambda, generations_overparameterised, generations_scaling
 
 EXPERIMENTS = {
@@ -18,5 +18,6 @@ EXPERIMENTS = {
         generations_lambda,
         generations_scaling,
         generations_overparameterised,
+        tails_bigram,
     )
 }

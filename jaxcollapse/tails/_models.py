@@ -20,7 +20,8 @@ from jaxtyping import Array, Float, Int
 
 from .._results import Status
 from ._input import check as _check
-from ._sums import far_rank, log_survival, piece_sum, tail_mass, zeta_tail
+from ._sums import far_rank, log_survival, piece_sum, zeta_tail
+from ._sums import tail_mass as _tail_mass
 
 INF = float("inf")
 
@@ -98,14 +99,21 @@ def _source_error(beta, sources, breaks):
             far = jnp.maximum(far, far_rank(jnp.where(on, t * a * len(sources), 0.0), b))
         error = error + piece_sum(summand, seen, lo, hi, far, beta)
         reached = jnp.any(jnp.stack(active)) if active else False
-        mass = jnp.where(hi > lo, tail_mass(beta, lo) - tail_mass(beta, hi), 0.0)
+        mass = jnp.where(hi > lo, _tail_mass(beta, lo) - _tail_mass(beta, hi), 0.0)
         plateau = plateau + jnp.where(reached, 0.0, mass)
     return error, plateau
 
 
+def tail_mass(beta, k):
+    r"""Σ_{i > k} p_i = ζ(β, k+1)/ζ(β), exactly: the plateau of a tail cut at rank k (0 at k = inf)."""
+    beta = _check("beta", beta, low=1.0, strict=True)
+    k = _check("k", k, low=0.0, allow_inf=True)
+    return _tail_mass(beta, k)
+
+
 def _cut_fraction(beta, k):
     """P_k = Σ_{i ≤ k} p_i (1 at k = inf), as 1 − tail mass."""
-    return 1.0 - tail_mass(beta, k)
+    return 1.0 - _tail_mass(beta, k)
 
 
 # ----------------------------------------------------------------------------- public kernels
@@ -222,7 +230,7 @@ def _acquire_tail_one(beta, T, k, kt, pi):
     kt_s, pi_s = jnp.where(valid, kt, 1.0), jnp.where(valid, pi, 0.5)
     zb = zeta(beta_s, 1.0)
     a_cut = 1.0 / (zb * _cut_fraction(beta_s, k_s))
-    a_tail = 1.0 / (zb * tail_mass(beta_s, kt_s))
+    a_tail = 1.0 / (zb * _tail_mass(beta_s, kt_s))
     sources = [((1 - pi_s) * T_s, a_cut, beta_s, 0.0, k_s), (pi_s * T_s, a_tail, beta_s, kt_s, INF)]
     error, plateau = _source_error(beta_s, sources, [k_s, kt_s])
     return _finish(error, plateau, valid)
@@ -263,39 +271,59 @@ def _top_p_rank_one(b, t):
 
 
 def _rank_for_tail(beta, r):
-    """Smallest integer k ≥ 1 with tail_mass(β, k) ≤ r (r in [0, 1)); inf when r ≤ 0."""
+    """Smallest integer k ≥ 1 with _tail_mass(β, k) ≤ r (r in [0, 1)); inf when r ≤ 0."""
 
     def body(_, bounds):
         lo, hi = bounds
         mid = jnp.floor((lo + hi) / 2)
-        above = tail_mass(beta, mid) > r
+        above = _tail_mass(beta, mid) > r
         return jnp.where(above, mid, lo), jnp.where(above, hi, mid)
 
     # tail(0) = 1 > r; tail(1e16) < r unless r is below ~1e-16·(tail exponent): then the cut is
     # beyond any rank a float64 can tell apart, i.e. no cut.
     top = 1e16
     lo, hi = jax.lax.fori_loop(0, 60, body, (jnp.asarray(0.0), jnp.asarray(top)))
-    return jnp.where((r <= 0) | (tail_mass(beta, top) > r), INF, hi)
+    return jnp.where((r <= 0) | (_tail_mass(beta, top) > r), INF, hi)
 
 
 def _top_p_chain(beta, n, p_nuc):
     """k_n of n repeated top-p cuts: k_m = min{k : P_k ≥ p_nuc · P_{k_{m−1}}}, k_0 = inf."""
 
     def body(_, k):
-        r = (1.0 - p_nuc) + p_nuc * tail_mass(beta, k)
+        r = (1.0 - p_nuc) + p_nuc * _tail_mass(beta, k)
         return _rank_for_tail(beta, r)
 
     return jax.lax.fori_loop(0, n.astype(jnp.int32), body, jnp.asarray(INF))
 
 
+@jax.custom_jvp
 def _branching(n, T, T0):
-    r"""h_n = 1 − g_{n−1}(e^{−T/T0}), g_0(s) = s, g_m(s) = exp(g_{m−1}(s) − 1), kept as 1 − g."""
+    r"""h_n = 1 − g_{n−1}(e^{−T/T0}), g_0(s) = s, g_m(s) = exp(g_{m−1}(s) − 1), kept as v = 1 − g.
 
-    def body(_, v):
-        return -jnp.expm1(-v)
+    v_0 = 1 − e^{−T/T0}, v_m = 1 − e^{−v_{m−1}}. The loop runs a traced number of times, so its
+    derivative is carried forward (dv_m = e^{−v_{m−1}} dv_{m−1}) by a custom JVP.
+    """
+    return _branching_loop(n, T, T0)[0]
 
-    v0 = -jnp.expm1(-T / T0)
-    return jax.lax.fori_loop(0, jnp.maximum(n - 1, 0).astype(jnp.int32), body, v0)
+
+def _branching_loop(n, T, T0):
+    def body(_, state):
+        v, dv = state
+        return -jnp.expm1(-v), dv * jnp.exp(-v)
+
+    x = T / T0
+    v0 = -jnp.expm1(-x)
+    d0 = jnp.where(jnp.isinf(x), 0.0, jnp.exp(-jnp.where(jnp.isinf(x), 0.0, x)))  # dv_0/dx
+    return jax.lax.fori_loop(0, jnp.maximum(n - 1, 0).astype(jnp.int32), body, (v0, d0))
+
+
+@_branching.defjvp
+def _branching_jvp(primals, tangents):
+    n, T, T0 = primals
+    _, dT, dT0 = tangents
+    v, dv_dx = _branching_loop(n, T, T0)
+    dx = dT / T0 - T * dT0 / T0**2
+    return v, dv_dx * dx
 
 
 def _generations_one(beta, T, T0, n, p_nuc, *, chain):
@@ -305,7 +333,7 @@ def _generations_one(beta, T, T0, n, p_nuc, *, chain):
     n_s, pn_s = jnp.where(valid, n, 0.0), jnp.where(valid, p_nuc, 0.5)
     zb = zeta(beta_s, 1.0)
     if chain == "top_p":
-        k_n = _top_p_chain(beta_s, n_s, pn_s)
+        k_n = _top_p_chain(jax.lax.stop_gradient(beta_s), n_s, jax.lax.stop_gradient(pn_s))
         a = 1.0 / (zb * _cut_fraction(beta_s, k_n))
         error, plateau = _source_error(beta_s, [(T_s, a, beta_s, 0.0, k_n)], [k_n])
     elif chain == "empirical":
@@ -398,5 +426,5 @@ __all__ = [
     "generations",
     "top_p_rank",
     "CHAINS",
-    "zeta_tail",
+    "tail_mass",
 ]

@@ -6,13 +6,14 @@ between a few breakpoints (a tail cut k, the start k' of acquired tail data), so
 into *pieces* (lo, hi] on which `f` is one analytic function of a real rank x. On each piece:
 
 1. **Head.** The first `HEAD` ranks of the piece are summed term by term.
-2. **Middle, Euler–Maclaurin.** From A = lo + `HEAD` up to the rank B where the exposure
+2. **Middle, Gregory's rule.** From A = lo + `HEAD` up to the rank B where the exposure
    y(x) = (T · q(x), summed over sources) has fallen to `EXPOSURE_FLOOR`, the sum is the integral
-   of `f` plus the Euler–Maclaurin end corrections (f(A) + f(B))/2 + Σ_k B_2k/(2k)! (f^(2k−1)(B) −
-   f^(2k−1)(A)), k ≤ 3. The integral is taken in u = log x by `BLOCKS` equal blocks of `NODES`-point
-   Gauss–Legendre rules. In u, f is analytic in the strip |Im u| < π/(2b) (b the exponent of q), so
-   each rule converges geometrically; with A ≥ 1024 the derivatives obey |f^(j)| ≲ f (j b/(e A))^j,
-   so the dropped Euler–Maclaurin remainder is below 1e-13 f(A) for exponents b ≤ 5.
+   of `f` plus Gregory's end corrections (f(A) + f(B))/2 + Σ_{j ≤ 4} c_j (differences of order j at
+   A and B): the Euler–Maclaurin formula with derivatives replaced by finite differences, so it
+   needs only values of f (and differentiates cheaply). The integral is taken in u = log x by
+   `BLOCKS` equal blocks of `NODES`-point Gauss–Legendre rules. In u, f is analytic in the strip
+   |Im u| < π/(2b) (b the exponent of q), so each rule converges geometrically; with A ≥ 1024,
+   |f^(j)| ≲ f (j b/(e A))^j and the dropped fifth-order term is below 1e-12 f(A) for b ≤ 5.
 3. **Far tail, exact mass.** Beyond B the summand is p_i minus the mass training would reveal,
    p_i (1 − S(i)) ≤ y(i) p_i. The first part is the Hurwitz-zeta tail mass ζ(β, B+1)/ζ(β), exactly.
    The second is a power law to relative O(y) and is summed as one (its local exponent and level at
@@ -35,8 +36,9 @@ BLOCKS = 128
 NODES = 12
 EXPOSURE_FLOOR = 1e-7
 _GAUSS_T, _GAUSS_W = (jnp.asarray(a) for a in np.polynomial.legendre.leggauss(NODES))
-# B_2k / (2k)! for k = 1, 2, 3
-_EM = (1.0 / 12.0, -1.0 / 720.0, 1.0 / 30240.0)
+# Gregory's coefficients for end differences of order 1…4
+_GREGORY = (1.0 / 12.0, 1.0 / 24.0, 19.0 / 720.0, 3.0 / 160.0)
+_SHORT = 8  # a middle part needs this many ranks for its end differences
 
 
 def zeta_tail(s, a):
@@ -48,18 +50,6 @@ def zeta_tail(s, a):
 def tail_mass(beta, k):
     r"""$\sum_{i > k} p_i$ = ζ(β, k+1)/ζ(β), exactly (0 at k = inf)."""
     return zeta_tail(beta, k + 1.0) / zeta(beta, 1.0)
-
-
-def _derivatives(f, x):
-    """f', f''' and f^(5) at x, by nested forward differentiation."""
-
-    def d(g):
-        return lambda y: jax.jvp(g, (y,), (jnp.ones_like(y),))[1]
-
-    f1 = d(f)
-    f3 = d(d(f1))
-    f5 = d(d(f3))
-    return f1(x), f3(x), f5(x)
 
 
 def piece_sum(summand, seen, lo, hi, far, beta):
@@ -74,34 +64,44 @@ def piece_sum(summand, seen, lo, hi, far, beta):
     first = jnp.where(empty, 1.0, lo + 1.0)
     last = jnp.where(empty, 1.0, hi)
 
-    ranks = first + jnp.arange(HEAD, dtype=first.dtype)
-    head = jnp.sum(jnp.where(ranks <= last, summand(ranks), 0.0))
-
+    # Ranks first … first+HEAD−1 term by term, and up to _SHORT more when the piece ends before
+    # a + _SHORT (too short for the end differences of the middle part).
+    ranks = first + jnp.arange(HEAD + _SHORT, dtype=first.dtype)
     a = first + HEAD
-    has_middle = last >= a
+    short = last < a + _SHORT
+    in_head = (ranks <= last) & ((ranks < a) | short)
+    head = jnp.sum(jnp.where(in_head, summand(ranks), 0.0))
+
+    has_middle = ~short
     a_safe = jnp.where(has_middle, a, 1.0)
-    b = jnp.clip(jnp.ceil(far), a_safe, jnp.where(has_middle, last, a_safe))
+    b = jnp.clip(jnp.ceil(far), a_safe + _SHORT, jnp.where(has_middle, last, a_safe + _SHORT))
     ua, ub = jnp.log(a_safe), jnp.log(b)
     edges = ua + (ub - ua) * jnp.arange(BLOCKS + 1) / BLOCKS
     mid, half = (edges[1:] + edges[:-1]) / 2, (edges[1:] - edges[:-1]) / 2
     u = mid[:, None] + half[:, None] * _GAUSS_T
     x = jnp.exp(u)
     integral = jnp.sum(half[:, None] * _GAUSS_W * summand(x) * x)
-    fa1, fa3, fa5 = _derivatives(summand, a_safe)
-    fb1, fb3, fb5 = _derivatives(summand, b)
-    ends = (summand(a_safe) + summand(b)) / 2
-    ends = ends + _EM[0] * (fb1 - fa1) + _EM[1] * (fb3 - fa3) + _EM[2] * (fb5 - fa5)
+    # Gregory: Σ_{a..b} f = ∫ + (f_a + f_b)/2 + Σ_j c_j (∇^j f_b − (−1)^j ... ), with forward
+    # differences Δ^j at a and backward differences ∇^j at b (no derivatives needed).
+    fa = summand(a_safe + jnp.arange(5.0))
+    fb = summand(b - jnp.arange(5.0))
+    ends = (fa[0] + fb[0]) / 2
+    for j, c in enumerate(_GREGORY, start=1):
+        forward_a = jnp.diff(fa, n=j)[0]
+        backward_b = (-1.0) ** j * jnp.diff(fb, n=j)[0]
+        ends = ends + c * (backward_b - forward_a if j % 2 else backward_b + forward_a)
     middle = jnp.where(has_middle, integral + ends, 0.0)
 
-    # Far tail: ranks b+1 … last, where it exists.
+    # Far tail: ranks b+1 … last, where it exists. The revealed mass there is a power law to
+    # relative O(exposure); its exponent is read off between x0 and 2 x0.
     has_far = has_middle & (last > b)
     x0 = b + 1.0
     top = jnp.where(jnp.isfinite(last), last + 1.0, jnp.inf)
     mass = (zeta_tail(beta, x0) - zeta_tail(beta, top)) / zeta(beta, 1.0)
-    g0, g1 = jax.jvp(seen, (x0,), (jnp.ones_like(x0),))
-    positive = (g0 > 0) & has_far
+    g0, g2 = seen(x0), seen(2.0 * x0)
+    positive = (g0 > 0) & (g2 > 0) & has_far
     g0s = jnp.where(positive, g0, 1.0)
-    gamma = jnp.where(positive, -x0 * g1 / g0s, 2.0)
+    gamma = jnp.where(positive, jnp.log(g0s / jnp.where(positive, g2, 1.0)) / jnp.log(2.0), 2.0)
     gamma = jnp.maximum(gamma, 1.0 + 1e-6)
     revealed = g0s * jnp.exp(gamma * jnp.log(x0)) * (zeta_tail(gamma, x0) - zeta_tail(gamma, top))
     far_sum = jnp.where(has_far, mass - jnp.where(positive, revealed, 0.0), 0.0)

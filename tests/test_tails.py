@@ -1,0 +1,379 @@
+"""jc.tails: the Hutter-model sums against the notes' tables, an independent NumPy/SciPy summation,
+their asymptotic laws, Monte Carlo, and under jit/vmap/grad; bad input."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy.special import zeta
+
+import jaxcollapse as jc
+from _tails_reference import reference
+
+tl = jc.tails
+INF = math.inf
+
+
+def P(b, k):
+    return 1.0 - zeta(b, k + 1) / zeta(b)
+
+
+# ----------------------------------------------------------------------------- tables (notes §8)
+
+CLEAN_TABLE = {
+    1.5: [0.094135, 0.0437023, 0.0202852, 0.00941559],
+    2.0: [0.0218428, 0.00690962, 0.00218509, 0.000690988],
+}
+CUT_TABLE = {
+    10: [0.076359, 0.0578665, 0.0578542, 0.0578542, 0.0578542, 0.0578542],
+    100: [0.0686442, 0.0218965, 0.00791642, 0.00605007, 0.00604898, 0.00604898],
+}
+
+
+@pytest.mark.parametrize("beta", sorted(CLEAN_TABLE))
+def test_clean_table(beta):
+    r = tl.clean(beta, jnp.array([1e3, 1e4, 1e5, 1e6]))
+    np.testing.assert_allclose(r.error, CLEAN_TABLE[beta], rtol=1e-5)
+    assert np.all(np.asarray(r.status) == jc.Status.OK) and np.all(np.asarray(r.plateau) == 0)
+
+
+def test_clean_constants():
+    np.testing.assert_allclose(tl.clean_constant(1.5), 0.9415595, rtol=1e-7)
+    np.testing.assert_allclose(tl.clean_constant(2.0), 0.6909883, rtol=1e-7)
+
+
+@pytest.mark.parametrize("k", sorted(CUT_TABLE))
+def test_cut_table(k):
+    r = tl.cut(2.0, jnp.geomspace(1e2, 1e7, 6), k)
+    np.testing.assert_allclose(r.error, CUT_TABLE[k], rtol=1e-5)
+    np.testing.assert_allclose(r.plateau, {10: 0.0578542, 100: 0.00604898}[k], rtol=1e-6)
+
+
+# ----------------------------------------------------------------------------- exact vs NumPy reference
+
+
+def _sources(name, b, T, **a):
+    zb = zeta(b)
+    if name == "clean":
+        return [(T, 1 / zb, b, 0, INF)], tl.clean(b, T)
+    if name == "cut":
+        k = a["k"]
+        return [(T, 1 / (zb * P(b, k)), b, 0, k)], tl.cut(b, T, k)
+    if name == "narrow":
+        bn = a["bn"]
+        return [(T, 1 / zeta(bn), bn, 0, INF)], tl.narrow(b, T, bn)
+    if name == "mix":
+        k, pi = a["k"], a["pi"]
+        return [(pi * T, 1 / zb, b, 0, INF), ((1 - pi) * T, 1 / (zb * P(b, k)), b, 0, k)], tl.mix(b, T, k, pi)
+    if name == "mix-iid":
+        k, pi = a["k"], a["pi"]
+        src = [(T, pi / zb + (1 - pi) / (zb * P(b, k)), b, 0, k), (T, pi / zb, b, k, INF)]
+        return src, tl.mix(b, T, k, pi, sampling="iid")
+    if name == "acquire":
+        k, kt, pi = a["k"], a["kt"], a["pi"]
+        src = [((1 - pi) * T, 1 / (zb * P(b, k)), b, 0, k), (pi * T, 1 / (zb * (1 - P(b, kt))), b, kt, INF)]
+        return src, tl.acquire_tail(b, T, k, kt, pi)
+    raise AssertionError(name)
+
+
+CASES = [
+    ("clean", 2.0, 1e10, {}),
+    ("clean", 3.0, 1e10, {}),
+    ("clean", 1.2, 1e5, {}),
+    ("clean", 1.5, 1e6, {}),
+    ("clean", 1.7, 0.5, {}),
+    ("clean", 4.5, 33.3, {}),
+    ("cut", 1.5, 3e6, {"k": 5000}),
+    ("cut", 1.5, 3e5, {"k": 1}),
+    ("cut", 2.3, 1e9, {"k": 77}),
+    ("cut", 1.3, 1e4, {"k": 3000}),
+    ("narrow", 2.0, 1e8, {"bn": 3.0}),
+    ("narrow", 1.5, 1e6, {"bn": 2.5}),
+    ("narrow", 2.5, 1e5, {"bn": 1.8}),
+    ("mix", 2.0, 1e7, {"k": 100, "pi": 0.01}),
+    ("mix", 1.5, 1e5, {"k": 10, "pi": 0.1}),
+    ("mix-iid", 2.0, 1e6, {"k": 1000, "pi": 1e-3}),
+    ("mix-iid", 1.6, 2e4, {"k": 3, "pi": 0.4}),
+    ("acquire", 2.0, 1e7, {"k": 100, "kt": 100, "pi": 0.01}),
+    ("acquire", 2.0, 1e6, {"k": 100, "kt": 1000, "pi": 0.05}),
+    ("acquire", 1.5, 1e5, {"k": 1000, "kt": 30, "pi": 0.2}),
+]
+
+
+@pytest.mark.parametrize("name,b,T,a", CASES, ids=[f"{c[0]}-{c[1]}-{c[2]:g}" for c in CASES])
+def test_exact_against_direct_summation(name, b, T, a):
+    sources, result = _sources(name, b, T, **a)
+    ref, n = reference(b, sources, floor=1e-4, n_max=1e7)
+    assert n < 1e7  # the reference summed far enough for its O(floor²) bound
+    np.testing.assert_allclose(float(result.error), ref, rtol=1e-9)
+
+
+@pytest.mark.parametrize("b,T,T0,n", [(2.0, 1e5, 1e4, 3), (1.5, 1e3, 1e4, 1), (2.0, 1e6, 1e3, 6), (2.5, 1e2, 3e4, 2)])
+def test_known_chain_against_direct_summation(b, T, T0, n):
+    N = 10**7  # T0 p_N ≤ 1.2e-7: the mass revealed beyond N is below 1e-9 of the result
+    i = np.arange(1, N + 1, dtype=float)
+    p = i**-b / zeta(b)
+    gen = -np.expm1(T0 * np.log1p(-p))
+    fin = -np.expm1(T * np.log1p(-p))
+    ref = np.sum(p * (1 - gen**n * fin)) + zeta(b, N + 1) / zeta(b)
+    np.testing.assert_allclose(float(tl.generations(b, T, T0, n).error), ref, rtol=1e-9)
+    plateau = np.sum(p * (1 - gen**n)) + zeta(b, N + 1) / zeta(b)
+    np.testing.assert_allclose(float(tl.generations(b, T, T0, n).plateau), plateau, rtol=1e-9)
+
+
+@pytest.mark.parametrize("b,p_nuc,n", [(2.0, 0.9, 1), (2.0, 0.9, 3), (1.5, 0.99, 2), (1.5, 0.5, 5), (3.0, 0.999, 3)])
+def test_top_p_chain_against_cumulative_table(b, p_nuc, n):
+    cdf = np.cumsum(np.arange(1, 10**7 + 1, dtype=float) ** -b) / zeta(b)
+    k, mass = INF, 1.0
+    for _ in range(n):
+        k = int(np.searchsorted(cdf, p_nuc * mass, side="left")) + 1
+        mass = cdf[k - 1]
+    r = tl.generations(b, 1e5, None, n, chain="top_p", p_nuc=p_nuc)
+    np.testing.assert_allclose(float(r.error), float(tl.cut(b, 1e5, k).error), rtol=1e-12)
+    np.testing.assert_allclose(float(r.plateau), 1 - mass, rtol=1e-9)
+    np.testing.assert_array_equal(tl.top_p_rank(b, np.array([p_nuc])), [int(np.searchsorted(cdf, p_nuc)) + 1])
+
+
+def test_identities_between_models():
+    T = jnp.geomspace(1.0, 1e9, 12)
+    clean = tl.clean(1.7, T).error
+    np.testing.assert_allclose(tl.mix(1.7, T, 30, 1.0).error, clean, rtol=1e-12)
+    np.testing.assert_allclose(tl.mix(1.7, T, 30, 0.0).error, tl.cut(1.7, T, 30).error, rtol=1e-12)
+    np.testing.assert_allclose(tl.mix(1.7, T, 30, 1.0, sampling="iid").error, clean, rtol=1e-12)
+    np.testing.assert_allclose(tl.narrow(1.7, T, 1.7).error, clean, rtol=1e-12)
+    np.testing.assert_allclose(tl.cut(1.7, T, INF).error, clean, rtol=1e-12)
+    # Tail data drawn from all ranks (k' = 0) is clean data: acquire_tail is then fixed-count mixing.
+    np.testing.assert_allclose(tl.acquire_tail(1.7, T, 30, 0, 0.2).error, tl.mix(1.7, T, 30, 0.2).error, rtol=1e-12)
+    for chain, extra in (("known", {}), ("empirical", {}), ("top_p", {"p_nuc": 0.9})):
+        r = tl.generations(1.7, T, 1e3, 0, chain=chain, **extra)
+        np.testing.assert_allclose(r.error, clean, rtol=1e-12)
+    # Monotone: more data never hurts; cutting never helps.
+    assert np.all(np.diff(np.asarray(clean)) < 0)
+    cut = tl.cut(1.7, T, 30)
+    assert np.all(np.asarray(cut.error) >= np.asarray(cut.plateau))  # the tail mass is a floor
+    assert np.all(np.asarray(cut.error)[-4:] > np.asarray(clean)[-4:])  # …that clean data pass
+    np.testing.assert_allclose(tl.clean(1.7, 0.0).error, 1.0, rtol=1e-14)
+
+
+def test_acquire_tail_depth():
+    # k' = k supplies exactly the missing tail: no floor, better than mixing clean data.
+    r = tl.acquire_tail(2.0, 1e8, 100, 100, 0.05)
+    assert float(r.plateau) == 0.0
+    assert float(r.error) < float(tl.mix(2.0, 1e8, 100, 0.05).error)
+    # Too deep (k' = 10k): the ranks between k and k' stay unseen, whatever T.
+    deep = tl.acquire_tail(2.0, jnp.array([1e8, 1e10]), 100, 1000, 0.05)
+    floor = (zeta(2.0, 101) - zeta(2.0, 1001)) / zeta(2.0)
+    np.testing.assert_allclose(deep.plateau, floor, rtol=1e-10)
+    assert floor < float(deep.error[-1]) < float(deep.error[0]) and float(deep.error[-1]) < 1.001 * floor
+
+
+# ----------------------------------------------------------------------------- asymptotic laws
+
+
+@pytest.mark.parametrize("beta", [1.1, 1.5, 2.0, 3.0])
+def test_clean_law_at_large_T(beta):
+    T = np.array([1e8, 1e10])
+    ratio = np.asarray(tl.clean(beta, T).error / tl.clean_law(beta, T))
+    assert np.all(np.abs(ratio - 1) < 2e-6)
+
+
+@pytest.mark.parametrize("beta,bn", [(2.0, 3.0), (1.5, 2.5), (1.3, 4.0)])
+def test_narrow_law(beta, bn):
+    T = np.array([1e6, 1e8, 1e10])
+    ratio = np.asarray(tl.narrow(beta, T, bn).error / tl.narrow_law(beta, T, bn))
+    assert np.all(np.abs(ratio - 1) < 1e-4)
+    # The slope is −(β−1)/β̃, slower than the clean −(1−1/β).
+    slope = np.diff(np.log(np.asarray(tl.narrow(beta, T, bn).error))) / np.diff(np.log(T))
+    np.testing.assert_allclose(slope, -(beta - 1) / bn, atol=1e-3)
+
+
+def test_cut_law_plateau_and_transition():
+    for beta, k in [(2.0, 1000), (1.5, 10**4), (3.0, 300)]:
+        np.testing.assert_allclose(tl.tail_mass_law(beta, 1e6 * k), tl.tail_mass(beta, 1e6 * k), rtol=1e-6)
+        tk = float(tl.transition(beta, k))
+        # Well before T_k: the clean law (plus a little tail mass); well after: the exact tail mass.
+        ratio = float(tl.cut(beta, tk / 1e3, k).error / tl.cut_law(beta, tk / 1e3, k))
+        assert 0.99 < ratio < 1.05
+        np.testing.assert_allclose(tl.cut(beta, tk * 1e3, k).error, tl.tail_mass(beta, k), rtol=1e-9)
+        # At T_k both terms are equal: the exact error sits between one and two plateaus.
+        ratio = float(tl.cut(beta, tk, k).error / tl.tail_mass_law(beta, k))
+        assert 1.0 < ratio < 2.0
+
+
+@pytest.mark.parametrize("pi", [1e-3, 1e-2, 1e-1])
+def test_mixing_grokking_regimes(pi):
+    beta, k = 2.0, 100
+    t_k, t_grok = (float(t) for t in tl.grokking_times(beta, k, pi))
+    T = np.array([t_k / 300, np.sqrt(t_k * t_grok) if pi < 0.05 else 3 * t_k, t_grok * 1e4])
+    exact = np.asarray(tl.mix(beta, T, k, pi).error)
+    law = np.asarray(tl.mix_law(beta, T, k, pi))
+    assert np.all(np.abs(exact / law - 1) < np.array([0.02, 0.1, 0.02]))  # the law is ≍ on the plateau
+    # After grokking the error follows the clean curve at πT (the constant worse by π^-c only).
+    np.testing.assert_allclose(tl.mix(beta, 1e4 * t_grok, k, pi).error, tl.clean(beta, pi * 1e4 * t_grok).error, rtol=1e-3)
+    # The plateau exists: between T_k and T_k/π the error changes by far less than the clean curve.
+    if pi <= 1e-2:
+        lo, hi = 3 * t_k, t_grok / 3
+        drop = float(tl.mix(beta, lo, k, pi).error / tl.mix(beta, hi, k, pi).error)
+        assert drop < 1.5 < (hi / lo) ** 0.5
+
+
+@pytest.mark.parametrize("n", [1, 2, 4, 6])
+def test_generation_laws(n):
+    T, T0 = 1e12, 1e5
+    known = float(tl.generations(1.5, T, T0, n).error / tl.generations_law(1.5, T, T0, n))
+    assert abs(known - 1) < 0.01
+    w = float(tl.generations(2.0, 1e10, 1e4, n, "empirical").error / tl.generations_law(2.0, 1e10, 1e4, n, "empirical"))
+    assert abs(w - 1) < 0.06  # the extinction heuristic: ~6 % (notes §9)
+    p = float(tl.generations(2.0, 1e10, None, n, "top_p", p_nuc=0.99).plateau)
+    assert 0.85 * (1 - 0.99**n) < p <= 1 - 0.99**n  # discrete cuts keep a little more than p_nuc^n
+
+
+def test_plateaus_rise_with_generations():
+    n = jnp.arange(7)
+    for chain, extra in (("known", {}), ("empirical", {}), ("top_p", {"p_nuc": 0.95})):
+        r = tl.generations(1.5, 1e9, 1e4, n, chain=chain, **extra)
+        assert np.all(np.diff(np.asarray(r.plateau)) > 0), chain
+        assert np.all(np.diff(np.asarray(r.error)) > 0), chain
+    # Chain P is linear in n to first order; chain K grows sub-linearly.
+    k = np.asarray(tl.generations(1.5, 1e12, 1e4, n).plateau)
+    assert k[6] / k[1] < 6 * 0.7
+
+
+# ----------------------------------------------------------------------------- Monte Carlo
+
+SIMULATIONS = [
+    ("clean", 1.5, dict()),
+    ("clean", 1.2, dict()),
+    ("cut", 2.0, dict(k=100)),
+    ("narrow", 1.5, dict(beta_narrow=2.5)),
+    ("mix", 2.0, dict(k=10, clean_fraction=0.05)),
+    ("mix", 2.0, dict(k=10, clean_fraction=0.05, sampling="iid")),
+    ("acquire_tail", 2.0, dict(k=10, k_tail=30, fraction=0.1)),
+    ("generations", 1.5, dict(T0=1000, n=2)),
+    ("generations", 1.5, dict(T0=1000, n=2, chain="top_p", p_nuc=0.99)),
+]
+
+
+def _theory(model, beta, T, a):
+    a = dict(a)
+    if model == "generations":
+        return tl.generations(beta, T, a.pop("T0", None), a.pop("n"), a.pop("chain", "known"), **a)
+    if model == "narrow":
+        return tl.narrow(beta, T, a["beta_narrow"])
+    if model == "mix":
+        return tl.mix(beta, T, a["k"], a["clean_fraction"], sampling=a.get("sampling", "fixed"))
+    if model == "acquire_tail":
+        return tl.acquire_tail(beta, T, a["k"], a["k_tail"], a["fraction"])
+    return getattr(tl, model)(beta, T, **a)
+
+
+@pytest.mark.parametrize("model,beta,a", SIMULATIONS, ids=[f"{m}-{i}" for i, (m, _, _) in enumerate(SIMULATIONS)])
+def test_simulation_agrees_with_exact_sums(model, beta, a):
+    T = 4000
+    est = tl.simulate(model, beta, T, key=jax.random.PRNGKey(7), trials=300, support=2**16, **a)
+    exact = float(_theory(model, beta, T, a).error)
+    assert abs(float(est.mean) - exact) < 3 * float(est.sem), (float(est.mean), exact, float(est.sem))
+
+
+def test_simulation_draws_beyond_the_support():
+    # With a tiny table most of the mass beyond the support is drawn by the Hurwitz inversion:
+    # the estimate must still match the exact sum (β = 1.1: the tail beyond 256 holds 57 % of p).
+    est = tl.simulate("clean", 1.1, 3000, key=jax.random.PRNGKey(3), trials=300, support=256)
+    assert abs(float(est.mean) - float(tl.clean(1.1, 3000).error)) < 3 * float(est.sem)
+
+
+def test_empirical_chain_approximation_against_simulation():
+    # Chain W has no closed form: the Poisson-branching value must be within 3 s.e. or 2 % of the
+    # exact resampling chain.
+    T0 = 1000
+    for n, T in [(1, 3000), (3, 300), (3, 10_000)]:
+        est = tl.simulate("generations", 1.5, T, T0=T0, n=n, chain="empirical", key=jax.random.PRNGKey(n), trials=300, support=2**16)
+        approx = float(tl.generations(1.5, T, T0, n, "empirical").error)
+        assert abs(float(est.mean) - approx) < max(3 * float(est.sem), 0.02 * approx), (n, T, float(est.mean), approx)
+
+
+# ----------------------------------------------------------------------------- transforms
+
+
+def test_grad_against_finite_differences():
+    cases = [
+        (lambda x: tl.clean(1.5, x).error, 1e5),
+        (lambda x: tl.clean(x, 1e7).error, 1.8),
+        (lambda x: tl.cut(x, 1e5, 100).error, 1.7),
+        (lambda x: tl.mix(2.0, 1e6, 100, x).error, 0.01),
+        (lambda x: tl.mix(2.0, 1e6, 100, x, sampling="iid").error, 0.3),
+        (lambda x: tl.narrow(1.5, 1e6, x).error, 2.2),
+        (lambda x: tl.acquire_tail(2.0, x, 100, 300, 0.1).error, 3e6),
+        (lambda x: tl.generations(1.5, 1e6, x, 3).error, 2e4),
+        (lambda x: tl.generations(1.5, x, 1e4, 3, "empirical").error, 5e3),
+    ]
+    for f, x in cases:
+        g = float(jax.grad(f)(x))
+        h = 1e-5 * x
+        fd = float((f(x + h) - f(x - h)) / (2 * h))
+        np.testing.assert_allclose(g, fd, rtol=1e-5)
+
+
+def test_jit_vmap_broadcast():
+    T = jnp.geomspace(10.0, 1e9, 7)
+    k = jnp.array([10.0, 100.0, 1000.0])
+    grid = tl.cut(2.0, T[:, None], k[None, :]).error
+    assert grid.shape == (7, 3)
+    by_vmap = jax.vmap(jax.vmap(lambda t, kk: tl.cut(2.0, t, kk).error, (None, 0)), (0, None))(T, k)
+    np.testing.assert_allclose(by_vmap, grid, rtol=1e-13)
+    jitted = jax.jit(lambda t: tl.mix(2.0, t, 100, 0.01).error)(T)
+    np.testing.assert_allclose(jitted, tl.mix(2.0, T, 100, 0.01).error, rtol=1e-13)
+    # generations vmapped over n (a traced integer loop count) and p_nuc
+    n = jnp.arange(4)
+    r = jax.vmap(lambda m: tl.generations(2.0, 1e6, None, m, "top_p", p_nuc=0.9).error)(n)
+    np.testing.assert_allclose(r, tl.generations(2.0, 1e6, None, n, "top_p", p_nuc=0.9).error, rtol=1e-13)
+
+
+def test_traced_invalid_points_are_nan_with_status():
+    f = jax.jit(lambda b, t, k: tl.cut(b, t, k))
+    r = f(jnp.array([2.0, 0.9, 2.0, 2.0]), jnp.array([1e3, 1e3, -1.0, 1e3]), jnp.array([10.0, 10.0, 10.0, 2.5]))
+    np.testing.assert_array_equal(r.status, [jc.Status.OK, jc.Status.INVALID_INPUT, jc.Status.INVALID_INPUT, jc.Status.INVALID_INPUT])
+    assert np.isfinite(r.error[0]) and np.all(np.isnan(r.error[1:]))
+    g = jax.jit(lambda pi: tl.mix(2.0, 1e3, 10, pi).error)(jnp.array([0.5, 1.5]))
+    assert np.isfinite(g[0]) and np.isnan(g[1])
+
+
+def test_sweep_over_tails():
+    ds = jc.sweep(lambda T, k: tl.cut(2.0, T, k), {"T": np.geomspace(1e2, 1e6, 5), "k": [10.0, 100.0]})
+    np.testing.assert_allclose(ds["error"].sel(k=100.0).values, CUT_TABLE[100][:5], rtol=1e-5)
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "call,name",
+    [
+        (lambda: tl.clean(1.0, 10), "beta"),
+        (lambda: tl.clean(0.5, 10), "beta"),
+        (lambda: tl.clean(2.0, -1), "T"),
+        (lambda: tl.clean(2.0, np.nan), "T"),
+        (lambda: tl.cut(2.0, 10, 0), "k"),
+        (lambda: tl.cut(2.0, 10, 2.5), "k"),
+        (lambda: tl.narrow(2.0, 10, 1.0), "beta_narrow"),
+        (lambda: tl.mix(2.0, 10, 5, 1.5), "clean_fraction"),
+        (lambda: tl.mix(2.0, 10, 5, -0.1), "clean_fraction"),
+        (lambda: tl.mix(2.0, 10, 5, 0.1, sampling="other"), "sampling"),
+        (lambda: tl.acquire_tail(2.0, 10, 5, -1, 0.1), "k_tail"),
+        (lambda: tl.acquire_tail(2.0, 10, 5, 10, 2.0), "fraction"),
+        (lambda: tl.generations(2.0, 10, 100, 1, "top_p", p_nuc=0.0), "p_nuc"),
+        (lambda: tl.generations(2.0, 10, 100, 1, "top_p", p_nuc=1.2), "p_nuc"),
+        (lambda: tl.generations(2.0, 10, 100, 1, "top_p"), "p_nuc"),
+        (lambda: tl.generations(2.0, 10, 100, 1.5), "n"),
+        (lambda: tl.generations(2.0, 10, 0, 1), "T0"),
+        (lambda: tl.generations(2.0, 10, 100, 1, "other"), "chain"),
+        (lambda: tl.simulate("clean", 2.0, 10.5, key=jax.random.PRNGKey(0)), "T"),
+        (lambda: tl.simulate("other", 2.0, 10, key=jax.random.PRNGKey(0)), "model"),
+        (lambda: tl.simulate("cut", 2.0, 10, k=0, key=jax.random.PRNGKey(0)), "k"),
+    ],
+)
+def test_bad_input(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
