@@ -377,3 +377,23 @@ def test_sweep_over_tails():
 def test_bad_input(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_simulated_learning_curves_in_one_pass():
+    # One stream per trial, read at several prefixes: every point must match the exact sum, and a
+    # fixed-count mixture must hold exactly πT' clean samples in each prefix.
+    Ts = [100, 1000, 10_000]
+    key = jax.random.PRNGKey(11)
+    cases = [
+        (dict(model="mix", k=10, clean_fraction=0.01), tl.mix(2.0, np.array(Ts, float), 10, 0.01)),
+        (dict(model="acquire_tail", k=10, k_tail=30, fraction=0.1), tl.acquire_tail(2.0, np.array(Ts, float), 10, 30, 0.1)),
+        (dict(model="generations", T0=500, n=2, chain="known"), tl.generations(2.0, np.array(Ts, float), 500, 2)),
+        (dict(model="generations", T0=500, n=2, chain="empirical"), None),
+    ]
+    for params, exact in cases:
+        est = tl.simulate(params.pop("model"), 2.0, Ts, key=key, trials=300, support=2**15, **params)
+        assert est.mean.shape == (3,) and est.samples.shape == (3, 300)
+        assert np.all(np.diff(np.asarray(est.samples), axis=0) <= 1e-15)  # each trial's curve only falls
+        if exact is not None:
+            z = np.abs(np.asarray(est.mean) - np.asarray(exact.error)) / np.asarray(est.sem)
+            assert np.all(z < 3), (params, z)

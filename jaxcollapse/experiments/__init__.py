@@ -5,6 +5,7 @@ See `_framework` for what an experiment module provides and what a run writes.
 
 from . import mixing, phase_diagram, scaling_law, tails_bigram, theory_vs_simulation, width_decomposition, width_pareto
 from .generations import generations_lambda, generations_overparameterised, generations_scaling
+from .tails import tails_cutting, tails_generations, tails_mixing, tails_narrowing
 
 EXPERIMENTS = {
     m.NAME: m
@@ -18,6 +19,10 @@ EXPERIMENTS = {
         generations_lambda,
         generations_scaling,
         generations_overparameterised,
+        tails_cutting,
+        tails_narrowing,
+        tails_mixing,
+        tails_generations,
         tails_bigram,
     )
 }

@@ -4,7 +4,7 @@ Ranks are drawn by inverse CDF on a truncated support 1..N (`support`, a table o
 probabilities) and, beyond N, by inverting the Hurwitz tail ζ(b, x+1)/ζ(b) ≈ (x + ½)^{1−b}/((b−1)ζ(b))
 (relative error O(x⁻²), below 1e-12 at N = 2^20), so no probability mass is dropped. The test error
 of one trial is Σ_{i ≤ N} p_i 1{i unseen} + ζ(β, N+1)/ζ(β) − Σ_{distinct seen ranks r > N} p_r, exact
-for that trial. Trials are independent (`jax.random.split`) and mapped in chunks.
+for that trial; recording when each rank is first drawn gives it at every prefix of the stream. Trials are independent (`jax.random.split`) and mapped in chunks.
 """
 
 from __future__ import annotations
@@ -46,29 +46,35 @@ class _Law:
         return jnp.where(u <= self.cdf[-1], head, jnp.maximum(x, self.N + 1.0))
 
 
-def _seen_head(ranks, N):
-    return jnp.zeros(N, bool).at[(ranks - 1).astype(jnp.int32)].set(True, mode="drop")
-
-
-def _distinct_beyond(ranks, N, keep=None):
-    """Sorted ranks > N (inf elsewhere) and a mask of their first occurrences (and `keep`)."""
-    beyond = jnp.where((ranks > N) & (True if keep is None else keep), ranks, jnp.inf)
-    s = jnp.sort(beyond)
+def _first_seen(ranks, N, stop):
+    """Per rank ≤ N, the index of its first draw (`stop` if never); and, for draws beyond N, the
+    sorted ranks, their first-draw indices and a mask of first occurrences."""
+    idx = jnp.arange(ranks.shape[0])
+    head = jnp.full(N, stop, jnp.int32).at[(ranks - 1).astype(jnp.int32)].min(idx.astype(jnp.int32), mode="drop")
+    beyond = jnp.where(ranks > N, ranks, jnp.inf)
+    order = jnp.lexsort((idx, beyond))
+    s, t = beyond[order], idx[order]
     first = jnp.isfinite(s) & jnp.concatenate([jnp.array([True]), s[1:] != s[:-1]])
-    return s, first
+    return head, s, t, first
 
 
 class _Error:
-    def __init__(self, beta, N):
+    """The error of one trial at each sample count T' of `Ts` (prefixes of one stream of draws)."""
+
+    def __init__(self, beta, N, Ts):
         self.beta, self.N = float(beta), N
         self.zb = float(zeta(self.beta, 1.0))
         self.p = jnp.arange(1, N + 1, dtype=float) ** -self.beta / self.zb
         self.tail = float(zeta(self.beta, N + 1.0)) / self.zb
+        self.Ts = jnp.asarray(Ts, jnp.int32)
 
-    def __call__(self, seen_head, beyond_sorted, beyond_first):
-        missed = jnp.sum(jnp.where(seen_head, 0.0, self.p)) + self.tail
-        revealed = jnp.sum(jnp.where(beyond_first, jnp.where(jnp.isfinite(beyond_sorted), beyond_sorted, 1.0) ** -self.beta, 0.0))
-        return missed - revealed / self.zb
+    def __call__(self, head_time, beyond_sorted, beyond_time, beyond_first):
+        """head_time: first index at which each rank ≤ N was learned; beyond: learned ranks > N."""
+        unseen = head_time[None, :] >= self.Ts[:, None]
+        missed = jnp.sum(jnp.where(unseen, self.p, 0.0), axis=1) + self.tail
+        mass = jnp.where(beyond_first, jnp.where(jnp.isfinite(beyond_sorted), beyond_sorted, 1.0) ** -self.beta, 0.0) / self.zb
+        revealed = jnp.sum(jnp.where(beyond_time[None, :] < self.Ts[:, None], mass, 0.0), axis=1)
+        return missed - revealed
 
 
 def _member(sorted_set, x):
@@ -79,8 +85,18 @@ def _member(sorted_set, x):
 
 def _int(name, value, low):
     if isinstance(value, (bool, np.bool_)) or not np.isscalar(value) or float(value) != int(value) or value < low:
-        raise ValueError(f"{name} must be an integer ≥ {low} (a Python number: the sample count is a static shape), got {value!r}")
+        raise ValueError(f"{name} must be an integer ≥ {low} (a Python number: sample counts are static shapes), got {value!r}")
     return int(value)
+
+
+def _counts(T):
+    """T as a tuple of sample counts (a scalar gives one) and whether it was a scalar."""
+    if np.ndim(T) == 0:
+        return (_int("T", T, 0),), True
+    values = tuple(_int("T", t, 0) for t in np.asarray(T).ravel().tolist())
+    if not values:
+        raise ValueError("T must hold at least one sample count")
+    return values, False
 
 
 def simulate(
@@ -103,76 +119,90 @@ def simulate(
     p_nuc=None,
     chunk: int | None = None,
 ) -> Estimate:
-    r"""Monte Carlo of `jc.tails.<model>`: `trials` independent training sets of T samples each.
+    r"""Monte Carlo of `jc.tails.<model>`: `trials` independent training sets.
 
     `model` is one of "clean", "cut", "narrow", "mix", "acquire_tail", "generations", with the same
     parameters as the theory function of that name (`k`, `beta_narrow`, `clean_fraction` and
-    `sampling`, `k_tail` and `fraction`, `T0`, `n`, `chain` and `p_nuc`). Sample counts are static
-    Python integers: `T`, and for mixing and tail acquisition round(πT) samples of the first kind;
-    `T0`, `n` for generations. Chains are simulated as defined, not approximated: "known" draws n + 1
-    independent real samples (T0 for each generator, T for the final model) and keeps a rank right
-    only if all saw it; "empirical" resamples counts T0 at a time for n generations (exact
-    multinomial resampling); "top_p" finds the cut k_n on the cumulative table and trains on p cut
-    there. `support` = N is the table size; ranks beyond it are drawn and weighed exactly (see the
-    module docstring). Returns an `Estimate` (per-trial errors, mean, standard error).
+    `sampling`, `k_tail` and `fraction`, `T0`, `n`, `chain` and `p_nuc`).
+
+    `T` is a sample count or a sequence of them (Python integers: static shapes). A sequence gives a
+    learning curve in one pass: each trial draws one stream of max(T) samples and its error at T' is
+    that of the first T' samples (each point is an exact Monte Carlo estimate; the points of one
+    trial are correlated). With two kinds of samples (fixed-count mixing, tail acquisition) the
+    stream interleaves them so that every prefix of T' samples holds exactly ⌊πT'⌋ of the kind with
+    fraction π (clean samples, tail samples); pick T' with πT' an integer to match the theory's πT.
+
+    Chains are simulated as defined, not approximated: "known" draws n + 1 independent real samples
+    (T0 for each generator, T for the final model) and a rank is right only if all saw it;
+    "empirical" resamples counts T0 at a time for n generations (exact multinomial resampling);
+    "top_p" finds the cut k_n on the cumulative table and trains on p cut there.
+
+    `support` = N is the table size; ranks beyond it are drawn and weighed exactly (module
+    docstring). Returns an `Estimate` (samples of shape (len(T), trials), or (trials,) for one T).
     """
     if model not in MODELS:
         raise ValueError(f"model must be one of {MODELS}, got {model!r}")
     check("beta", beta, low=1.0, strict=True)
     beta = float(beta)
-    T = _int("T", T, 0)
+    Ts, scalar = _counts(T)
+    stop = max(Ts)
     trials = _int("trials", trials, 1)
     N = _int("support", support, 16)
-    error = _Error(beta, N)
+    error = _Error(beta, N, Ts)
     p = _Law(beta, N)
-    draws = []  # (law, count) per source
+    pick = None  # for two kinds of samples: which stream each position takes
 
     if model == "clean":
-        draws = [(p, T)]
+        laws = [p]
     elif model == "cut":
-        kk = _rank("k", k)
-        draws = [(_Law(beta, N, 0, kk), T)]
+        laws = [_Law(beta, N, 0, _rank("k", k))]
     elif model == "narrow":
         check("beta_narrow", beta_narrow, low=1.0, strict=True)
-        draws = [(_Law(float(beta_narrow), N), T)]
-    elif model == "mix":
+        laws = [_Law(float(beta_narrow), N)]
+    elif model in ("mix", "acquire_tail"):
         kk = _rank("k", k)
-        check("clean_fraction", clean_fraction, low=0.0, high=1.0)
-        pi = float(clean_fraction)
-        if sampling not in ("fixed", "iid"):
-            raise ValueError(f"sampling must be 'fixed' or 'iid', got {sampling!r}")
-        if sampling == "fixed":
-            m = int(round(pi * T))
-            draws = [(p, m), (_Law(beta, N, 0, kk), T - m)]
+        if model == "mix":
+            check("clean_fraction", clean_fraction, low=0.0, high=1.0)
+            pi = float(clean_fraction)
+            if sampling not in ("fixed", "iid"):
+                raise ValueError(f"sampling must be 'fixed' or 'iid', got {sampling!r}")
+            laws = [p, _Law(beta, N, 0, kk)]
+            pick = "iid" if sampling == "iid" else "fixed"
         else:
-            return _run(_iid_mix(p, _Law(beta, N, 0, kk), pi, T, error), key, trials, chunk, T)
-    elif model == "acquire_tail":
-        kk = _rank("k", k)
-        check("k_tail", k_tail, low=0.0)
-        kt = float(k_tail)
-        check("fraction", fraction, low=0.0, high=1.0)
-        m = int(round(float(fraction) * T))
-        draws = [(_Law(beta, N, 0, kk), T - m), (_Law(beta, N, kt, math.inf), m)]
+            check("k_tail", k_tail, low=0.0, integer=True)
+            check("fraction", fraction, low=0.0, high=1.0)
+            pi = float(fraction)
+            laws = [_Law(beta, N, float(k_tail), math.inf), _Law(beta, N, 0, kk)]
+            pick = "fixed"
     else:
         n_gen = _int("n", n, 0)
         if chain == "top_p":
             check("p_nuc", p_nuc, low=0.0, high=1.0, strict=True)
-            kk = _top_p_cut(p, float(p_nuc), n_gen)
-            draws = [(_Law(beta, N, 0, kk), T)]
+            laws = [_Law(beta, N, 0, _top_p_cut(p, float(p_nuc), n_gen))]
         elif chain in ("known", "empirical"):
             T0 = _int("T0", T0, 1)
             fn = _known if chain == "known" else _empirical
-            return _run(fn(p, T, T0, n_gen, error), key, trials, chunk, T + T0 * n_gen)
+            return _run(fn(p, stop, T0, n_gen, error), key, trials, chunk, stop + T0 * max(n_gen, 1), scalar)
         else:
             raise ValueError(f"chain must be one of ('known', 'empirical', 'top_p'), got {chain!r}")
 
     def one(key):
-        keys = jax.random.split(key, len(draws))
-        ranks = jnp.concatenate([law.draw(kk, count) for (law, count), kk in zip(draws, keys)])
-        s, first = _distinct_beyond(ranks, N)
-        return error(_seen_head(ranks, N), s, first)
+        keys = jax.random.split(key, len(laws) + 1)
+        streams = [law.draw(kk, stop) for law, kk in zip(laws, keys)]
+        if pick is None:
+            ranks = streams[0]
+        elif pick == "iid":
+            ranks = jnp.where(jax.random.bernoulli(keys[-1], pi, (stop,)), streams[0], streams[1])
+        else:
+            j = jnp.arange(stop, dtype=float)
+            before = jnp.floor(j * pi)  # first-kind samples among the first j
+            first_kind = jnp.floor((j + 1) * pi) > before
+            i0 = before.astype(jnp.int32)
+            i1 = (j - before).astype(jnp.int32)
+            ranks = jnp.where(first_kind, streams[0][i0], streams[1][jnp.minimum(i1, stop - 1)])
+        return error(*_first_seen(ranks, N, stop))
 
-    return _run(one, key, trials, chunk, T)
+    return _run(one, key, trials, chunk, stop * len(laws), scalar)
 
 
 def _rank(name, k):
@@ -193,69 +223,59 @@ def _top_p_cut(p: _Law, p_nuc, n):
     return k
 
 
-def _iid_mix(p, q, pi, T, error):
-    def one(key):
-        k1, k2, k3 = jax.random.split(key, 3)
-        ranks = jnp.where(jax.random.bernoulli(k3, pi, (T,)), p.draw(k1, T), q.draw(k2, T))
-        s, first = _distinct_beyond(ranks, p.N)
-        return error(_seen_head(ranks, p.N), s, first)
-
-    return one
-
-
-def _known(p, T, T0, n, error):
+def _known(p, stop, T0, n, error):
     N = p.N
 
     def one(key):
         keys = jax.random.split(key, n + 1)
-        final = p.draw(keys[0], T)
-        head = _seen_head(final, N)
-        s, first = _distinct_beyond(final, N)
+        head, s, t, first = _first_seen(p.draw(keys[0], stop), N, stop)
         for g in range(n):
             gen = p.draw(keys[g + 1], T0)
-            head &= _seen_head(gen, N)
-            gs = jnp.sort(jnp.where(gen > N, gen, jnp.inf))
-            first &= _member(gs, s)
-        return error(head, s, first)
+            saw = jnp.zeros(N, bool).at[(gen - 1).astype(jnp.int32)].set(True, mode="drop")
+            head = jnp.where(saw, head, stop)  # never right on a rank this generator missed
+            first &= _member(jnp.sort(jnp.where(gen > N, gen, jnp.inf)), s)
+        return error(head, s, t, first)
 
     return one
 
 
-def _empirical(p, T, T0, n, error):
+def _empirical(p, stop, T0, n, error):
     """Chain W: generation 1 draws T0 ranks from p; each later one resamples T0 of the previous ones."""
     N = p.N
 
     def one(key):
         keys = jax.random.split(key, n + 1)
         if n == 0:
-            final = p.draw(keys[0], T)
-            s, first = _distinct_beyond(final, N)
-            return error(_seen_head(final, N), s, first)
+            return error(*_first_seen(p.draw(keys[0], stop), N, stop))
         first_gen = p.draw(keys[1], T0)
         # Slots: ranks 1..N, then one slot per beyond-N draw of generation 1 (its rank in `extra`).
         extra = jnp.where(first_gen > N, first_gen, jnp.inf)
         slot = jnp.where(first_gen > N, N + jnp.arange(T0), first_gen - 1).astype(jnp.int32)
         counts = jnp.zeros(N + T0, jnp.int32).at[slot].add(1)
         for g in range(2, n + 1):
-            counts = _resample(keys[g], counts, T0)
-        seen = _resample(keys[0], counts, T) > 0
-        s, first = _distinct_beyond(extra, N, keep=seen[N:])
-        return error(seen[:N], s, first)
+            counts = jnp.zeros_like(counts).at[_draw_slots(keys[g], counts, T0)].add(1)
+        idx = _draw_slots(keys[0], counts, stop)
+        when = jnp.full(N + T0, stop, jnp.int32).at[idx].min(jnp.arange(stop, dtype=jnp.int32))
+        # Beyond N: a rank is learned at the earliest time any of its slots is drawn.
+        order = jnp.lexsort((when[N:], extra))
+        s, t = extra[order], when[N:][order]
+        first = jnp.isfinite(s) & jnp.concatenate([jnp.array([True]), s[1:] != s[:-1]])
+        return error(when[:N], s, t, first)
 
     return one
 
 
-def _resample(key, counts, size):
-    """Counts of `size` draws from the empirical law counts/Σcounts."""
+def _draw_slots(key, counts, size):
+    """`size` slot indices drawn from the empirical law counts/Σcounts."""
     cum = jnp.cumsum(counts)
     u = jax.random.randint(key, (size,), 0, cum[-1])
-    idx = jnp.searchsorted(cum, u, side="right")
-    return jnp.zeros_like(counts).at[idx].add(1)
+    return jnp.searchsorted(cum, u, side="right")
 
 
-def _run(one, key, trials, chunk, per_trial):
+def _run(one, key, trials, chunk, per_trial, scalar):
     keys = jax.random.split(key, trials)
     if chunk is None:
         chunk = max(1, min(trials, (1 << 23) // max(per_trial, 1)))
-    samples = jax.jit(lambda ks: jax.lax.map(one, ks, batch_size=chunk))(keys)
+    samples = jax.jit(lambda ks: jax.lax.map(one, ks, batch_size=chunk))(keys)  # (trials, len(T))
+    samples = samples[:, 0] if scalar else samples.T
     return Estimate.from_samples(samples)
