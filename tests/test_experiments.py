@@ -150,8 +150,8 @@ def test_tails_experiments_numbers(tmp_path_factory):
     for b in (2.5, 3.0, 4.0):
         assert abs(nar[f"slope_beta_narrow_{b:g}"] - nar[f"predicted_slope_beta_narrow_{b:g}"]) < 0.01
     _, mix = _run("tails-mixing", tmp_path_factory)
-    drops = [mix[f"T_half_plateau_pi_{pi:g}"] for pi in (1e-3, 1e-2, 1e-1)]
-    assert drops[0] > drops[1] > drops[2] > mix["T_k"]  # less clean data, later grokking
+    drops = [mix[f"T_half_plateau_pi_{pi:g}"] for pi in (1e-2, 1e-1)]
+    assert drops[0] > drops[1] > mix["T_k"]  # less clean data, later grokking
     _, gen = _run("tails-generations", tmp_path_factory)
     for chain in ("known", "empirical", "top_p"):
         plateaus = gen[f"{chain}_plateaus"]

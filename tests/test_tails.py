@@ -146,9 +146,6 @@ def test_identities_between_models():
     np.testing.assert_allclose(tl.cut(1.7, T, INF).error, clean, rtol=1e-12)
     # Tail data drawn from all ranks (k' = 0) is clean data: acquire_tail is then fixed-count mixing.
     np.testing.assert_allclose(tl.acquire_tail(1.7, T, 30, 0, 0.2).error, tl.mix(1.7, T, 30, 0.2).error, rtol=1e-12)
-    for chain, extra in (("known", {}), ("empirical", {}), ("top_p", {"p_nuc": 0.9})):
-        r = tl.generations(1.7, T, 1e3, 0, chain=chain, **extra)
-        np.testing.assert_allclose(r.error, clean, rtol=1e-12)
     # Monotone: more data never hurts; cutting never helps.
     assert np.all(np.diff(np.asarray(clean)) < 0)
     cut = tl.cut(1.7, T, 30)
@@ -234,6 +231,7 @@ def test_plateaus_rise_with_generations():
     n = jnp.arange(7)
     for chain, extra in (("known", {}), ("empirical", {}), ("top_p", {"p_nuc": 0.95})):
         r = tl.generations(1.5, 1e9, 1e4, n, chain=chain, **extra)
+        np.testing.assert_allclose(r.error[0], tl.clean(1.5, 1e9).error, rtol=1e-12)  # n = 0 is clean data
         assert np.all(np.diff(np.asarray(r.plateau)) > 0), chain
         assert np.all(np.diff(np.asarray(r.error)) > 0), chain
     # Chain P is linear in n to first order; chain K grows sub-linearly.
@@ -298,15 +296,13 @@ def test_empirical_chain_approximation_against_simulation():
 
 
 def test_grad_against_finite_differences():
+    # One derivative per kind of argument (and per kind of sum: one piece, two sources, the
+    # branching chain's custom JVP); each costs a compilation.
     cases = [
-        (lambda x: tl.clean(1.5, x).error, 1e5),
         (lambda x: tl.clean(x, 1e7).error, 1.8),
-        (lambda x: tl.cut(x, 1e5, 100).error, 1.7),
         (lambda x: tl.mix(2.0, 1e6, 100, x).error, 0.01),
-        (lambda x: tl.mix(2.0, 1e6, 100, x, sampling="iid").error, 0.3),
         (lambda x: tl.narrow(1.5, 1e6, x).error, 2.2),
         (lambda x: tl.acquire_tail(2.0, x, 100, 300, 0.1).error, 3e6),
-        (lambda x: tl.generations(1.5, 1e6, x, 3).error, 2e4),
         (lambda x: tl.generations(1.5, x, 1e4, 3, "empirical").error, 5e3),
     ]
     for f, x in cases:
@@ -321,6 +317,7 @@ def test_jit_vmap_broadcast():
     k = jnp.array([10.0, 100.0, 1000.0])
     grid = tl.cut(2.0, T[:, None], k[None, :]).error
     assert grid.shape == (7, 3)
+    assert tl.clean(2.0, T[:1]).error.shape == (1,) and tl.cut(2.0, T[:1, None], k[None, :1]).plateau.shape == (1, 1)
     by_vmap = jax.vmap(jax.vmap(lambda t, kk: tl.cut(2.0, t, kk).error, (None, 0)), (0, None))(T, k)
     np.testing.assert_allclose(by_vmap, grid, rtol=1e-13)
     jitted = jax.jit(lambda t: tl.mix(2.0, t, 100, 0.01).error)(T)
@@ -386,7 +383,6 @@ def test_simulated_learning_curves_in_one_pass():
     key = jax.random.PRNGKey(11)
     cases = [
         (dict(model="mix", k=10, clean_fraction=0.01), tl.mix(2.0, np.array(Ts, float), 10, 0.01)),
-        (dict(model="acquire_tail", k=10, k_tail=30, fraction=0.1), tl.acquire_tail(2.0, np.array(Ts, float), 10, 30, 0.1)),
         (dict(model="generations", T0=500, n=2, chain="known"), tl.generations(2.0, np.array(Ts, float), 500, 2)),
         (dict(model="generations", T0=500, n=2, chain="empirical"), None),
     ]

@@ -48,7 +48,16 @@ def _integer(x):
 
 @functools.lru_cache(maxsize=None)
 def _compiled(one, **static):
-    return jax.jit(jnp.vectorize(functools.partial(one, **static)))
+    kernel = functools.partial(one, **static)
+
+    @jax.jit
+    def call(*args):
+        args = jnp.broadcast_arrays(*args)
+        shape = args[0].shape
+        out = jax.vmap(kernel)(*(a.reshape(-1) for a in args))
+        return jax.tree.map(lambda x: x.reshape(shape), out)
+
+    return call
 
 
 def _vectorized(one, **static):
