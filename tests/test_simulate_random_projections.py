@@ -24,7 +24,7 @@ GROUPS = {
     # power-law spectrum, n < d
     "power law, n < d": (lambda: jc.power_law(300, 1.2, signal=1.0, shift=0.5, noise_var=0.1), 100, [40, 200, 900], P2, LAM),
     # n > d: widths m < d < n, d < m < n, m > n > d
-    "power law, n > d": (lambda: jc.power_law(300, 0.8, signal=1.0, shift=1.0, noise_var=0.2), 600, [150, 450, 1200], P2, LAM),
+    "power law, n > d": (lambda: jc.power_law(200, 0.8, signal=1.0, shift=1.0, noise_var=0.2), 400, [100, 300, 800], P2, LAM),
     # fixed, aligned teachers (cross term) and different noise levels
     "fixed teachers, σ1 ≠ σ2": (lambda: _aligned(300), 200, [100, 450], jnp.array([0.3, 0.7]), jnp.array([0.0, 0.05])),
 }
