@@ -18,25 +18,34 @@ def is_concrete(x) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
-def _describe(low, high, strict) -> str:
+def _describe(low, high, strict, integer=False, allow_inf=False) -> str:
+    kind = "an integer" if integer else "a number"
     if high is None:
-        return f"a number {'>' if strict else '≥'} {low:g}"
-    return f"a number in [{low:g}, {high:g}]"
+        text = f"{kind} {'>' if strict else '≥'} {low:g}"
+    else:
+        text = f"{kind} in {'(' if strict else '['}{low:g}, {high:g}]"
+    return text + (" (or inf)" if allow_inf else "")
 
 
-def check_scalar(name, value, *, low=None, high=None, strict=False):
-    """Validate a concrete scalar or array of scalars (all entries); tracers pass through."""
+def check_scalar(name, value, *, low=None, high=None, strict=False, integer=False, allow_inf=False):
+    """Validate a concrete scalar or array of scalars (all entries); tracers pass through.
+
+    `integer`: every finite entry must be a whole number; `allow_inf`: +inf passes (a rank "no cut").
+    """
     if not is_concrete(value):
         return value
     arr = np.asarray(value)
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
         raise ValueError(f"{name} must be numeric, got {value!r}")
-    allowed = _describe(low, high, strict) if low is not None else "a finite number"
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite ({allowed}), got {value!r}")
+    allowed = _describe(low, high, strict, integer, allow_inf) if low is not None else "a finite number"
+    finite = np.isfinite(arr)
+    if not np.all(finite | (allow_inf & (arr == np.inf))):
+        raise ValueError(f"{name} must be finite ({allowed}), got {value!r}" if not allow_inf else f"{name} must be {allowed}, got {_show(arr)}")
     if low is not None and (np.any(arr <= low) if strict else np.any(arr < low)):
         raise ValueError(f"{name} must be {allowed}, got {_show(arr)}")
     if high is not None and np.any(arr > high):
+        raise ValueError(f"{name} must be {allowed}, got {_show(arr)}")
+    if integer and np.any(arr[finite] != np.floor(arr[finite])):
         raise ValueError(f"{name} must be {allowed}, got {_show(arr)}")
     return as_float(value)
 

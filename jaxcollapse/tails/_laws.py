@@ -9,7 +9,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jax.scipy.special import gammaln, zeta
 
-from ._input import check as _check
+from .._validate import check_scalar as _check
 
 
 def exponent(beta):

@@ -19,7 +19,7 @@ from jax.scipy.special import zeta
 from jaxtyping import Array, Float, Int
 
 from .._results import Status
-from ._input import check as _check
+from .._validate import check_scalar as _check
 from ._sums import far_rank, log_survival, piece_sum, zeta_tail
 from ._sums import tail_mass as _tail_mass
 

@@ -17,7 +17,7 @@ import numpy as np
 from jax.scipy.special import zeta
 
 from .._results import Estimate
-from ._input import check
+from .._validate import check_scalar as check
 
 MODELS = ("clean", "cut", "narrow", "mix", "acquire_tail", "generations")
 
