@@ -1,5 +1,6 @@
 """Deterministic equivalents (theory): one module per model, pure functions of arrays."""
 
+from .random_features import activation_constants as activation_constants, random_features as random_features
 from .random_projections import random_projections as random_projections
 from .ridge import ridge as ridge, ridge_floor as ridge_floor, ridge_isotropic as ridge_isotropic
 from .retraining import retraining as retraining

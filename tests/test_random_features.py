@@ -1,0 +1,92 @@
+"""Nonlinear random features: Gaussian-equivalence theory against its constants, the random-projection
+theory (linear activation), Monte Carlo of the actual nonlinear model, transforms and bad input."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy import integrate, special
+
+import jaxcollapse as jc
+
+MIX = jc.isotropic(100, signal=1.0, shift=0.5, noise_var=0.25)
+
+
+@pytest.mark.parametrize(
+    "name,fn",
+    [("relu", lambda g: np.maximum(g, 0.0)), ("tanh", np.tanh), ("erf", special.erf), ("linear", lambda g: g)],
+)
+def test_activation_constants_by_quadrature(name, fn):
+    density = lambda g: np.exp(-g * g / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+    moment = lambda f: integrate.quad(lambda g: f(g) * density(g), -np.inf, np.inf, epsabs=1e-13)[0]  # noqa: E731
+    mu0, mu1 = moment(fn), moment(lambda g: g * fn(g))
+    mu_star = math.sqrt(max(moment(lambda g: fn(g) ** 2) - mu0**2 - mu1**2, 0.0))
+    np.testing.assert_allclose(jc.theory.activation_constants(name), (mu0, mu1, mu_star), atol=1e-10)
+
+
+def test_linear_activation_is_the_random_projection_theory():
+    # Gaussian equivalence with μ* = 0 must reproduce the random-projection theory in every regime:
+    # m < n < d, n < m < d, m > d, the threshold m = n, ridgeless included.
+    mix = jc.isotropic(200, signal=1.0, shift=0.5, noise_var=0.25, synthetic_noise_var=0.5)
+    p2 = jnp.array([0.0, 0.2, 0.7])[:, None]
+    lam = jnp.array([0.0, 1e-3, 0.1])[None, :]
+    for m in (60, 150, 170, 200, 300, 600):  # m = d: the spectrum's lower edge reaches 0
+        ge = jc.theory.random_features(mix, n=150, m=m, p2=p2, lam=lam, activation="linear")
+        rp = jc.theory.random_projections(mix, n=150, m=m, p2=p2, lam=lam)
+        finite = np.isfinite(np.asarray(rp.total))
+        np.testing.assert_array_equal(np.isfinite(np.asarray(ge.total)), finite)
+        np.testing.assert_allclose(np.asarray(ge.total)[finite], np.asarray(rp.total)[finite], rtol=1e-10)
+
+
+@pytest.mark.parametrize("activation,m", [("relu", 30), ("relu", 300), ("tanh", 120)])
+def test_gaussian_equivalence_against_simulation(activation, m):
+    # At d = 100 the nonlinear part of the features is not exactly independent Gaussian noise: the
+    # measured gap is up to 4.3 % over widths 30–300, p2 ∈ {0, 0.5}, λ ∈ {1e-3, 1e-2, 0.1}
+    # (150 trials), so the tolerance is max(3 s.e., 5 %).
+    p2 = jnp.array([0.0, 0.5])[:, None]
+    lam = jnp.array([1e-2, 0.1])[None, :]
+    est = jc.simulate.random_features(MIX, n=100, m=m, p2=p2, lam=lam, activation=activation, trials=100, key=jax.random.PRNGKey(m))
+    theory = jc.theory.random_features(MIX, n=100, m=m, p2=p2, lam=lam, activation=activation)
+    gap = np.abs(np.asarray(est.mean - theory.total))
+    assert np.all(gap <= np.maximum(3 * np.asarray(est.sem), 0.05 * np.asarray(theory.total))), (gap, np.asarray(est.sem))
+    # The synthetic half costs something, in theory and in simulation.
+    assert np.all(np.asarray(theory.total[1] > theory.total[0])) and np.all(np.asarray(est.mean[1] > est.mean[0]))
+
+
+def test_nonlinear_features_regularise_the_threshold():
+    # Ridgeless at m = n: linear features interpolate (+inf), the noise part μ* z of relu does not
+    # remove the pole either (the Gram matrix is square), but the error is finite for any λ > 0.
+    relu = jc.theory.random_features(MIX, n=100, m=100, p2=0.2, lam=jnp.array([0.0, 1e-4]), activation="relu")
+    assert np.isinf(float(relu.total[0])) and relu.status[0] == jc.Status.INFINITE
+    assert np.isfinite(float(relu.total[1]))
+
+
+def test_jit_vmap_grad():
+    f = lambda lam: jc.theory.random_features(MIX, n=120.0, m=80, p2=0.3, lam=lam, activation="tanh").total  # noqa: E731
+    g = float(jax.grad(f)(0.05))
+    h = 1e-6
+    np.testing.assert_allclose(g, float((f(0.05 + h) - f(0.05 - h)) / (2 * h)), rtol=1e-5)
+    n = jnp.array([50.0, 120.0, 400.0])
+    by_vmap = jax.vmap(lambda nn: jc.theory.random_features(MIX, n=nn, m=80, p2=0.3, lam=0.05).total)(n)
+    np.testing.assert_allclose(by_vmap, jc.theory.random_features(MIX, n=n, m=80, p2=0.3, lam=0.05).total, rtol=1e-12)
+    jitted = jax.jit(lambda nn: jc.theory.random_features(MIX, n=nn, m=80, p2=0.3, lam=0.05).total)(n)
+    np.testing.assert_allclose(jitted, by_vmap, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "call,name",
+    [
+        (lambda: jc.theory.random_features(MIX, n=10, m=5, p2=0.1, lam=0.1, activation="gelu"), "activation"),
+        (lambda: jc.theory.random_features(MIX, n=10, m=0, p2=0.1, lam=0.1), "m"),
+        (lambda: jc.theory.random_features(MIX, n=10, m=5.5, p2=0.1, lam=0.1), "m"),
+        (lambda: jc.theory.random_features(jc.power_law(50, 1.5), n=10, m=5, p2=0.1, lam=0.1), "mix"),
+        (lambda: jc.theory.random_features(MIX, n=10, m=5, p2=1.5, lam=0.1), "p2"),
+        (lambda: jc.simulate.random_features(MIX, n=10, m=5, p2=0.1, lam=0.1, activation="sigmoid", trials=2, key=jax.random.PRNGKey(0)), "activation"),
+        (lambda: jc.simulate.random_features(MIX, n=10, m=-3, p2=0.1, lam=0.1, trials=2, key=jax.random.PRNGKey(0)), "m"),
+    ],
+)
+def test_bad_input(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
