@@ -55,9 +55,9 @@ def test_gaussian_equivalence_against_simulation(activation, m):
     assert np.all(np.asarray(theory.total[1] > theory.total[0])) and np.all(np.asarray(est.mean[1] > est.mean[0]))
 
 
-def test_nonlinear_features_regularise_the_threshold():
-    # Ridgeless at m = n: linear features interpolate (+inf), the noise part μ* z of relu does not
-    # remove the pole either (the Gram matrix is square), but the error is finite for any λ > 0.
+def test_threshold_stays_a_pole_for_nonlinear_features():
+    # Ridgeless at m = n the noise part μ* z of relu features does not remove the pole (the feature
+    # Gram matrix is square): +inf with INFINITE; any λ > 0 makes it finite.
     relu = jc.theory.random_features(MIX, n=100, m=100, p2=0.2, lam=jnp.array([0.0, 1e-4]), activation="relu")
     assert np.isinf(float(relu.total[0])) and relu.status[0] == jc.Status.INFINITE
     assert np.isfinite(float(relu.total[1]))
