@@ -40,7 +40,7 @@ def test_linear_activation_is_the_random_projection_theory():
         np.testing.assert_allclose(np.asarray(ge.total)[finite], np.asarray(rp.total)[finite], rtol=1e-10)
 
 
-@pytest.mark.parametrize("activation,m", [("relu", 30), ("relu", 300), ("tanh", 120)])
+@pytest.mark.parametrize("activation,m", [("relu", 300), ("tanh", 60)])
 def test_gaussian_equivalence_against_simulation(activation, m):
     # At d = 100 the nonlinear part of the features is not exactly independent Gaussian noise: the
     # measured gap is up to 4.3 % over widths 30–300, p2 ∈ {0, 0.5}, λ ∈ {1e-3, 1e-2, 0.1}

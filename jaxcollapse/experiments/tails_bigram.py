@@ -41,7 +41,7 @@ class Config:
     seed: int = 0
 
 
-QUICK = dict(vocab=80, rank_samples=100_000, T_max=1e4, T_points=5, sim_Ts=(100, 1000, 10_000), trials=40)
+QUICK = dict(vocab=80, rank_samples=100_000, T_max=1e4, T_points=4, sim_Ts=(100, 1000), trials=40)
 
 
 def compute(c: Config, *, devices=None, progress=False):
