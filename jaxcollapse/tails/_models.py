@@ -14,13 +14,12 @@ import functools
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax.scipy.special import zeta
 from jaxtyping import Array, Float, Int
 
 from .._results import Status
 from .._validate import check_scalar as _check
-from ._sums import far_rank, log_survival, piece_sum, zeta_tail
+from ._sums import far_rank, log_survival, piece_sum
 from ._sums import tail_mass as _tail_mass
 
 INF = float("inf")

@@ -26,7 +26,6 @@ beyond it is kept. `log(1 − q)·T` is computed as `T·log1p(−q)`, and surviv
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import zeta
@@ -119,10 +118,3 @@ def log_survival(exposure, q):
     q = jnp.clip(q, 0.0, 1.0)
     active = exposure > 0
     return jnp.where(active, jnp.where(active, exposure, 0.0) * jnp.log1p(-jnp.where(active, q, 0.0)), 0.0)
-
-
-def zipf_constant(beta):
-    """ζ(β), the normaliser of p_i ∝ i^-β."""
-    return zeta(beta, 1.0)
-
-
