@@ -1,0 +1,123 @@
+"""Fully trained two-layer networks on the real + synthetic Gaussian mixtures of `jc.theory.ridge`.
+
+The data are those of the linear theory (see `jaxcollapse.simulate.ridge`): x ~ N(0, Σ), real labels
+y = xᵀw1* + noise, synthetic labels y = xᵀ(w1* + δ) + noise, the first round(p2·n) training rows
+synthetic. The model is f(x) = vᵀσ(Wx + b) + c (an `eqx.nn.MLP` of depth 1 and width m), every weight
+trained by AdamW on the squared loss, with early stopping on a held-out *real* split. Test error is
+the excess risk on the real distribution, E(f(x) − xᵀw1*)², as in the theory.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._problem import Mixture
+from .._results import Estimate
+from .._validate import check_positive_int, check_scalar
+from ..simulate.ridge import teachers
+from ..theory.random_features import ACTIVATIONS
+from ._train import fit
+
+FUNCTIONS = {
+    "relu": jax.nn.relu,
+    "tanh": jnp.tanh,
+    "erf": jax.scipy.special.erf,
+    "linear": lambda x: x,
+}
+
+
+def check_activation(activation: str) -> str:
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+    return activation
+
+
+def two_layer(d: int, m: int, *, key, out: int | None = None, activation: str = "relu") -> eqx.nn.MLP:
+    """A two-layer network x ↦ vᵀσ(Wx + b) + c of width `m` on `d` inputs (`out` outputs, or a scalar)."""
+    d = check_positive_int("d", d)
+    m = check_positive_int("width", m)
+    check_activation(activation)
+    return eqx.nn.MLP(d, "scalar" if out is None else check_positive_int("out", out), m, 1,
+                      activation=FUNCTIONS[activation], key=key)
+
+
+def train_on_mixture(
+    mix: Mixture,
+    *,
+    n,
+    m: int,
+    p2,
+    trials: int,
+    key,
+    activation: str = "relu",
+    steps: int = 2000,
+    lr: float = 1e-2,
+    weight_decay: float = 1e-4,
+    n_val: int = 200,
+    test_size: int = 2000,
+    eval_every: int = 50,
+    patience: int | None = 8,
+):
+    """Train two-layer networks of width `m` on n rows (round(p2·n) synthetic) and measure real test error.
+
+    `n` and `p2` may be arrays (they broadcast; `n` must be concrete integers: the rows are drawn at
+    max(n) and the loss is masked to the first n). Each trial draws its own teachers, data and
+    initialisation; the whole (n, p2, trial) grid is trained at once by `eqx.filter_vmap`, and within
+    a trial every (n, p2) shares the same draws (common random numbers). Full-batch training.
+
+    Returns `(Estimate, History)`: the test error E(f(x) − xᵀw1*)² on `test_size` fresh real inputs
+    (shape broadcast(n, p2), statistics over trials), and the training histories (leading axes
+    broadcast(n, p2) + (trials,)).
+    """
+    check_activation(activation)
+    m = check_positive_int("width", m)
+    trials = check_positive_int("trials", trials)
+    n_val = check_positive_int("n_val", n_val)
+    test_size = check_positive_int("test_size", test_size)
+    n_arr = np.asarray(n)
+    if not np.issubdtype(n_arr.dtype, np.number) or n_arr.size == 0 or np.any(n_arr < 1) or np.any(n_arr != np.round(n_arr)):
+        raise ValueError(f"n must be positive integers, got {n!r}")
+    check_scalar("p2", p2, low=0.0, high=1.0)
+    n_arr, p2_arr = np.broadcast_arrays(n_arr.astype(float), np.asarray(p2, dtype=float))
+    shape = n_arr.shape
+    n_max = int(n_arr.max())
+    d = mix.d
+    dtype = jnp.zeros(()).dtype
+
+    def trial(n_, p2_, k):
+        kx, kt, ke, kv, kq, kinit, ktrain = jax.random.split(k, 7)
+        scale = jnp.sqrt(mix.eigs)
+        X = jax.random.normal(kx, (n_max, d), dtype) * scale
+        w1, delta = teachers(mix, kt)
+        e = jax.random.normal(ke, (n_max,), dtype)
+        rows = jnp.arange(n_max)
+        synthetic = rows < jnp.round(p2_ * n_)
+        y = jnp.where(synthetic, X @ (w1 + delta) + jnp.sqrt(mix.synthetic_noise_var) * e,
+                      X @ w1 + jnp.sqrt(mix.noise_var) * e)
+        weight = (rows < n_) / n_
+        Xv = jax.random.normal(kv, (n_val, d), dtype) * scale
+        yv = Xv @ w1 + jnp.sqrt(mix.noise_var) * jax.random.normal(jax.random.fold_in(kv, 1), (n_val,), dtype)
+        model = two_layer(d, m, key=kinit, activation=activation)
+        model = jax.tree_util.tree_map(lambda a: a.astype(dtype) if eqx.is_inexact_array(a) else a, model)
+        best, hist = fit(model, _weighted_mse, (X, y, weight), (Xv, yv, jnp.full((n_val,), 1.0 / n_val, dtype)),
+                         steps=steps, key=ktrain, lr=lr, weight_decay=weight_decay, eval_every=eval_every,
+                         patience=patience)
+        Xt = jax.random.normal(kq, (test_size, d), dtype) * scale
+        return jnp.mean((jax.vmap(best)(Xt) - Xt @ w1) ** 2), hist
+
+    keys = jax.random.split(key, trials)
+    flat_n = jnp.repeat(jnp.asarray(n_arr.ravel(), dtype), trials)
+    flat_p2 = jnp.repeat(jnp.asarray(p2_arr.ravel(), dtype), trials)
+    flat_k = jnp.tile(keys, n_arr.size) if keys.ndim == 1 else jnp.tile(keys, (n_arr.size, 1))
+    err, hist = eqx.filter_jit(eqx.filter_vmap(trial))(flat_n, flat_p2, flat_k)
+    err = err.reshape(shape + (trials,))
+    hist = jax.tree_util.tree_map(lambda a: a.reshape(shape + (trials,) + a.shape[1:]), hist)
+    return Estimate.from_samples(err), hist
+
+
+def _weighted_mse(model, batch):
+    X, y, w = batch
+    return jnp.sum(w * (jax.vmap(model)(X) - y) ** 2)

@@ -1,0 +1,132 @@
+"""One training loop for every network of `jc.nn`: AdamW with a warm-up + cosine schedule, full batch,
+minibatch or streamed (fresh samples each step), early stopping on a held-out real split.
+
+`fit` is a pure function of its arguments: jit it, or `eqx.filter_vmap` it over seeds (each member
+keeps its own best checkpoint and its own stopping time; a vmapped `while_loop` runs until the last
+member stops, members that stopped earlier stay frozen).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import optax
+
+from .._validate import check_positive_int, check_scalar
+
+
+class History(NamedTuple):
+    """What happened during `fit`, one entry per evaluation (every `eval_every` steps).
+
+    `step`: the step count at each evaluation; `train_loss`: the mean training loss over the steps
+    since the previous evaluation; `val_loss`: the loss on the held-out split. Evaluations after the
+    stop are NaN. `best_step`: the step whose parameters were kept; `steps`: the steps actually taken.
+    """
+
+    step: jax.Array
+    train_loss: jax.Array
+    val_loss: jax.Array
+    best_step: jax.Array
+    steps: jax.Array
+
+
+def schedule(lr, steps: int, warmup: float = 0.05):
+    """Linear warm-up over a fraction `warmup` of `steps`, then cosine decay to lr/100."""
+    n_warm = max(1, int(round(warmup * steps)))
+    return optax.warmup_cosine_decay_schedule(0.0, lr, n_warm, max(steps, n_warm + 1), end_value=lr / 100)
+
+
+def fit(
+    model,
+    loss: Callable,
+    data,
+    val,
+    *,
+    steps: int,
+    key,
+    lr: float = 1e-2,
+    weight_decay: float = 1e-4,
+    warmup: float = 0.05,
+    batch_size: int | None = None,
+    eval_every: int = 50,
+    patience: int | None = None,
+):
+    """Train `model` and return `(best_model, History)`.
+
+    - `loss(model, batch) -> scalar` (a mean over the batch; a batch may carry its own weights).
+    - `data`: a pytree of arrays with a leading example axis (full batch when `batch_size` is None,
+      otherwise `batch_size` rows drawn without replacement each step), or a function
+      `key -> batch` that streams fresh examples (online training: each step sees new data).
+    - `val`: the held-out batch for early stopping (real data: the split the user cares about).
+    - `patience`: stop after this many evaluations without a new best validation loss (None: train
+      all `steps`). The returned model is the best one seen, so early stopping never loses ground.
+    """
+    steps = check_positive_int("steps", steps)
+    eval_every = check_positive_int("eval_every", eval_every)
+    check_scalar("lr", lr, low=0.0, strict=True)
+    check_scalar("weight_decay", weight_decay, low=0.0)
+    check_scalar("warmup", warmup, low=0.0, high=1.0)
+    if batch_size is not None:
+        batch_size = check_positive_int("batch_size", batch_size)
+    if patience is not None:
+        patience = check_positive_int("patience", patience)
+    chunks = -(-steps // eval_every)
+    optimizer = optax.adamw(schedule(lr, steps, warmup), weight_decay=weight_decay)
+    params, static = eqx.partition(model, eqx.is_inexact_array)
+    streamed = callable(data)
+    if not streamed:
+        n_rows = jax.tree_util.tree_leaves(data)[0].shape[0]
+        if batch_size is not None and batch_size > n_rows:
+            raise ValueError(f"batch_size must be at most the number of training rows ({n_rows}), got {batch_size}")
+
+    def batch_at(k):
+        if streamed:
+            return data(k)
+        if batch_size is None:
+            return data
+        rows = jax.random.choice(k, n_rows, (batch_size,), replace=False)
+        return jax.tree_util.tree_map(lambda a: a[rows], data)
+
+    def objective(p, batch):
+        return loss(eqx.combine(p, static), batch)
+
+    grad = jax.value_and_grad(objective)
+
+    def step(carry, k):
+        p, state = carry
+        value, g = grad(p, batch_at(k))
+        updates, state = optimizer.update(g, state, p)
+        return (optax.apply_updates(p, updates), state), value
+
+    def chunk(c):
+        i, p, state, best, best_val, best_step, since, key, hist = c
+        key, sub = jax.random.split(key)
+        (p, state), values = jax.lax.scan(step, (p, state), jax.random.split(sub, eval_every))
+        done = jnp.minimum((i + 1) * eval_every, steps)
+        v = objective(p, val)
+        better = v < best_val  # a NaN loss never becomes the best
+        best = jax.tree_util.tree_map(lambda new, old: jnp.where(better, new, old), p, best)
+        best_val = jnp.where(better, v, best_val)
+        best_step = jnp.where(better, done, best_step)
+        since = jnp.where(better, 0, since + 1)
+        hist = (hist[0].at[i].set(done), hist[1].at[i].set(jnp.mean(values)), hist[2].at[i].set(v))
+        return i + 1, p, state, best, best_val, best_step, since, key, hist
+
+    def going(c):
+        i, since = c[0], c[6]
+        keep = i < chunks
+        if patience is not None:
+            keep = keep & (since < patience)
+        return keep
+
+    dtype = jax.tree_util.tree_leaves(params)[0].dtype
+    nan = jnp.full((chunks,), jnp.nan, dtype)
+    hist = (jnp.zeros((chunks,), jnp.int32), nan, nan)
+    init = (0, params, optimizer.init(params), params, objective(params, val), 0, 0, key, hist)
+    init = (jnp.int32(0), *init[1:4], jnp.asarray(init[4]), jnp.int32(0), jnp.int32(0), key, hist)
+    i, _, _, best, _, best_step, _, _, hist = jax.lax.while_loop(going, chunk, init)
+    steps_taken = jnp.minimum(i * eval_every, steps)
+    return eqx.combine(best, static), History(hist[0], hist[1], hist[2], best_step, steps_taken)
