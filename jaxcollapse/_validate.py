@@ -27,6 +27,10 @@ def _describe(low, high, strict, integer=False, allow_inf=False) -> str:
     return text + (" (or inf)" if allow_inf else "")
 
 
+class MissingExtra(ImportError):
+    """An optional dependency is not installed; the message says which extra installs it."""
+
+
 def check_scalar(name, value, *, low=None, high=None, strict=False, integer=False, allow_inf=False):
     """Validate a concrete scalar or array of scalars (all entries); tracers pass through.
 

@@ -111,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
 
     jax.config.update("jax_enable_x64", not getattr(args, "float32", False))
     from .experiments import EXPERIMENTS
+    from ._validate import MissingExtra
     from .experiments._framework import ConfigError
 
     try:
@@ -130,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         if name not in EXPERIMENTS:
             parser.exit(2, f"jaxcollapse: error: unknown experiment {name!r}; choose from {', '.join(EXPERIMENTS)}\n")
         return _run(EXPERIMENTS[name], args, parser)
-    except ConfigError as err:
+    except (ConfigError, MissingExtra) as err:
         parser.exit(2, f"jaxcollapse: error: {err}\n")
 
 

@@ -159,3 +159,17 @@ def test_tails_experiments_numbers(tmp_path_factory):
     for summary in (cut, nar, mix, gen):
         se = [v for k, v in summary.items() if k.endswith("theory_vs_simulation_se")]
         assert se and max(se) < 4.0
+
+
+def test_network_experiments_numbers(tmp_path_factory):
+    _, s = _run("nn-width", tmp_path_factory)
+    assert s["train_loss_last"] < 0.5 * s["train_loss_first"]  # training reduces the loss
+    real, mixed = s["best_error_real_only_largest_n"], s["best_error_p2_0.5_largest_n"]
+    assert real < 0.5 * mixed  # real data alone beat the p2 = 0.5 mixture at the largest n
+    assert mixed > 0.8 * s["floor_p2_squared_shift_0.5"]  # the network does not escape the linear floor
+    assert s["gain_from_more_data_real_only"] > s["gain_from_more_data_p2_0.5"]
+    _, s = _run("nn-digits", tmp_path_factory)
+    assert s["train_loss_last"] < 0.5 * s["train_loss_first"]
+    real, mixed = s["best_accuracy_real_only_largest_n"], s["best_accuracy_p2_0.5_largest_n"]
+    assert real > mixed + 0.02 and real > 0.9
+    assert mixed > s["generator_accuracy"]  # half real labels still beat the generator alone

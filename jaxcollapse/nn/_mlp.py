@@ -77,12 +77,7 @@ def train_on_mixture(
     trials = check_positive_int("trials", trials)
     n_val = check_positive_int("n_val", n_val)
     test_size = check_positive_int("test_size", test_size)
-    n_arr = np.asarray(n)
-    if not np.issubdtype(n_arr.dtype, np.number) or n_arr.size == 0 or np.any(n_arr < 1) or np.any(n_arr != np.round(n_arr)):
-        raise ValueError(f"n must be positive integers, got {n!r}")
-    check_scalar("p2", p2, low=0.0, high=1.0)
-    n_arr, p2_arr = np.broadcast_arrays(n_arr.astype(float), np.asarray(p2, dtype=float))
-    shape = n_arr.shape
+    n_arr, p2_arr = check_grid(n, p2)
     n_max = int(n_arr.max())
     d = mix.d
     dtype = jnp.zeros(()).dtype
@@ -100,24 +95,45 @@ def train_on_mixture(
         weight = (rows < n_) / n_
         Xv = jax.random.normal(kv, (n_val, d), dtype) * scale
         yv = Xv @ w1 + jnp.sqrt(mix.noise_var) * jax.random.normal(jax.random.fold_in(kv, 1), (n_val,), dtype)
-        model = two_layer(d, m, key=kinit, activation=activation)
-        model = jax.tree_util.tree_map(lambda a: a.astype(dtype) if eqx.is_inexact_array(a) else a, model)
-        best, hist = fit(model, _weighted_mse, (X, y, weight), (Xv, yv, jnp.full((n_val,), 1.0 / n_val, dtype)),
+        model = cast(two_layer(d, m, key=kinit, activation=activation), dtype)
+        best, hist = fit(model, weighted_mse, (X, y, weight), (Xv, yv, jnp.full((n_val,), 1.0 / n_val, dtype)),
                          steps=steps, key=ktrain, lr=lr, weight_decay=weight_decay, eval_every=eval_every,
                          patience=patience)
         Xt = jax.random.normal(kq, (test_size, d), dtype) * scale
         return jnp.mean((jax.vmap(best)(Xt) - Xt @ w1) ** 2), hist
 
-    keys = jax.random.split(key, trials)
-    flat_n = jnp.repeat(jnp.asarray(n_arr.ravel(), dtype), trials)
-    flat_p2 = jnp.repeat(jnp.asarray(p2_arr.ravel(), dtype), trials)
-    flat_k = jnp.tile(keys, n_arr.size) if keys.ndim == 1 else jnp.tile(keys, (n_arr.size, 1))
-    err, hist = eqx.filter_jit(eqx.filter_vmap(trial))(flat_n, flat_p2, flat_k)
-    err = err.reshape(shape + (trials,))
-    hist = jax.tree_util.tree_map(lambda a: a.reshape(shape + (trials,) + a.shape[1:]), hist)
+    err, hist = run_grid(trial, n_arr, p2_arr, trials, key)
     return Estimate.from_samples(err), hist
 
 
-def _weighted_mse(model, batch):
+def check_grid(n, p2):
+    """`n` (positive integers) and `p2` (in [0, 1]) checked and broadcast together, as float arrays."""
+    n_arr = np.asarray(n)
+    if not np.issubdtype(n_arr.dtype, np.number) or n_arr.size == 0 or np.any(n_arr < 1) or np.any(n_arr != np.round(n_arr)):
+        raise ValueError(f"n must be positive integers, got {n!r}")
+    check_scalar("p2", p2, low=0.0, high=1.0)
+    return np.broadcast_arrays(n_arr.astype(float), np.asarray(p2, dtype=float))
+
+
+def run_grid(trial, n_arr, p2_arr, trials, key):
+    """`trial(n, p2, key)` on every (n, p2, trial) at once (`eqx.filter_vmap`); outputs reshaped to
+    broadcast(n, p2) + (trials,) + their own shape. Trial t uses the same key at every (n, p2)."""
+    shape = n_arr.shape
+    dtype = jnp.zeros(()).dtype
+    keys = jax.random.split(key, trials)
+    flat_n = jnp.repeat(jnp.asarray(n_arr.ravel(), dtype), trials)
+    flat_p2 = jnp.repeat(jnp.asarray(p2_arr.ravel(), dtype), trials)
+    flat_k = jnp.tile(keys, n_arr.size)
+    out = eqx.filter_jit(eqx.filter_vmap(trial))(flat_n, flat_p2, flat_k)
+    return jax.tree_util.tree_map(lambda a: a.reshape(shape + (trials,) + a.shape[1:]), out)
+
+
+def cast(model, dtype):
+    """The model's floating-point arrays in `dtype` (float64 when x64 is on: the house precision)."""
+    return jax.tree_util.tree_map(lambda a: a.astype(dtype) if eqx.is_inexact_array(a) else a, model)
+
+
+def weighted_mse(model, batch):
+    """Σ w (f(x) − y)², the weights summing to one (rows beyond n weigh zero)."""
     X, y, w = batch
     return jnp.sum(w * (jax.vmap(model)(X) - y) ** 2)
