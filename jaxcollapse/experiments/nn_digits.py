@@ -125,6 +125,9 @@ def figures(ds):
     axes[1].legend(fontsize=7)
     axes[2].set(xscale="log", yscale="log", xlabel="width m", ylabel="real test squared error", title=f"n = {big}")
     axes[2].legend(fontsize=7)
+    for ax, ticks in ((axes[1], ns), (axes[2], widths)):
+        ax.set_xticks(ticks, [str(t) for t in ticks])
+        ax.minorticks_off()
     fig.suptitle("digits: trained two-layer networks on real images with generator labels")
     fig.tight_layout()
     return {NAME: fig}
