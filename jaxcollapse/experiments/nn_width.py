@@ -41,7 +41,7 @@ class Config:
     n_val: int = 200
     test_size: int = 2000
     lam: float = 1e-3  # ridge of the linear theory curves
-    trials: int = 4
+    trials: int = 6
     seed: int = 0
 
 

@@ -41,9 +41,15 @@ def random_features(mix: Mixture, *, n, m, p2, lam, activation: str = "relu", tr
     require_directions(mix, "random_features")
     _, p2, lam, _ = check_mixing(n=n, p2=p2, lam=lam, weight=1.0)
     keys = jax.random.split(key, trials)
-    one = functools.partial(_trial, mix, n, m, activation, test_size, p2, lam)
-    out = jax.jit(lambda ks: jax.lax.map(one, ks, batch_size=min(trials, 16)))(keys)
+    out = _trials(mix, n, m, activation, test_size, jnp.asarray(p2), jnp.asarray(lam), keys)
     return Estimate.from_samples(jnp.moveaxis(out, 0, -1))
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2, 3, 4))
+def _trials(mix, n, m, activation, test_size, p2, lam, keys):
+    """All trials, 16 at a time; compiled once per (sizes, activation, shapes) and reused across calls."""
+    one = functools.partial(_trial, mix, n, m, activation, test_size, p2, lam)
+    return jax.lax.map(one, keys, batch_size=min(keys.shape[0], 16))
 
 
 def _trial(mix, n, m, activation, test_size, p2, lam, key):
