@@ -127,7 +127,7 @@ def figures(ds):
     axes[2].legend(fontsize=7)
     for ax, ticks in ((axes[1], ns), (axes[2], widths)):
         ax.set_xticks(ticks, [str(t) for t in ticks])
-        ax.minorticks_off()
+        ax.xaxis.set_minor_locator(plt.NullLocator())
     fig.suptitle("digits: trained two-layer networks on real images with generator labels")
     fig.tight_layout()
     return {NAME: fig}
