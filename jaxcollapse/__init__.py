@@ -4,7 +4,7 @@ Deterministic-equivalent theory (`jaxcollapse.theory`) and Monte Carlo twins
 (`jaxcollapse.simulate`) for models trained on a mix of real and synthetic data.
 """
 
-from . import simulate as simulate, tails as tails, theory as theory
+from . import nn as nn, simulate as simulate, tails as tails, theory as theory
 from ._compress import compress as compress
 from ._optimal import optimal as optimal
 from ._problem import Mixture as Mixture, fixed_teachers as fixed_teachers, isotropic as isotropic, power_law as power_law

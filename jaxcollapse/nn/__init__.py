@@ -12,3 +12,4 @@
 from ._mlp import train_on_mixture as train_on_mixture, two_layer as two_layer
 from ._train import History as History, fit as fit, schedule as schedule
 from . import digits as digits
+from . import gcd as gcd
