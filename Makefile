@@ -21,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/python -m jaxcollapse
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 clean:
 	rm -rf $(VENV) jaxcollapse-out .pytest_cache
