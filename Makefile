@@ -21,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/python -m jaxcollapse
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 clean:
 	rm -rf $(VENV) jaxcollapse-out .pytest_cache

@@ -1,9 +1,28 @@
-"""What every experiment's quick run must have written (shared by the experiment tests)."""
+"""Quick runs of the named experiments, cached per test process, and what every run must have written.
+
+`make test` distributes whole files over its workers (`--dist loadfile`), so the tests that share
+one quick run sit in one file and that run happens once.
+"""
+
+import json
 
 import matplotlib.image
 import xarray as xr
 
 import jaxcollapse as jc
+from jaxcollapse.experiments import EXPERIMENTS, _framework
+
+RUNS = {}
+
+
+def run_quick(name, tmp_path_factory):
+    """The experiment's --quick run (folder, summary), computed once per process."""
+    if name not in RUNS:
+        module = EXPERIMENTS[name]
+        config = _framework.make_config(module, quick=True)
+        folder = _framework.run(module, config, tmp_path_factory.mktemp(name), quick=True)
+        RUNS[name] = (folder, json.loads((folder / "summary.json").read_text()))
+    return RUNS[name]
 
 
 def check_files(name, folder, summary):

@@ -32,35 +32,3 @@ def close_to_table(value, printed: str) -> bool:
 def key():
     return jax.random.key(20261124)
 
-
-# `make test` distributes with `--dist loadgroup`: tests that share an expensive computation (an
-# experiment's quick run, cached per process in test_experiments.RUNS; a module-scoped fixture) carry
-# the same xdist group, so that computation runs on one worker only, once.
-_MODULE_GROUPS = {"test_gcd.py", "test_bigram.py", "test_rates.py"}
-
-
-def _family(name: str) -> str:
-    return name.split("-")[0] if name.split("-")[0] in ("tails", "nn") else name
-
-
-def pytest_collection_modifyitems(config, items):
-    import inspect
-    import re
-
-    for item in items:
-        module = item.path.name
-        group = None
-        if module in _MODULE_GROUPS:
-            group = module
-        elif module == "test_experiments.py":
-            names = set(re.findall(r'_run\("([\w-]+)"', inspect.getsource(item.function)))
-            if "rf_quick" in item.fixturenames:
-                names.add("rf-nonlinear")
-            callspec = getattr(item, "callspec", None)
-            if callspec is not None and "name" in callspec.params:
-                names.add(callspec.params["name"])
-            families = {_family(n) for n in names}
-            assert len(families) <= 1, f"{item.nodeid} uses experiments of several groups: {sorted(names)}"
-            group = families.pop() if families else None
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))

@@ -1,0 +1,75 @@
+"""The network experiments (rf-nonlinear, nn-width, nn-digits) in --quick mode: their files, and
+numbers that make sense. gcd-transformer is checked in test_gcd.py."""
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import xarray as xr
+from _experiment_files import check_files, run_quick as _run
+
+import jaxcollapse as jc
+from jaxcollapse.experiments import EXPERIMENTS, _framework, rf_nonlinear
+
+
+@pytest.mark.parametrize("name", [name for name in EXPERIMENTS if name.startswith(("rf-", "nn-"))])
+def test_quick_run_writes_its_files(name, tmp_path_factory):
+    folder, summary = _run(name, tmp_path_factory)
+    check_files(name, folder, summary)
+
+
+def test_network_experiments_numbers(tmp_path_factory):
+    _, s = _run("nn-width", tmp_path_factory)
+    assert s["train_loss_last"] < 0.5 * s["train_loss_first"]  # training reduces the loss
+    real, mixed = s["best_error_real_only_largest_n"], s["best_error_p2_0.5_largest_n"]
+    assert real < 0.5 * mixed  # real data alone beat the p2 = 0.5 mixture at the largest n
+    assert mixed > 0.8 * s["floor_p2_squared_shift_0.5"]  # the network does not escape the linear floor
+    assert s["gain_from_more_data_real_only"] > s["gain_from_more_data_p2_0.5"]
+    _, s = _run("nn-digits", tmp_path_factory)
+    assert s["train_loss_last"] < 0.5 * s["train_loss_first"]
+    real, mixed = s["best_accuracy_real_only_largest_n"], s["best_accuracy_p2_0.5_largest_n"]
+    assert real > mixed + 0.02 and real > 0.9
+    assert mixed > s["generator_accuracy"]  # half real labels still beat the generator alone
+
+@pytest.fixture
+def rf_quick(tmp_path_factory):
+    folder, summary = _run("rf-nonlinear", tmp_path_factory)
+    config = _framework.make_config(rf_nonlinear, quick=True)
+    return config, folder, summary, xr.open_zarr(folder / "data.zarr", consolidated=False).load()
+
+
+def test_rf_nonlinear_files_and_peak(rf_quick):
+    config, folder, summary, ds = rf_quick
+    name = rf_nonlinear.NAME
+    assert name == "rf-nonlinear"
+    for figure in (name, f"{name}-activations"):
+        assert (folder / f"{figure}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (folder / f"{figure}.pdf").read_bytes()[:4] == b"%PDF"
+    assert ds.attrs["experiment"] == name and summary["experiment"] == name and summary["quick"] is True
+    assert set(ds["activation"].values) == {"relu", "tanh", "erf", "linear"}
+    assert len(summary["finding"]) > 40 and summary["finding"] in (folder / "report.md").read_text()
+    assert 0.5 < summary["relu_peak_m_over_n_p2_0"] < 2  # the error peaks near the interpolation threshold
+    assert np.all(np.isfinite(ds["theory"].values)) and np.all(ds["sim_sem"].values > 0)
+
+
+def test_rf_nonlinear_linear_activation_is_random_projections(rf_quick):
+    config, _, summary, ds = rf_quick
+    lin = ds["theory"].sel(activation="linear").values
+    mix = jc.isotropic(config.d, signal=config.signal, shift=config.shift, noise_var=config.noise_var)
+    rp = jc.theory.random_projections(
+        mix, n=float(config.n), m=jnp.asarray(ds["m"].values, float)[None, :], p2=jnp.asarray(ds["p2"].values)[:, None], lam=config.lam
+    )
+    np.testing.assert_allclose(lin, np.asarray(rp.total), rtol=1e-10)
+    np.testing.assert_allclose(lin, ds["rp_theory"].values, rtol=1e-10)
+    assert summary["linear_vs_random_projections_max_rel_diff"] < 1e-10
+    assert ds["m"].values.min() < config.n < ds["m"].values.max() and ds["m"].values.max() > config.d  # both sides of m = n, past d
+
+
+def test_rf_nonlinear_theory_against_simulation_away_from_the_threshold(rf_quick):
+    _, _, summary, ds = rf_quick
+    away = ~ds["near_threshold"].values
+    assert away.sum() >= 2
+    mean, sem, ref = (ds[k].values[..., away] for k in ("sim_mean", "sim_sem", "sim_theory"))
+    gap = np.abs(mean - ref)
+    assert np.all(gap <= np.maximum(3 * sem, 0.05 * ref)), (gap / sem, 100 * gap / ref)
+    z, pct = _framework.sim_gap(mean, sem, ref)
+    assert summary["max_gap_se_away"] == pytest.approx(z) and summary["max_gap_pct_away"] == pytest.approx(pct)
