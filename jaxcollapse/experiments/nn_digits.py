@@ -72,9 +72,7 @@ def compute(c: Config, *, devices=None, progress=False):
         acc[i], acc_sem[i], sq[i], sq_sem[i] = (np.asarray(x) for x in (a.mean, a.sem, s.mean, s.sem))
         train = np.asarray(hist.train_loss)
         first[i] = train[..., 0].mean(-1)
-        finite = np.isfinite(train)
-        idx = finite.shape[-1] - 1 - np.argmax(finite[..., ::-1], axis=-1)
-        last[i] = np.take_along_axis(train, idx[..., None], -1)[..., 0].mean(-1)
+        last[i] = hist.final_train_loss().mean(-1)
         steps_taken[i] = np.asarray(hist.steps).mean(-1)
         if progress:
             print(f"  width {m}: done")

@@ -84,7 +84,7 @@ def compute(c: Config, *, devices=None, progress=False):
         mean[i], sem[i] = np.asarray(est.mean), np.asarray(est.sem)
         train = np.asarray(hist.train_loss)  # (n, p2, trials, evaluations)
         first_loss[i] = train[..., 0].mean(-1)
-        last_loss[i] = _last(train)
+        last_loss[i] = hist.final_train_loss().mean(-1)
         stopped[i] = np.asarray(hist.steps).mean(-1)
         rf[i] = np.asarray(theory.random_features(mix, n=ns, m=int(m), p2=p2s, lam=c.lam, activation="relu").total)
         if progress:
@@ -107,13 +107,6 @@ def compute(c: Config, *, devices=None, progress=False):
     ds.attrs.update(d=c.d, shift=c.shift, noise_var=c.noise_var, trials=c.trials, steps=c.steps, lam=c.lam,
                     model="two-layer relu network, all weights trained (AdamW, early stopping on real data)")
     return ds
-
-
-def _last(train):
-    """Mean over trials of the training loss at each run's last evaluation (runs stop at different times)."""
-    finite = np.isfinite(train)
-    idx = finite.shape[-1] - 1 - np.argmax(finite[..., ::-1], axis=-1)
-    return np.take_along_axis(train, idx[..., None], -1)[..., 0].mean(-1)
 
 
 def figures(ds):

@@ -18,15 +18,8 @@ from .._problem import Mixture
 from .._results import Estimate
 from .._validate import check_positive_int, check_scalar
 from ..simulate.ridge import teachers
-from ..theory.random_features import ACTIVATIONS
+from ..theory.random_features import ACTIVATIONS, FUNCTIONS
 from ._train import fit
-
-FUNCTIONS = {
-    "relu": jax.nn.relu,
-    "tanh": jnp.tanh,
-    "erf": jax.scipy.special.erf,
-    "linear": lambda x: x,
-}
 
 
 def check_activation(activation: str) -> str:

@@ -13,6 +13,7 @@ from typing import Callable, NamedTuple
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from .._validate import check_positive_int, check_scalar
@@ -31,6 +32,14 @@ class History(NamedTuple):
     val_loss: jax.Array
     best_step: jax.Array
     steps: jax.Array
+
+    def final_train_loss(self):
+        """The training loss at each run's last evaluation (runs that stop early end at different
+        evaluations), as a NumPy array over the leading (vmapped) axes."""
+        train = np.asarray(self.train_loss)
+        finite = np.isfinite(train)
+        last = finite.shape[-1] - 1 - np.argmax(finite[..., ::-1], axis=-1)
+        return np.take_along_axis(train, last[..., None], -1)[..., 0]
 
 
 def schedule(lr, steps: int, warmup: float = 0.05):

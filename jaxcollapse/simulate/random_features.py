@@ -19,15 +19,8 @@ from .._linalg import eigh
 from .._problem import Mixture
 from .._results import Estimate
 from .._validate import check_mixing, check_positive_int, require_directions
-from ..theory.random_features import ACTIVATIONS, activation_constants
+from ..theory.random_features import ACTIVATIONS, FUNCTIONS, activation_constants
 from .ridge import pinv_diag, teachers
-
-_FUNCTIONS = {
-    "relu": jax.nn.relu,
-    "tanh": jnp.tanh,
-    "erf": jax.scipy.special.erf,
-    "linear": lambda x: x,
-}
 
 
 def random_features(mix: Mixture, *, n, m, p2, lam, activation: str = "relu", trials, key, test_size: int = 1000) -> Estimate:
@@ -54,7 +47,7 @@ def _trials(mix, n, m, activation, test_size, p2, lam, keys):
 
 def _trial(mix, n, m, activation, test_size, p2, lam, key):
     d = mix.d
-    sigma = _FUNCTIONS[activation]
+    sigma = FUNCTIONS[activation]
     mu0 = activation_constants(activation)[0]
     kx, kt, ke, ks, kq = jax.random.split(key, 5)
     X = jax.random.normal(kx, (n, d)) * jnp.sqrt(mix.eigs)

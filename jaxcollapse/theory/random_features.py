@@ -40,6 +40,7 @@ from __future__ import annotations
 import functools
 import math
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -48,6 +49,13 @@ from .._results import Risk
 from .._validate import check_scalar
 
 ACTIVATIONS = ("relu", "tanh", "erf", "linear")
+# the activations themselves, for the simulator and the networks of `jc.nn`
+FUNCTIONS = {
+    "relu": jax.nn.relu,
+    "tanh": jnp.tanh,
+    "erf": jax.scipy.special.erf,
+    "linear": lambda x: x,
+}
 
 
 @functools.lru_cache(maxsize=None)
