@@ -112,6 +112,16 @@ def sim_gap(mean, sem, ref):
     return float(z.max()), float(pct.max())
 
 
+def training_numbers(ds) -> dict:
+    """The headline training numbers of a network experiment whose Dataset holds `first_train_loss`,
+    `last_train_loss` and `steps_taken` (from `History.trial_means`)."""
+    return {
+        "train_loss_first": float(ds["first_train_loss"].mean()),
+        "train_loss_last": float(ds["last_train_loss"].mean()),
+        "mean_steps_taken": float(ds["steps_taken"].mean()),
+    }
+
+
 def check_choice(name: str, value: str, choices) -> None:
     if value not in choices:
         raise ConfigError(f"{name}={value!r}: expected one of {', '.join(map(repr, choices))}")

@@ -18,7 +18,7 @@ import dataclasses
 import jax
 import numpy as np
 
-from ._framework import check_range
+from ._framework import check_range, training_numbers
 
 NAME = "nn-digits"
 DESCRIPTION = "8×8 digits, labels of a weak ridge generator as synthetic data: trained two-layer networks' real test accuracy against p2, n and width"
@@ -70,10 +70,7 @@ def compute(c: Config, *, devices=None, progress=False):
             weight_decay=c.weight_decay, eval_every=c.eval_every, patience=c.patience,
         )
         acc[i], acc_sem[i], sq[i], sq_sem[i] = (np.asarray(x) for x in (a.mean, a.sem, s.mean, s.sem))
-        train = np.asarray(hist.train_loss)
-        first[i] = train[..., 0].mean(-1)
-        last[i] = hist.final_train_loss().mean(-1)
-        steps_taken[i] = np.asarray(hist.steps).mean(-1)
+        first[i], last[i], steps_taken[i] = hist.trial_means()
         if progress:
             print(f"  width {m}: done")
     dims = ("width", "n", "p2")
@@ -146,9 +143,7 @@ def summarize(ds):
         "accuracy_largest_n_per_p2": [float(best.sel(n=big, p2=p)) for p in p2s],
         "error_rate_gain_from_more_data_real_only": err_gain(0.0) if 0.0 in p2s else float("nan"),
         f"error_rate_gain_from_more_data_p2_{hi:g}": err_gain(hi),
-        "train_loss_first": float(ds["first_train_loss"].mean()),
-        "train_loss_last": float(ds["last_train_loss"].mean()),
-        "mean_steps_taken": float(ds["steps_taken"].mean()),
+        **training_numbers(ds),
     }
     finding = (
         f"With {big} training images the best network reaches {real:.3f} real test accuracy on real labels and "

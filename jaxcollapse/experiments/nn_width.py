@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import theory
 from .._problem import isotropic
-from ._framework import check_range
+from ._framework import check_range, training_numbers
 
 NAME = "nn-width"
 DESCRIPTION = "trained two-layer relu networks on real + synthetic Gaussian data: real test error against width and p2, linear theories beside"
@@ -82,10 +82,7 @@ def compute(c: Config, *, devices=None, progress=False):
             eval_every=c.eval_every, patience=c.patience,
         )
         mean[i], sem[i] = np.asarray(est.mean), np.asarray(est.sem)
-        train = np.asarray(hist.train_loss)  # (n, p2, trials, evaluations)
-        first_loss[i] = train[..., 0].mean(-1)
-        last_loss[i] = hist.final_train_loss().mean(-1)
-        stopped[i] = np.asarray(hist.steps).mean(-1)
+        first_loss[i], last_loss[i], stopped[i] = hist.trial_means()
         rf[i] = np.asarray(theory.random_features(mix, n=ns, m=int(m), p2=p2s, lam=c.lam, activation="relu").total)
         if progress:
             print(f"  width {m}: done")
@@ -151,9 +148,7 @@ def summarize(ds):
         "gain_from_more_data_real_only": gain_real,
         f"gain_from_more_data_p2_{hi:g}": gain_mixed,
         "worst_width_p2_max_per_n": [int(ds["width"][int(ds["network"].sel(n=n, p2=hi).argmax("width"))]) for n in ns],
-        "train_loss_first": float(ds["first_train_loss"].mean()),
-        "train_loss_last": float(ds["last_train_loss"].mean()),
-        "mean_steps_taken": float(ds["steps_taken"].mean()),
+        **training_numbers(ds),
     }
     finding = (
         f"At n = {big} the best trained network reaches {real_big:.3g} on real data alone but {mixed_big:.3g} with "

@@ -41,6 +41,12 @@ class History(NamedTuple):
         last = finite.shape[-1] - 1 - np.argmax(finite[..., ::-1], axis=-1)
         return np.take_along_axis(train, last[..., None], -1)[..., 0]
 
+    def trial_means(self):
+        """(first training loss, final training loss, steps taken), each averaged over the last
+        leading axis (the trials of a vmapped run), as NumPy arrays."""
+        first = np.asarray(self.train_loss)[..., 0]
+        return first.mean(-1), self.final_train_loss().mean(-1), np.asarray(self.steps).mean(-1)
+
 
 def schedule(lr, steps: int, warmup: float = 0.05):
     """Linear warm-up over a fraction `warmup` of `steps`, then cosine decay to lr/100."""
@@ -134,8 +140,8 @@ def fit(
     dtype = jax.tree_util.tree_leaves(params)[0].dtype
     nan = jnp.full((chunks,), jnp.nan, dtype)
     hist = (jnp.zeros((chunks,), jnp.int32), nan, nan)
-    init = (0, params, optimizer.init(params), params, objective(params, val), 0, 0, key, hist)
-    init = (jnp.int32(0), *init[1:4], jnp.asarray(init[4]), jnp.int32(0), jnp.int32(0), key, hist)
+    zero = jnp.int32(0)
+    init = (zero, params, optimizer.init(params), params, jnp.asarray(objective(params, val)), zero, zero, key, hist)
     i, _, _, best, _, best_step, _, _, hist = jax.lax.while_loop(going, chunk, init)
     steps_taken = jnp.minimum(i * eval_every, steps)
     return eqx.combine(best, static), History(hist[0], hist[1], hist[2], best_step, steps_taken)
