@@ -126,9 +126,9 @@ def _bracketed_root_jvp(fn, value_and_derivative, primals, tangents):
     args, lo, hi, x0 = primals
     t_args = tangents[0]
     x, converged = _bracketed_root(fn, value_and_derivative, args, lo, hi, x0)
-    x_ = jax.lax.stop_gradient(x)
-    df_dx = jax.grad(fn)(x_, args)
-    _, df_dargs = jax.jvp(lambda a: fn(x_, a), (args,), (t_args,))
+    # x is not stop-gradiented: its own derivative (this rule) enters second derivatives.
+    df_dx = jax.grad(fn)(x, args)
+    _, df_dargs = jax.jvp(lambda a: fn(x, a), (args,), (t_args,))
     dx = -df_dargs / df_dx
     return (x, converged), (dx, _float0_like(converged))
 
@@ -224,8 +224,7 @@ def _monotone_fixed_point_jvp(T, primals, tangents):
     args, x0 = primals
     t_args, _ = tangents
     x, converged = monotone_fixed_point(T, args, x0)
-    x_ = jax.lax.stop_gradient(x)
-    eye = jnp.eye(x_.shape[0], dtype=x_.dtype)
-    _, dT_dargs = jax.jvp(lambda a: T(x_, a), (args,), (t_args,))
-    dx = solve_small(eye - jax.jacfwd(T)(x_, args), dT_dargs)
+    eye = jnp.eye(x.shape[0], dtype=x.dtype)
+    _, dT_dargs = jax.jvp(lambda a: T(x, a), (args,), (t_args,))
+    dx = solve_small(eye - jax.jacfwd(T)(x, args), dT_dargs)
     return (x, converged), (dx, _float0_like(converged))

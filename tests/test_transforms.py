@@ -48,6 +48,22 @@ def test_grad_matches_finite_differences(which, point, arg):
 
 
 @pytest.mark.parametrize("which", list(_mixtures()))
+def test_second_derivatives_match_finite_differences(which):
+    """Second derivatives go through the implicit derivative of the root twice (the root's own
+    derivative enters the derivative rule): forward-over-reverse against differences of `grad`."""
+    mix = _mixtures()[which]
+    point = dict(n=120.0, p2=0.3, lam=0.05, weight=0.7)
+    for a, b in (("lam", "lam"), ("n", "lam"), ("p2", "n")):
+
+        def grad_b(x, a=a, b=b):  # d total / d b, as a function of a
+            return jax.grad(lambda y: jc.theory.ridge(mix, **{**point, a: x, b: y}).total)(jnp.where(a == b, x, point[b]))
+
+        second = float(jax.jacfwd(grad_b)(point[a]))
+        fd = float(_fd(grad_b, point[a]))
+        assert second == pytest.approx(fd, rel=1e-5), (a, b)
+
+
+@pytest.mark.parametrize("which", list(_mixtures()))
 @pytest.mark.parametrize("n", [50.0, 400.0])
 def test_grad_at_ridgeless_is_right_derivative(which, n):
     mix = _mixtures()[which]

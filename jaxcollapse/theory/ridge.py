@@ -89,26 +89,38 @@ def _ridge_point(mix: Mixture, table, n, p2, lam, weight) -> Risk:
 # ---------------------------------------------------------------------------------------------
 
 
-def _a_of_delta(delta, p2, weight):
+def _a_of_delta(delta, p2, weight, excess=None):
     r"""Positive root $a$ of $\sum_k p_k\omega_k/(a + \omega_k\delta) = 1$ ($\omega_1 = 1$, $\omega_2$ = weight).
 
-    Multiplying out gives $a^2 + a((1+\omega)\delta - \bar\omega) + \omega\delta(\delta - 1) = 0$
-    with $\bar\omega = p_1 + p_2\omega$; the larger root is taken in the cancellation-free form.
-    For $\omega = 1$ it is $a = 1 - \delta$. The physical branch is the root with
-    $a + \omega_k\delta > 0$ (the larger one); negative values (when $\delta$ exceeds the
+    Multiplying out gives $a^2 + a((1+\omega)\delta - \bar\omega) - \omega\delta\epsilon = 0$
+    with $\bar\omega = p_1 + p_2\omega$ and $\epsilon = 1 - \delta$ (`excess`, by default computed
+    from `delta`; pass it when it is known exactly, e.g. $(n - d)/n$ at $\kappa = 0$, so that the
+    root is exactly zero at the interpolation threshold); the larger root is taken in the
+    cancellation-free form. For $\omega = 1$ it is $a = \epsilon$. The physical branch is the root
+    with $a + \omega_k\delta > 0$ (the larger one); negative values (when $\delta$ exceeds the
     interpolation point) mark the region below the root.
     """
+    excess = 1.0 - delta if excess is None else excess
     p1 = 1.0 - p2
     omega_bar = p1 + p2 * weight
     b = (1.0 + weight) * delta - omega_bar
-    c = weight * delta * (delta - 1.0)
+    c = -weight * delta * excess
     sq = jnp.sqrt(jnp.maximum(b * b - 4.0 * c, 0.0))
     b_pos = b > 0
     denom = jnp.where(b_pos, sq + b, 1.0)
     larger = jnp.where(b_pos, -2.0 * c / denom, 0.5 * (sq - b))
     # With weight 0 the synthetic term vanishes and so does its pole; the quadratic keeps a
-    # spurious root a = 0. The physical branch is then a = p1 - delta (negative past n1 = df1).
-    return jnp.where(weight == 0, p1 - delta, larger)
+    # spurious root a = 0. The physical branch is then a = p1 - delta = excess - p2 (negative
+    # past n1 = df1).
+    return jnp.where(weight == 0, excess - p2, larger)
+
+
+def ridgeless_a(n, d, p2, weight):
+    r"""$a$ at $\bar\kappa = 0$ ($\delta = d/n$, $\epsilon = (n - d)/n$ exactly): $\ge 0$ exactly on the
+    over-determined side of the ridgeless threshold, and exactly $0$ at it — $n = d$ for a positive
+    synthetic weight, $n_1 = d$ (that is, $(n - d)/n = p_2$) for weight 0. Every solver decides the
+    threshold with this one expression, so the decision never depends on rounding elsewhere."""
+    return _a_of_delta(d / n, p2, weight, (n - d) / n)
 
 
 def _kappa_equation(kappa, args):
@@ -141,7 +153,7 @@ def kappa_bracket(s, n, p2, lam, weight, mu=None, d=None):
     syn = jnp.where(weight > 0, p2 * weight / (lam + jnp.where(weight > 0, weight, 1.0) * total), 0.0)
     hi = 1.0 / (p1 / (lam + total) + syn)
     lo = lam / omega_bar
-    at_zero = (lam == 0) & (_a_of_delta(d / n, p2, weight) >= 0)
+    at_zero = (lam == 0) & (ridgeless_a(n, d, p2, weight) >= 0)
     return jnp.where(at_zero, 0.0, lo), jnp.where(at_zero, 0.0, hi)
 
 
@@ -168,21 +180,31 @@ def _same_covariance(mix, n, p2, lam, weight, table=None):
     if mix.cross is not None:
         wanted += ((mix.cross * s, "rq"), (mix.cross * s, "qq"))
     sums = moments(s, kappa, wanted, mu)
-    ones, m_b = sums[0:2], (None, None, sums[2])
+    rr, rq, m_b = sums[0:3]
     m_z = sums[3:6]
     m_c = sums[6:8] if mix.cross is not None else (0.0, 0.0)
-    delta = (ones[0] + ones[1]) / n
-    a = _a_of_delta(delta, p2, weight)
+    # df1 is exactly d at kappa = 0, also for a compressed spectrum (whose counts sum to d only up
+    # to rounding). a = lam/kappa at the root; at kappa = 0 the value of its closed form (exactly 0
+    # at the ridgeless threshold) with the derivative of a(delta(kappa)) (one-sided in lam).
+    delta = exact_at_zero(rr + rq, kappa, mix.d) / n
+    positive = kappa > 0
+    a_delta = _a_of_delta(delta, p2, weight)
+    a_zero = a_delta + jax.lax.stop_gradient(ridgeless_a(n, mix.d, p2, weight) - a_delta)
+    a = jnp.where(positive, lam / jnp.where(positive, kappa, 1.0), a_zero)
     eta1 = 1.0 / (a + delta)
-    eta2 = weight / jnp.where(weight == 0, 1.0, a + weight * delta)
+    syn = a + weight * delta
+    eta2 = weight / jnp.where(weight == 0, 1.0, syn)
     gamma = p1 * eta1**2 + p2 * eta2**2
-    df2 = exact_at_zero(ones[0], kappa, mix.d)
-    denom = n - gamma * df2
+    # n - gamma df2 = n a (p1 eta1² + p2 eta2²/omega) + gamma (df1 - df2), from sum_k p_k eta_k = 1:
+    # a sum of non-negative terms, exactly zero at the threshold (a = 0 and kappa = 0), never a
+    # difference of nearly equal numbers.
+    xi = p1 * eta1**2 + p2 * jnp.where(weight == 0, 0.0, weight / jnp.where(weight == 0, 1.0, syn) ** 2)
+    df2 = exact_at_zero(rr, kappa, mix.d)
+    denom = n * a * xi + gamma * rq
     infinite = ~(denom > 0)
     v = jnp.where(infinite, jnp.inf, df2 / jnp.where(infinite, 1.0, denom))
 
-    bias_0 = m_b[2]
-    bias = bias_0 + times(gamma * bias_0, v)
+    bias = m_b + times(gamma * m_b, v)
     variance = times(p1 * mix.noise_var * eta1**2 + p2 * mix.synthetic_noise_var * eta2**2, v)
     c = 1.0 - p2 * eta2  # (1 - p2 eta2 r) = c r + q
     shifted = (c**2 + p1 * p2 * eta1**2) * m_z[0] + 2.0 * c * m_z[1] + m_z[2]
@@ -241,7 +263,20 @@ def _general_covariance(mix, n, p2, lam, weight):
         cross = -2.0 * pw[1] * jnp.sum(mix.cross * s2 * (minv**2 * kprime / kappa[1] - eprime[1] * minv))
     kappa_eff = 1.0 / jnp.sum(pw / kappa)
     infinite = ~jnp.all(jnp.isfinite(eprime))
-    return bias, variance, zeta + cross, kappa_eff, converged, infinite
+
+    # At the ridgeless threshold the weighted rows form a square design X and w_hat = X^{-1} y
+    # exactly: no bias, no cross term, and every noise-like term of positive weight diverges
+    # (the lam_e evaluation above would give a huge finite number there). With p1 = 0 the fit is
+    # w2* plus noise, so the shift costs exactly tr(Delta Sigma1).
+    # (Only the sign of a coefficient decides +inf there: no derivative flows through it.)
+    threshold = (lam == 0) & (ridgeless_a(n, mix.d, p2, weight) == 0)
+    noise = jax.lax.stop_gradient(pw @ jnp.stack([mix.noise_var, mix.synthetic_noise_var]))
+    mixed = jax.lax.stop_gradient(pw[1] * jnp.sum(ds2))
+    shift = jnp.where(p2 == 1, jnp.sum(mix.shift * s1), jnp.where(mixed > 0, jnp.inf, 0.0))
+    bias = jnp.where(threshold, 0.0, bias)
+    variance = jnp.where(threshold, jnp.where(noise > 0, jnp.inf, 0.0), variance)
+    collapse = jnp.where(threshold, shift, zeta + cross)
+    return bias, variance, collapse, kappa_eff, converged, infinite | threshold
 
 
 # ---------------------------------------------------------------------------------------------
