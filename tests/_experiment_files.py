@@ -36,7 +36,7 @@ def check_files(name, folder, summary):
     assert len(ds.data_vars) >= 2 and ds.attrs["experiment"] == name
     assert summary["experiment"] == name and summary["quick"] is True
     assert summary["jaxcollapse_version"] == jc.__version__ and summary["precision"] == "float64"
-    assert 0 < summary["wall_time_s"] < 120
+    assert summary["wall_time_s"] > 0  # recorded; durations belong in benchmarks, never in a pass/fail check
     assert len(summary["finding"]) > 40 and summary["parameters"]
     report = (folder / "report.md").read_text()
     assert f"({name}.png)" in report and summary["finding"] in report

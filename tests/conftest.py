@@ -1,6 +1,20 @@
 import os
 import tempfile
 
+# One BLAS thread per test process. `make test` runs two xdist workers on two cores; SciPy's
+# threaded OpenBLAS (which jaxlib's CPU LAPACK calls) would start a thread per core in each, and
+# the workers then fight (the Monte Carlo files ran 6-8 times slower side by side than alone). The
+# variables reach SciPy (imported later) and every subprocess; NumPy's BLAS, already loaded by
+# pytest's plugins, is limited through threadpoolctl.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+try:
+    import threadpoolctl
+
+    threadpoolctl.threadpool_limits(int(os.environ["OPENBLAS_NUM_THREADS"]), user_api="blas")
+except ImportError:  # an optional dependency: the variables above still pin SciPy's BLAS
+    pass
+
 # One persistent compilation cache for the whole session, inherited by the subprocesses the CLI
 # and notebook tests start: identical programs (the same experiment in-process, from the command
 # line and in a notebook; the same kernel under a new closure) compile once.
