@@ -7,7 +7,9 @@ assembled into a Dataset with one variable per result field and the axes as dime
 
 Axes that set array shapes in a kernel (the sample size and widths of a simulator, declared by the
 kernel's `static_arguments` attribute) are looped over in Python: the kernel is compiled once per
-value of such an axis and once in all for the rest.
+value of such an axis and once in all for the rest. When every axis is static (a learning curve),
+each value is a single point: it is evaluated replicated rather than sharded, and its fields are
+given a leading points axis of length 1, so the rest of the data flow is the same.
 """
 
 from __future__ import annotations
@@ -91,7 +93,8 @@ def sweep(
     blocks = -(-traced_points // chunk_size)
 
     mesh = jax.sharding.Mesh(np.array(devices), ("points",))
-    sharding = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("points"))
+    spec = jax.sharding.PartitionSpec("points") if traced else jax.sharding.PartitionSpec()  # one point: replicated
+    sharding = jax.sharding.NamedSharding(mesh, spec)
     flat = np.unravel_index(np.arange(traced_points), traced_shape) if traced else ()
 
     def inputs(block):
@@ -211,7 +214,10 @@ def _python_scalar(x):
 
 def _jit(fn, static_kw, sharding):
     def call(vals):
-        return _fields(fn(**static_kw, **vals))
+        fields = _fields(fn(**static_kw, **vals))
+        if not vals:  # every axis static: one unbatched point, given a points axis of length 1
+            fields = {k: jnp.expand_dims(v, 0) for k, v in fields.items()}
+        return fields
 
     return jax.jit(call, in_shardings=(sharding,), out_shardings=sharding)
 

@@ -10,6 +10,7 @@ import textwrap
 import time
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 import sweep_kernels
@@ -104,12 +105,53 @@ def test_sharded_over_four_devices_equals_one_device():
         assert many.attrs["devices"] == 4 and one.attrs["devices"] == 1
         for field in many.data_vars:
             np.testing.assert_array_equal(many[field].values, one[field].values)
+
+        def curve(*, n, lam):  # n sets a shape; with n the only axis every point is unbatched
+            x = jax.numpy.arange(n, dtype=float)
+            return {"value": jax.numpy.sum(x) / (n + lam), "ends": jax.numpy.stack([x[0] + lam, x[-1] * lam], axis=-1)}
+
+        curve.static_arguments = ("n",)
+        for fn, axes in [(functools.partial(curve, lam=0.5), {"n": np.array([3, 5])}), (curve, {"n": np.array([3, 5]), "lam": np.array([0.1, 0.2, 0.3])})]:
+            many = jc.sweep(fn, axes, progress=False)
+            one = jc.sweep(fn, axes, progress=False, devices=jax.devices()[:1])
+            assert many.ends.dims == tuple(axes) + ("ends_dim0",)
+            for field in many.data_vars:
+                np.testing.assert_array_equal(many[field].values, one[field].values)
         print("ok")
         """
     )
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-3000:]
+
+
+def _curve(*, n, m, scale):
+    x = jnp.arange(n * m, dtype=float) * scale
+    return {"total": jnp.sum(x**2) / n, "ends": jnp.stack([x[0], x[-1]], axis=-1)}
+
+
+_curve.static_arguments = ("n", "m")  # set shapes: jc.sweep loops over them
+
+
+def test_learning_curve_with_only_static_axes(tmp_path):
+    """Every axis static (issue 15): one unbatched point per value, same layout, checkpoint and values as a direct call."""
+    fn = functools.partial(_curve, scale=0.5)
+    axes = {"n": np.array([3, 5]), "m": np.array([2.0, 4.0, 1.0])}
+    path = tmp_path / "curve.zarr"
+    first = jc.sweep(fn, axes, checkpoint=path, progress=False)
+    assert first.total.dims == ("n", "m") and first.ends.dims == ("n", "m", "ends_dim0") and first.ends.shape == (2, 3, 2)
+    assert first.attrs["chunks_computed"] == 6 and first.attrs["chunks_resumed"] == 0
+    for i, n in enumerate(axes["n"]):
+        for j, m in enumerate(axes["m"]):
+            direct = fn(n=int(n), m=int(m))
+            np.testing.assert_allclose(first.total.values[i, j], direct["total"], rtol=1e-14)  # compiled vs eager
+            np.testing.assert_allclose(first.ends.values[i, j], direct["ends"], rtol=1e-14)
+    again = jc.sweep(fn, axes, checkpoint=path, progress=False)
+    assert again.attrs["chunks_computed"] == 0 and again.attrs["chunks_resumed"] == 6
+    plain = jc.sweep(fn, axes, chunk_size=4, progress=False)
+    for field in plain.data_vars:
+        np.testing.assert_array_equal(again[field].values, first[field].values)
+        np.testing.assert_array_equal(plain[field].values, first[field].values)
 
 
 def test_checkpoint_resumes_without_recomputing(tmp_path):

@@ -73,3 +73,6 @@ def _trial(mix, n, m, activation, test_size, p2, lam, key):
         return jnp.mean((Ft @ v - target) ** 2)
 
     return broadcast_map(point, p2=p2, lam=lam)
+
+
+random_features.static_arguments = ("n", "m")  # set array shapes: jc.sweep loops over them

@@ -114,3 +114,8 @@ def trial_errors(mix: Mixture, n: int, n0: int, gens: tuple, lam, s0, key):
         w_hat = alpha @ X  # (L, G, d)
     err = jnp.sum(mix.eigs * (w_hat - w0) ** 2, axis=-1)  # (L, G)
     return err.T
+
+
+# n, n0 and generations set array shapes (and the chain length); generator_noise_var must be a
+# scalar here. jc.sweep loops over them in Python.
+retraining.static_arguments = ("n", "n0", "generations", "generator_noise_var")
