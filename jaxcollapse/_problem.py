@@ -10,7 +10,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from ._validate import check_positive_int, check_scalar, check_vector
+from ._validate import check_positive_int, check_scalar, check_vector, is_concrete
 
 
 class Mixture(eqx.Module):
@@ -41,6 +41,8 @@ class Mixture(eqx.Module):
       $\sum_j f(s_j)$), and `signal`, `shift`, `cross` hold the masses of the weighted traces
       ($\sum_j \Gamma_j s_j f(s_j) \approx \sum_k$ `signal[k] * eigs[k] * f(eigs[k])`);
       `dimension` is the exact $d$ they stand for. Theory kernels accept it; simulators cannot.
+      `dimension` is an array (a traced leaf, like the spectra), so a kernel compiled for one $d$
+      serves every $d$ whose spectrum has the same number of entries.
     """
 
     eigs: Float[Array, " d"]
@@ -53,7 +55,7 @@ class Mixture(eqx.Module):
     teacher_shift: Float[Array, " d"] | None
     multiplicity: Float[Array, " d"] | None
     cross: Float[Array, " d"] | None
-    dimension: int = eqx.field(static=True)
+    dimension: Float[Array, ""]
 
     def __init__(
         self,
@@ -95,16 +97,17 @@ class Mixture(eqx.Module):
         if multiplicity is not None and synthetic_eigs is not None:
             raise ValueError("multiplicity: a compressed mixture needs Σ2 = Σ1 (synthetic_eigs=None)")
         self.multiplicity = None if multiplicity is None else check_vector("multiplicity", multiplicity, size=d)
-        self.dimension = d if dimension is None else check_positive_int("dimension", dimension)
+        self.dimension = jnp.asarray(float(d if dimension is None else check_positive_int("dimension", dimension)))
         if teacher is not None:
             self.cross = self.teacher * self.teacher_shift
         else:
             self.cross = None if cross is None else check_vector("cross", cross, size=d, nonnegative=False)
 
     @property
-    def d(self) -> int:
-        """Dimension $d$ (static; for a compressed mixture, the dimension it stands for)."""
-        return self.dimension
+    def d(self):
+        """Dimension $d$ (for a compressed mixture, the dimension it stands for): a Python `int`, or
+        a traced scalar when the mixture itself is traced (inside a kernel)."""
+        return int(self.dimension) if is_concrete(self.dimension) else self.dimension
 
     @property
     def compressed(self) -> bool:

@@ -14,6 +14,7 @@ given a leading points axis of length 1, so the rest of the data flow is the sam
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import hashlib
@@ -24,6 +25,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -58,7 +60,7 @@ def sweep(
       `sweep` again with the same kernel, problem and grid resumes and recomputes nothing that was
       saved. A checkpoint written for anything else is refused with a `ValueError`.
     - `devices`: devices to shard chunks over (default: all of `jax.devices()`). Results do not
-      depend on the number of devices.
+      depend on the number of devices beyond the last bit (statuses not at all).
 
     **Returns:** an `xarray.Dataset` with one variable per result field (`total`, `bias`, …,
     `status`; `mean`, `sem`, `samples` for a simulator, with a trailing `trial` dimension), the axes
@@ -108,10 +110,9 @@ def sweep(
     for s, static_idx in enumerate(itertools.product(*(range(n) for n in static_shape))):
         static_kw = {names[i]: _python_scalar(values[i][j]) for i, j in zip(static, static_idx)}
         example = {k: jax.ShapeDtypeStruct(v.shape, v.dtype, sharding=sharding) for k, v in inputs(0).items()}
-        lowered = _jit(fn, static_kw, sharding).lower(example)
-        run = lowered.compile()  # one trace, one compilation for every chunk
+        run = _program(fn, static_kw, sharding, example)  # one compilation for every chunk, kept for later sweeps
         if outputs is None:
-            outputs = _allocate(lowered.out_info, static_count, traced_points, store)
+            outputs = _allocate(run.out_info, static_count, traced_points, store)
         for b in range(blocks):
             start, stop = b * chunk_size, min((b + 1) * chunk_size, traced_points)
             if store is not None and store.is_done(s, b):
@@ -212,14 +213,112 @@ def _python_scalar(x):
     return int(x) if isinstance(x, float) and x.is_integer() else x
 
 
-def _jit(fn, static_kw, sharding):
-    def call(vals):
-        fields = _fields(fn(**static_kw, **vals))
-        if not vals:  # every axis static: one unbatched point, given a points axis of length 1
-            fields = {k: jnp.expand_dims(v, 0) for k, v in fields.items()}
-        return fields
+# ---------------------------------------------------------------------------------------------
+# Compiled programs, kept across sweeps
+# ---------------------------------------------------------------------------------------------
 
-    return jax.jit(call, in_shardings=(sharding,), out_shardings=sharding)
+_PROGRAMS: collections.OrderedDict = collections.OrderedDict()
+_MAX_PROGRAMS = 64
+
+
+@dataclasses.dataclass(frozen=True)
+class _Program:
+    """A compiled chunk program and the problem arrays it is called with."""
+
+    compiled: object
+    problem: object
+    out_info: object
+
+    def __call__(self, values):
+        return self.compiled(self.problem, values)
+
+
+def _program(fn, static_kw, sharding, example):
+    """The compiled program for one chunk shape, from `_PROGRAMS` when a sweep already built it.
+
+    The arrays bound to the kernel (the problem: a `Mixture`'s spectra, a PRNG key, ...) are
+    arguments of the program, not constants in it, so the program is keyed by what determines it —
+    the kernel, the non-array bound arguments and the static axis values, the shapes and dtypes of
+    the bound arrays and of a chunk, the devices, the precision — and a second sweep of the same
+    kernel on a problem of the same structure costs its compute only. A kernel that needs its
+    problem's values while tracing (a check or a spectrum built with NumPy) gets them baked in,
+    and its program is keyed by those values as well."""
+    func, args, kwargs = _unwrap(fn)
+    dynamic, static = eqx.partition((args, kwargs), eqx.is_array)
+    mesh = sharding.mesh
+    replicated = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
+    problem = jax.device_put(dynamic, replicated)
+    common = (
+        tuple(sorted(static_kw.items())),
+        tuple((k, v.shape, str(v.dtype)) for k, v in example.items()),
+        tuple(d.id for d in mesh.devices.flat),
+        sharding.spec,
+        jax.config.jax_enable_x64,
+    )
+    key = _hashable(("traced", func, static, jax.tree.structure(dynamic), [(x.shape, str(x.dtype)) for x in jax.tree.leaves(dynamic)], common))
+    if key is not None and key in _PROGRAMS:
+        _PROGRAMS.move_to_end(key)
+        compiled, out_info = _PROGRAMS[key]
+        return _Program(compiled, problem, out_info)
+
+    def call(problem, vals):
+        a, k = eqx.combine(problem, static)
+        return _chunk_fields(func(*a, **k, **static_kw, **vals), vals)
+
+    spec = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=replicated), problem)
+    try:
+        lowered = jax.jit(call, in_shardings=(replicated, sharding), out_shardings=sharding).lower(spec, example)
+    except (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError, jax.errors.TracerBoolConversionError, jax.errors.TracerIntegerConversionError):
+        h = hashlib.sha256()
+        _hash_tree(h, dynamic)
+        key = _hashable(("baked", func, static, h.hexdigest(), common))
+        if key is not None and key in _PROGRAMS:
+            _PROGRAMS.move_to_end(key)
+            compiled, out_info = _PROGRAMS[key]
+            return _Program(compiled, None, out_info)
+
+        def baked(_, vals):
+            return _chunk_fields(fn(**static_kw, **vals), vals)
+
+        lowered = jax.jit(baked, in_shardings=(None, sharding), out_shardings=sharding).lower(None, example)
+        problem = None
+    compiled = lowered.compile()
+    if key is not None:
+        _PROGRAMS[key] = (compiled, lowered.out_info)
+        while len(_PROGRAMS) > _MAX_PROGRAMS:
+            _PROGRAMS.popitem(last=False)
+    return _Program(compiled, problem, lowered.out_info)
+
+
+def _unwrap(fn):
+    """`(func, args, kwargs)` of a (nested) `functools.partial`; a plain function has none bound."""
+    args, kwargs = (), {}
+    while isinstance(fn, functools.partial):
+        args = tuple(fn.args) + args
+        kwargs = {**fn.keywords, **kwargs}
+        fn = fn.func
+    return fn, args, kwargs
+
+
+def _hashable(key):
+    """`key` with its pytree leaves flattened, or None when a part cannot be hashed (not cached).
+    A user's function is identified by its code and what its closure holds, not only by identity."""
+    func = key[1]
+    closure = tuple(c.cell_contents for c in (getattr(func, "__closure__", None) or ()))
+    leaves, treedef = jax.tree.flatten((key[2:], closure))
+    flat = (key[0], func, treedef, tuple(leaves))
+    try:
+        hash(flat)
+    except TypeError:
+        return None
+    return flat
+
+
+def _chunk_fields(result, vals):
+    fields = _fields(result)
+    if not vals:  # every axis static: one unbatched point, given a points axis of length 1
+        fields = {k: jnp.expand_dims(v, 0) for k, v in fields.items()}
+    return fields
 
 
 def _fields(result):

@@ -55,9 +55,17 @@ def check_scalar(name, value, *, low=None, high=None, strict=False, integer=Fals
 
 
 def as_float(value):
-    """A JAX array of a floating dtype: floats keep theirs (float32 stays float32), the rest become float."""
-    arr = jnp.asarray(value)
-    return arr if jnp.issubdtype(arr.dtype, jnp.floating) else arr.astype(float)
+    """A JAX array of a floating dtype: floats keep theirs (float32 stays float32), the rest become float.
+
+    Concrete values are converted on the host and moved with `jax.device_put`, which compiles
+    nothing (`jnp.asarray` of a NumPy array compiles a small copy program per new shape); Python
+    numbers stay weakly typed, as with `jnp.asarray`."""
+    if isinstance(value, (jax.Array, jax.core.Tracer)):
+        return value if jnp.issubdtype(value.dtype, jnp.floating) else value.astype(float)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return jax.device_put(float(value))
+    arr = np.asarray(value)
+    return jax.device_put(arr if np.issubdtype(arr.dtype, np.floating) else arr.astype(float))
 
 
 def check_vector(name, value, *, size=None, positive=False, nonnegative=True):

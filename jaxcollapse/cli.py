@@ -110,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     import jax
 
     jax.config.update("jax_enable_x64", not getattr(args, "float32", False))
+    from ._cache import cli_cache
+
+    cli_cache()  # a second run of an experiment compiles nothing (JAXCOLLAPSE_CACHE=off turns it off)
     from .experiments import EXPERIMENTS
     from ._validate import MissingExtra
     from .experiments._framework import ConfigError

@@ -1,6 +1,7 @@
 """The command line: the main job, list, run, sweep, bench, and its errors."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -98,3 +99,30 @@ def test_float32_run_agrees_with_float64(tmp_path):
     np.testing.assert_allclose(f32["mixed"].values, f64["mixed"].values, rtol=1e-4)
     assert np.any(f32["mixed"].values != f64["mixed"].values.astype(np.float32))  # really computed in float32
     assert json.loads((tmp_path / "width-pareto" / "summary.json").read_text())["precision"] == "float32"
+
+
+def test_persistent_compilation_cache(tmp_path):
+    """The command line keeps compiled programs on disk (in XDG_CACHE_HOME unless told otherwise);
+    `JAXCOLLAPSE_CACHE` moves it or turns it off; importing the library never turns it on."""
+    env = {k: v for k, v in os.environ.items() if k not in ("JAX_COMPILATION_CACHE_DIR", "JAXCOLLAPSE_CACHE")}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "xdg")
+
+    def run(*args, **extra):
+        return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=300, env={**env, **extra})
+
+    assert run("-m", "jaxcollapse", "list").returncode == 0
+    assert (tmp_path / "xdg" / "jaxcollapse" / "jax").is_dir()
+    assert run("-m", "jaxcollapse", "list", JAXCOLLAPSE_CACHE=str(tmp_path / "moved")).returncode == 0
+    assert (tmp_path / "moved").is_dir()
+    assert run("-m", "jaxcollapse", "list", JAXCOLLAPSE_CACHE="off", XDG_CACHE_HOME=str(tmp_path / "off")).returncode == 0
+    assert not (tmp_path / "off").exists()
+    script = (
+        "import os, sys, jax, jaxcollapse as jc\n"
+        "assert not jax.config.jax_compilation_cache_dir, 'import turned the cache on'\n"
+        "path = jc.enable_compilation_cache(sys.argv[1])\n"
+        "jax.jit(lambda x: x * 2.0 + 1.0)(3.0).block_until_ready()\n"
+        "print(len(os.listdir(path)))\n"
+    )
+    proc = run("-c", script, str(tmp_path / "lib"))
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout.strip()) >= 1  # the program was written

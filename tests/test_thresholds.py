@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import jaxcollapse as jc
-from jaxcollapse.theory._common import TABLE_MIN_POINTS
+from jaxcollapse.theory._common import TABLE_ABOVE
 
 D = 480
 WEIGHTS = (1e-2, 1.0, 3.0)
@@ -85,8 +85,8 @@ def test_ridge_thresholds_scalar_batch_and_table(name):
     expected = _ridge_expected(mix, p2, weight)
     batch = jc.theory.ridge(mix, n=n, p2=p2, lam=0.0, weight=weight)
     _check(batch, expected)
-    # Above TABLE_MIN_POINTS points the df1 table narrows the brackets: same answers.
-    reps = -(-TABLE_MIN_POINTS // n.size)
+    # Above TABLE_ABOVE points the df1 table narrows the brackets: same answers.
+    reps = TABLE_ABOVE // n.size + 1
     table = jc.theory.ridge(mix, n=np.tile(n, reps), p2=np.tile(p2, reps), lam=0.0, weight=np.tile(weight, reps))
     _check(table, np.tile(expected, reps))
     np.testing.assert_array_equal(np.asarray(table.status)[: n.size], np.asarray(batch.status))
@@ -134,7 +134,7 @@ def test_random_projection_thresholds(name):
     diverges = np.where(under, (signal > 0) | (noise > 0) | ((p2 > 0) & (trace_shift > 0)), (noise > 0) | ((p2 > 0) & (p2 < 1) & (trace_shift > 0)))
     expected = np.where(diverges, np.inf, np.where(p2 == 1, trace_shift, 0.0))
     _check(jc.theory.random_projections(mix, n=n, m=m, p2=p2, lam=0.0), expected)
-    reps = -(-TABLE_MIN_POINTS // n.size)
+    reps = TABLE_ABOVE // n.size + 1
     table = jc.theory.random_projections(mix, n=np.tile(n, reps), m=np.tile(m, reps), p2=np.tile(p2, reps), lam=0.0)
     _check(table, np.tile(expected, reps))
 

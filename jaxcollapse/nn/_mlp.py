@@ -72,7 +72,7 @@ def train_on_mixture(
     test_size = check_positive_int("test_size", test_size)
     n_arr, p2_arr = check_grid(n, p2)
     n_max = int(n_arr.max())
-    d = mix.d
+    d = mix.eigs.shape[0]
     dtype = jnp.zeros(()).dtype
 
     def trial(n_, p2_, k):

@@ -46,7 +46,7 @@ def _trials(mix, n, m, activation, test_size, p2, lam, keys):
 
 
 def _trial(mix, n, m, activation, test_size, p2, lam, key):
-    d = mix.d
+    d = mix.eigs.shape[0]
     sigma = FUNCTIONS[activation]
     mu0 = activation_constants(activation)[0]
     kx, kt, ke, ks, kq = jax.random.split(key, 5)

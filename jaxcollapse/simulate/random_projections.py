@@ -69,7 +69,7 @@ def random_projections(mix: Mixture, *, n, m, p2, lam, trials, key, chunk_size=N
     primal = tuple(int(w) for w in unique if w <= n)
     dual = tuple(int(w) for w in unique if w > n)
     if chunk_size is None:
-        per_trial = _bytes_per_trial(mix.d, n, primal, dual, points)
+        per_trial = _bytes_per_trial(mix.eigs.shape[0], n, primal, dual, points)
         chunk_size = max(1, min(trials, _MAX_CHUNK, _MEMORY_BUDGET // per_trial))
     chunk_size = check_positive_int("chunk_size", chunk_size)
     p2_flat = jnp.broadcast_to(p2, point_shape).reshape(-1)
@@ -111,7 +111,7 @@ def _simulate(mix, n, primal, dual, p2, lam, trials, plan, key, method):
 
 def draw(mix: Mixture, n: int, m_max: int, key):
     """One trial's randomness: `(X, S, w1, delta, eps)`; row `i` of `S` comes from `fold_in(key_S, i)`."""
-    d = mix.d
+    d = mix.eigs.shape[0]
     kx, ks, kt, ke = jax.random.split(key, 4)
     X = jax.random.normal(kx, (n, d)) * jnp.sqrt(mix.eigs)
     S = jax.vmap(lambda i: jax.random.normal(jax.random.fold_in(ks, i), (d,)))(jnp.arange(m_max)) / jnp.sqrt(d)

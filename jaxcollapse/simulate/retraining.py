@@ -54,7 +54,7 @@ def retraining(
     unique, inverse = np.unique(gens, return_inverse=True)
     lam_b = jnp.broadcast_to(lam, shape).reshape(-1)
     if chunk_size is None:
-        d = mix.d
+        d = mix.eigs.shape[0]
         per_trial = 8 * (2 * n0 * d + 2 * n * d + 2 * max(min(n, d), 1) ** 2 + min(n0, d) ** 2 + unique.size * (n + d) + lam_b.size * d)
         chunk_size = max(1, min(trials, _MAX_CHUNK, _MEMORY_BUDGET // per_trial))
     chunk_size = check_positive_int("chunk_size", chunk_size)
@@ -76,7 +76,7 @@ def _simulate(mix, n, n0, gens, lam, s0, trials, plan, key):
 
 def chain(mix: Mixture, n0: int, length: int, s0, w0, key):
     """`(length + 1, d)`: the chain's models ŵ_0 = w0, ŵ_1, …, ŵ_length."""
-    d = mix.d
+    d = mix.eigs.shape[0]
     sd = jnp.sqrt(mix.eigs)
 
     def step(w, k):
@@ -97,7 +97,7 @@ def chain(mix: Mixture, n0: int, length: int, s0, w0, key):
 
 def trial_errors(mix: Mixture, n: int, n0: int, gens: tuple, lam, s0, key):
     """Errors `(len(gens), len(lam))` of one trial."""
-    d = mix.d
+    d = mix.eigs.shape[0]
     kw, kc, kx, ke = jax.random.split(key, 4)
     w0, _ = teachers(mix, kw)
     models = chain(mix, n0, max(gens), s0, w0, kc)[jnp.asarray(gens)]  # (G, d)

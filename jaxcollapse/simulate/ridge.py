@@ -49,7 +49,7 @@ def ridge(mix: Mixture, *, n, p2, lam, trials, key, weight=1.0, chunk_size=None)
     _, p2, lam, weight = check_mixing(n=n, p2=p2, lam=lam, weight=weight)
     points = math.prod(jnp.broadcast_shapes(jnp.shape(p2), jnp.shape(lam), jnp.shape(weight)))
     if chunk_size is None:
-        d = mix.d
+        d = mix.eigs.shape[0]
         per_trial = 8 * (3 * n * d + 3 * min(n, d) ** 2) * points
         chunk_size = max(1, min(trials, _MAX_CHUNK, _MEMORY_BUDGET // per_trial))
     chunk_size = check_positive_int("chunk_size", chunk_size)
@@ -78,7 +78,7 @@ def _simulate(mix, n, p2, lam, weight, trials, plan, key):
 
 def draw(mix: Mixture, n: int, n2, key):
     """One training set: rows `i < n2` synthetic. Returns `(X, y, synthetic_mask, w1)`."""
-    d = mix.d
+    d = mix.eigs.shape[0]
     kz, kt, ke = jax.random.split(key, 3)
     z = jax.random.normal(kz, (n, d))
     w1, delta = teachers(mix, kt)
@@ -94,8 +94,8 @@ def teachers(mix: Mixture, key):
     if mix.teacher is not None:
         return mix.teacher, mix.teacher_shift
     kw, kd = jax.random.split(key)
-    w1 = jnp.sqrt(mix.signal) * jax.random.normal(kw, (mix.d,))
-    delta = jnp.sqrt(mix.shift) * jax.random.normal(kd, (mix.d,))
+    w1 = jnp.sqrt(mix.signal) * jax.random.normal(kw, (mix.eigs.shape[0],))
+    delta = jnp.sqrt(mix.shift) * jax.random.normal(kd, (mix.eigs.shape[0],))
     return w1, delta
 
 

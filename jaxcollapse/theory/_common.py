@@ -61,10 +61,11 @@ def times(coef, v):
 
 # Grids of many points share the spectrum: df1 tabulated once on a log grid narrows each point's
 # root bracket to two neighbouring nodes (TABLE_STEPS cheap halvings), leaving a few exact Newton
-# steps. Below TABLE_MIN_POINTS points the table would cost more than it saves.
+# steps. Up to TABLE_ABOVE points the table would cost more than it saves (256 is also a point
+# bucket of `_buckets`, so a padded call makes the same choice as an unpadded one).
 TABLE_STEPS = 11
 TABLE_NODES = 2**TABLE_STEPS
-TABLE_MIN_POINTS = 256
+TABLE_ABOVE = 256
 TABLE_DECADES = 8.0  # the table spans [min(s) 1e-8, max(s) 1e8]; roots outside keep the full bracket
 
 
@@ -90,7 +91,7 @@ def df1_table(s, mu=None):
 def grid_table(mix: Mixture, *scalars):
     """The df1 table when a call evaluates enough points to pay for it, else `None` (static)."""
     points = math.prod(jnp.broadcast_shapes(*(jnp.shape(x) for x in scalars)))
-    return df1_table(mix.eigs, mix.multiplicity) if points >= TABLE_MIN_POINTS else None
+    return df1_table(mix.eigs, mix.multiplicity) if points > TABLE_ABOVE else None
 
 
 def narrow_bracket(table, residual, lo, hi):

@@ -24,6 +24,7 @@ import equinox as eqx
 import jax.numpy as jnp
 
 from .._batch import block_for, broadcast_map
+from .._buckets import call_bucketed
 from .._problem import Mixture
 from .._results import Risk
 from .._solve import bracketed_root
@@ -65,7 +66,7 @@ def random_projections(mix: Mixture, *, n, m, p2, lam) -> Risk:
     require_same_covariance(mix, "random_projections")
     n, p2, lam, _ = check_mixing(n=n, p2=p2, lam=lam, weight=1.0)
     m = check_scalar("m", m, low=0.0, strict=True)
-    return _random_projections_jit(mix, n, m, p2, lam)
+    return call_bucketed(_random_projections_jit, mix, n=n, m=m, p2=p2, lam=lam)
 
 
 @eqx.filter_jit

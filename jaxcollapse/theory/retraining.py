@@ -22,6 +22,7 @@ import equinox as eqx
 import jax.numpy as jnp
 
 from .._batch import block_for, broadcast_map
+from .._buckets import call_bucketed
 from .._problem import Mixture
 from .._results import Risk
 from .._validate import check_scalar, require_same_covariance, valid_mask
@@ -66,7 +67,7 @@ def retraining(mix: Mixture, *, n, n0, generations, lam, generator_noise_var) ->
     generations = check_scalar("generations", generations, low=0.0)
     lam = check_scalar("lam", lam, low=0.0)
     generator_noise_var = check_scalar("generator_noise_var", generator_noise_var, low=0.0)
-    return _retraining_jit(mix, n, n0, generations, lam, generator_noise_var)
+    return call_bucketed(_retraining_jit, mix, n=n, n0=n0, generations=generations, lam=lam, s0=generator_noise_var)
 
 
 @eqx.filter_jit

@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 
 from .._batch import block_for, broadcast_map
+from .._buckets import call_bucketed
 from .._linalg import solve_small
 from .._problem import Mixture
 from .._results import Risk
@@ -61,7 +62,7 @@ def ridge(mix: Mixture, *, n, p2, lam, weight=1.0) -> Risk:
     (`Status.INFINITE`); invalid points inside a traced batch are NaN (`Status.INVALID_INPUT`).
     """
     n, p2, lam, weight = check_mixing(n=n, p2=p2, lam=lam, weight=weight)
-    return _ridge_jit(mix, n, p2, lam, weight)
+    return call_bucketed(_ridge_jit, mix, n=n, p2=p2, lam=lam, weight=weight)
 
 
 @eqx.filter_jit
