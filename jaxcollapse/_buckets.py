@@ -6,9 +6,10 @@ repeating the last point, pads the spectrum to a bucket length with entries of m
 lanes off on the host. So a notebook that evaluates grids of 100, 101 and 3000 points at d = 1000,
 1001 and 900 compiles one program per point bucket, not nine.
 
-* Points: `POINT_BUCKETS` = 64, 256, 4096 per call; larger grids run as several calls of 4096
-  points. The df1 table of `theory._common` is used exactly above 256 points, i.e. in the 4096
-  bucket only, so a padded call makes the same choice as an unpadded one.
+* Points: `POINT_BUCKETS` = 64, 256, 512, 1024, 2048, 4096 per call (at most twice the points
+  above 256); larger grids run as several calls of at most 4096 points. The df1 table of
+  `theory._common` is used exactly above 256 points, a bucket boundary, so a padded call makes the
+  same choice as an unpadded one.
 * Spectrum: the next power of two of the number of entries, at least 16. The dimension d is a
   traced leaf of the `Mixture`, so it is not part of the program either.
 
@@ -33,7 +34,7 @@ import numpy as np
 from ._problem import Mixture
 from ._validate import is_concrete
 
-POINT_BUCKETS = (64, 256, 4096)
+POINT_BUCKETS = (64, 256, 512, 1024, 2048, 4096)
 SPECTRUM_FLOOR = 16
 
 

@@ -50,17 +50,22 @@ def test_grad_matches_finite_differences(which, point, arg):
 @pytest.mark.parametrize("which", list(_mixtures()))
 def test_second_derivatives_match_finite_differences(which):
     """Second derivatives go through the implicit derivative of the root twice (the root's own
-    derivative enters the derivative rule): forward-over-reverse against differences of `grad`."""
+    derivative enters the derivative rule): the Hessian in (n, p2, lam, weight), one jitted
+    forward-over-reverse program, against central differences of one jitted gradient."""
     mix = _mixtures()[which]
-    point = dict(n=120.0, p2=0.3, lam=0.05, weight=0.7)
-    for a, b in (("lam", "lam"), ("n", "lam"), ("p2", "n")):
+    x0 = jnp.array([120.0, 0.3, 0.05, 0.7])
 
-        def grad_b(x, a=a, b=b):  # d total / d b, as a function of a
-            return jax.grad(lambda y: jc.theory.ridge(mix, **{**point, a: x, b: y}).total)(jnp.where(a == b, x, point[b]))
+    def total(x):
+        return jc.theory.ridge(mix, n=x[0], p2=x[1], lam=x[2], weight=x[3]).total
 
-        second = float(jax.jacfwd(grad_b)(point[a]))
-        fd = float(_fd(grad_b, point[a]))
-        assert second == pytest.approx(fd, rel=1e-5), (a, b)
+    gradient = jax.jit(jax.grad(total))
+    hessian = np.asarray(jax.jit(jax.jacfwd(jax.grad(total)))(x0))
+    for i in range(4):
+        h = 1e-5 * float(x0[i])
+        e = jnp.zeros(4).at[i].set(h)
+        fd = (np.asarray(gradient(x0 + e)) - np.asarray(gradient(x0 - e))) / (2 * h)
+        np.testing.assert_allclose(hessian[i], fd, rtol=1e-5, atol=1e-7 * np.abs(hessian).max())
+    np.testing.assert_allclose(hessian, hessian.T, rtol=1e-8, atol=1e-12 * np.abs(hessian).max())
 
 
 @pytest.mark.parametrize("which", list(_mixtures()))

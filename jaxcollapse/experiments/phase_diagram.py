@@ -171,7 +171,7 @@ def figures(ds):
     norm = LogNorm(vmin=1.0, vmax=max(vmax, 1.01))
     ax = axes[0]
     x, y = ds["m_over_n"].values, ds["p2"].values
-    im = ax.pcolormesh(x, y, ratio, norm=norm, cmap="magma", shading="auto")
+    im = ax.pcolormesh(x, y, ratio, norm=norm, cmap="magma", shading="auto", rasterized=True)
     _boundary(ax, x, y, ds["dE_dm"].values.T)
     ax.axvline(1.0, color="white", ls="--", lw=1)
     ax.set_xscale("log")
@@ -184,7 +184,7 @@ def figures(ds):
         ax = axes[1 + k]
         q, p = ds["quality"].values, ds["p2"].values
         r = np.clip(ds["ratio_q"].values[k].T, 1.0, None)
-        im = ax.pcolormesh(q, p, r, norm=LogNorm(vmin=1.0, vmax=max(float(np.nanmax(r)), 1.01)), cmap="magma", shading="auto")
+        im = ax.pcolormesh(q, p, r, norm=LogNorm(vmin=1.0, vmax=max(float(np.nanmax(r)), 1.01)), cmap="magma", shading="auto", rasterized=True)
         d = ds["dE_dm_q"].values[k].T
         _boundary(ax, q, p, d)
         ax.set_xscale("log")

@@ -77,8 +77,8 @@ def _random_projections_jit(mix, n, m, p2, lam):
 
 def _theta_equation(theta, args):
     r"""$f(\theta) = k - t - \lambda d n/(\theta(K - t))$, increasing; $-\infty$ where $K - t \le 0$."""
-    k, K, c, s, mu = args
-    return _theta_residual(theta, count(mu, s / (s + theta)), k, K, c)
+    k, K, c, s, ms = args  # ms: direction counts times s, formed once outside the iteration
+    return _theta_residual(theta, jnp.sum(ms / (s + theta), axis=-1), k, K, c)
 
 
 def _theta_residual(theta, t, k, K, c):
@@ -103,7 +103,8 @@ def solve_theta(s, n, m, lam, table=None, mu=None, d=None):
     at_zero = (lam == 0) & (d <= k)
     hi = jnp.where(at_zero, 0.0, 2.0 * count(mu, s) / k + 4.0 * c / (m * n))
     lo, hi, x0 = narrow_bracket(table, lambda t, df1: _theta_residual(t, df1, k, K, c), jnp.zeros_like(hi), hi)
-    theta, converged = bracketed_root(_theta_equation, (k, K, c, s, mu), lo, hi, x0, _theta_value_and_derivative)
+    ms = s if mu is None else mu * s
+    theta, converged = bracketed_root(_theta_equation, (k, K, c, s, ms), lo, hi, x0, _theta_value_and_derivative)
     slope_ok = at_zero & (d < k)
     slope = jnp.where(slope_ok, d * n / jnp.where(slope_ok, (k - d) * (K - d), 1.0), 0.0)
     theta = jnp.where(at_zero, lam * slope, theta)
@@ -118,10 +119,10 @@ def solve_theta(s, n, m, lam, table=None, mu=None, d=None):
 
 def _theta_value_and_derivative(theta, args):
     """`_theta_equation` and its derivative from one pass over the spectrum."""
-    k, K, c, s, mu = args
+    k, K, c, s, ms = args
     inv = 1.0 / (s + theta)
-    t = count(mu, s * inv)
-    dt = -count(mu, s * inv * inv)
+    t = jnp.sum(ms * inv, axis=-1)
+    dt = -jnp.sum(ms * inv * inv, axis=-1)
     f = _theta_residual(theta, t, k, K, c)
     slack = K - t
     ok = (theta > 0) & (slack > 0)

@@ -125,18 +125,21 @@ def ridgeless_a(n, d, p2, weight):
 
 
 def _kappa_equation(kappa, args):
-    r"""$f(\bar\kappa) = \bar\kappa\, a(\mathrm{df}_1(\bar\kappa)/n) - \lambda$ (increasing where it matters)."""
-    n, p2, lam, weight, s, mu = args
-    delta = count(mu, s / (s + kappa)) / n
+    r"""$f(\bar\kappa) = \bar\kappa\, a(\mathrm{df}_1(\bar\kappa)/n) - \lambda$ (increasing where it matters).
+
+    `args` carry the spectrum `s` and `ms`, the direction counts times `s` (`s` itself for a full
+    spectrum), formed once outside the iteration: a multiplicity then costs nothing per step."""
+    n, p2, lam, weight, s, ms = args
+    delta = jnp.sum(ms / (s + kappa), axis=-1) / n
     return kappa * _a_of_delta(delta, p2, weight) - lam
 
 
 def _kappa_value_and_derivative(kappa, args):
     """`_kappa_equation` and its derivative from one pass over the spectrum."""
-    n, p2, lam, weight, s, mu = args
+    n, p2, lam, weight, s, ms = args
     inv = 1.0 / (s + kappa)
-    delta = count(mu, s * inv) / n
-    ddelta = -count(mu, s * inv * inv) / n
+    delta = jnp.sum(ms * inv, axis=-1) / n
+    ddelta = -jnp.sum(ms * inv * inv, axis=-1) / n
     a, da = jax.jvp(lambda x: _a_of_delta(x, p2, weight), (delta,), (jnp.ones_like(delta),))
     return kappa * a - lam, a + kappa * da * ddelta
 
@@ -173,7 +176,8 @@ def _same_covariance(mix, n, p2, lam, weight, table=None):
     p1 = 1.0 - p2
     lo, hi = kappa_bracket(s, n, p2, lam, weight, mu, mix.d)
     lo, hi, x0 = narrow_bracket(table, lambda k, df1: k * _a_of_delta(df1 / n, p2, weight) - lam, lo, hi)
-    kappa, converged = bracketed_root(_kappa_equation, (n, p2, lam, weight, s, mu), lo, hi, x0, _kappa_value_and_derivative)
+    ms = s if mu is None else mu * s
+    kappa, converged = bracketed_root(_kappa_equation, (n, p2, lam, weight, s, ms), lo, hi, x0, _kappa_value_and_derivative)
 
     # Every trace is a moment sum_j w_j b_j(kappa), b in (r², rq, q²) (r + q = 1 gives the rest).
     ws, wz = mix.signal * s, mix.shift * s
