@@ -256,10 +256,8 @@ def _program(fn, static_kw, sharding, example):
         jax.config.jax_enable_x64,
     )
     key = _hashable(("traced", func, static, jax.tree.structure(dynamic), [(x.shape, str(x.dtype)) for x in jax.tree.leaves(dynamic)], common))
-    if key is not None and key in _PROGRAMS:
-        _PROGRAMS.move_to_end(key)
-        compiled, out_info = _PROGRAMS[key]
-        return _Program(compiled, problem, out_info)
+    if (kept := _kept(key)) is not None:
+        return _Program(kept[0], problem, kept[1])
 
     def call(problem, vals):
         a, k = eqx.combine(problem, static)
@@ -272,10 +270,8 @@ def _program(fn, static_kw, sharding, example):
         h = hashlib.sha256()
         _hash_tree(h, dynamic)
         key = _hashable(("baked", func, static, h.hexdigest(), common))
-        if key is not None and key in _PROGRAMS:
-            _PROGRAMS.move_to_end(key)
-            compiled, out_info = _PROGRAMS[key]
-            return _Program(compiled, None, out_info)
+        if (kept := _kept(key)) is not None:
+            return _Program(kept[0], None, kept[1])
 
         def baked(_, vals):
             return _chunk_fields(fn(**static_kw, **vals), vals)
@@ -288,6 +284,14 @@ def _program(fn, static_kw, sharding, example):
         while len(_PROGRAMS) > _MAX_PROGRAMS:
             _PROGRAMS.popitem(last=False)
     return _Program(compiled, problem, lowered.out_info)
+
+
+def _kept(key):
+    """`(compiled, out_info)` kept under `key`, or None."""
+    if key is None or key not in _PROGRAMS:
+        return None
+    _PROGRAMS.move_to_end(key)
+    return _PROGRAMS[key]
 
 
 def _unwrap(fn):
