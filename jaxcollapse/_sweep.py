@@ -255,7 +255,7 @@ def _program(fn, static_kw, sharding, example):
         sharding.spec,
         jax.config.jax_enable_x64,
     )
-    key = _hashable(("traced", func, static, jax.tree.structure(dynamic), [(x.shape, str(x.dtype)) for x in jax.tree.leaves(dynamic)], common))
+    key = _program_key("traced", func, static, jax.tree.structure(dynamic), [(x.shape, str(x.dtype)) for x in jax.tree.leaves(dynamic)], common)
     if (kept := _kept(key)) is not None:
         return _Program(kept[0], problem, kept[1])
 
@@ -269,7 +269,7 @@ def _program(fn, static_kw, sharding, example):
     except (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError, jax.errors.TracerBoolConversionError, jax.errors.TracerIntegerConversionError):
         h = hashlib.sha256()
         _hash_tree(h, dynamic)
-        key = _hashable(("baked", func, static, h.hexdigest(), common))
+        key = _program_key("baked", func, static, h.hexdigest(), common)
         if (kept := _kept(key)) is not None:
             return _Program(kept[0], None, kept[1])
 
@@ -304,13 +304,12 @@ def _unwrap(fn):
     return fn, args, kwargs
 
 
-def _hashable(key):
-    """`key` with its pytree leaves flattened, or None when a part cannot be hashed (not cached).
-    A user's function is identified by its code and what its closure holds, not only by identity."""
-    func = key[1]
+def _program_key(mode, func, *parts):
+    """A hashable key from `parts` (pytree leaves flattened), or None when a part cannot be hashed
+    (the program is then not kept). A user's function counts with what its closure holds."""
     closure = tuple(c.cell_contents for c in (getattr(func, "__closure__", None) or ()))
-    leaves, treedef = jax.tree.flatten((key[2:], closure))
-    flat = (key[0], func, treedef, tuple(leaves))
+    leaves, treedef = jax.tree.flatten((parts, closure))
+    flat = (mode, func, treedef, tuple(leaves))
     try:
         hash(flat)
     except TypeError:

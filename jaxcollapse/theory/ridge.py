@@ -203,7 +203,7 @@ def _same_covariance(mix, n, p2, lam, weight, table=None):
     # n - gamma df2 = n a (p1 eta1² + p2 eta2²/omega) + gamma (df1 - df2), from sum_k p_k eta_k = 1:
     # a sum of non-negative terms, exactly zero at the threshold (a = 0 and kappa = 0), never a
     # difference of nearly equal numbers.
-    xi = p1 * eta1**2 + p2 * jnp.where(weight == 0, 0.0, weight / jnp.where(weight == 0, 1.0, syn) ** 2)
+    xi = p1 * eta1**2 + p2 * eta2 / jnp.where(weight == 0, 1.0, syn)  # eta2²/omega = eta2/syn, 0 at weight 0
     df2 = exact_at_zero(rr, kappa, mix.d)
     denom = n * a * xi + gamma * rq
     infinite = ~(denom > 0)
