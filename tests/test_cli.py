@@ -10,6 +10,23 @@ def _cli(*args, timeout=300):
     return subprocess.run([sys.executable, "-m", "jaxcollapse", *args], capture_output=True, text=True, timeout=timeout)
 
 
+def _main(capsys, *args):
+    """The command line in this process (`jaxcollapse.cli.main`, which `python -m jaxcollapse` calls):
+    (exit code, stdout, stderr). A subprocess costs an interpreter and a JAX import per call; the
+    real entry point is exercised by the subprocess tests in this file."""
+    from jaxcollapse.cli import main
+
+    capsys.readouterr()
+    try:
+        code = main(list(args))
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 1
+        if not isinstance(exit_.code, (int, type(None))):
+            print(exit_.code, file=sys.stderr)  # `raise SystemExit(message)` prints the message
+    out, err = capsys.readouterr()
+    return code or 0, out, err
+
+
 def test_main_job_runs_the_phase_diagram(tmp_path):
     proc = _cli("--quick", "--out", str(tmp_path), "--no-progress")
     assert proc.returncode == 0, proc.stderr
@@ -19,16 +36,16 @@ def test_main_job_runs_the_phase_diagram(tmp_path):
     assert summary["finding"] in proc.stdout
 
 
-def test_list_names_every_experiment():
+def test_list_names_every_experiment(capsys):
     from jaxcollapse.experiments import EXPERIMENTS
 
-    proc = _cli("list")
-    assert proc.returncode == 0
+    code, out, _ = _main(capsys, "list")
+    assert code == 0
     for name, module in EXPERIMENTS.items():
-        assert f"{name}  " in proc.stdout and module.DESCRIPTION in proc.stdout
+        assert f"{name}  " in out and module.DESCRIPTION in out
 
 
-def test_errors_are_one_clear_line(tmp_path):
+def test_errors_are_one_clear_line(tmp_path, capsys):
     cases = [
         (("run", "nope"), "unknown experiment 'nope'"),
         (("run", "scaling-law", "--set", "d=abc"), "d='abc': expected an integer"),
@@ -39,22 +56,22 @@ def test_errors_are_one_clear_line(tmp_path):
         (("run", "phase-diagram", "--devices", "99"), "--devices"),
     ]
     for args, message in cases:
-        proc = _cli(*args, "--out", str(tmp_path)) if args[0] == "run" else _cli(*args)
-        assert proc.returncode != 0, args
-        lines = [line for line in proc.stderr.strip().splitlines() if line.startswith("jaxcollapse")]
-        assert lines and message in lines[-1], (args, proc.stderr)
-        assert "Traceback" not in proc.stderr
+        code, _, err = _main(capsys, *args, "--out", str(tmp_path)) if args[0] == "run" else _main(capsys, *args)
+        assert code != 0, args
+        lines = [line for line in err.strip().splitlines() if line.startswith("jaxcollapse")]
+        assert lines and message in lines[-1], (args, err)
+        assert "Traceback" not in err  # any other exception would have propagated out of main
 
 
-def test_sweep_from_toml(tmp_path):
+def test_sweep_from_toml(tmp_path, capsys):
     config = tmp_path / "grid.toml"
     config.write_text(
         'name = "tiny"\n[problem]\nspectrum = "power_law"\nd = 50\nbeta = 1.5\nshift = 0.5\n'
         '[kernel]\nname = "ridge"\nlam = 0.01\n[axes]\nn = { geomspace = [10, 1000, 7] }\np2 = [0.0, 0.5]\n'
         '[output]\nfields = ["total", "collapse"]\n'
     )
-    proc = _cli("sweep", str(config), "--out", str(tmp_path), "--no-progress")
-    assert proc.returncode == 0, proc.stderr
+    code, _, err = _main(capsys, "sweep", str(config), "--out", str(tmp_path), "--no-progress")
+    assert code == 0, err
     import numpy as np
     import xarray as xr
 
@@ -70,15 +87,15 @@ def test_sweep_from_toml(tmp_path):
     assert (tmp_path / "tiny" / "tiny.png").exists()
     bad = tmp_path / "bad.toml"
     bad.write_text('[problem]\nd = 50\nbeta = 1.5\n[kernel]\nname = "ridge"\n[axes]\nm = [1, 2]\n')
-    proc = _cli("sweep", str(bad), "--out", str(tmp_path))
-    assert proc.returncode == 2 and "[axes] m: not a keyword of ridge" in proc.stderr
+    code, _, err = _main(capsys, "sweep", str(bad), "--out", str(tmp_path))
+    assert code == 2 and "[axes] m: not a keyword of ridge" in err
 
 
-def test_bench_prints_its_table():
-    proc = _cli("bench", "--size", "8")
-    assert proc.returncode == 0, proc.stderr
-    assert "| ridge κ + risk, d = 1000 | 8×8 |" in proc.stdout
-    assert "compressed vs exact" in proc.stdout
+def test_bench_prints_its_table(capsys):
+    code, out, err = _main(capsys, "bench", "--size", "8")
+    assert code == 0, err
+    assert "| ridge κ + risk, d = 1000 | 8×8 |" in out
+    assert "compressed vs exact" in out
 
 
 def test_float32_run_agrees_with_float64(tmp_path):
