@@ -30,6 +30,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._buckets import POINT_BUCKETS, point_bucket
+
 _DEFAULT_CHUNK = 2**16  # theory kernels: points per compiled call
 _DEFAULT_CHUNK_STATIC = 2**10  # kernels with static axes (simulators): points per call
 
@@ -91,7 +93,7 @@ def sweep(
     if checkpoint is not None:
         store = _Checkpoint.open(os.fspath(checkpoint), fingerprint, description, int(chunk_size))
         chunk_size = store.chunk_size
-    lanes = -(-int(chunk_size) // len(devices)) * len(devices)
+    lanes = _lanes(int(chunk_size), len(devices), bucketed=not static_names)
     blocks = -(-traced_points // chunk_size)
 
     mesh = jax.sharding.Mesh(np.array(devices), ("points",))
@@ -206,6 +208,18 @@ def _static_arguments(fn):
     while isinstance(fn, functools.partial):
         fn = fn.func
     return getattr(fn, "static_arguments", ())
+
+
+def _lanes(chunk_size: int, devices: int, *, bucketed: bool) -> int:
+    """Lanes of one compiled chunk: `chunk_size` rounded up to a point bucket (to a multiple of the
+    largest bucket above it) for kernels without static arguments, so that sweeps of other grid
+    sizes share the program; padded lanes hold valid points and are never read. Simulators
+    (which declare static arguments) pay a whole set of trials per lane and are not padded. Then a
+    multiple of the number of devices."""
+    if bucketed:
+        top = POINT_BUCKETS[-1]
+        chunk_size = point_bucket(chunk_size) if chunk_size <= top else -(-chunk_size // top) * top
+    return -(-chunk_size // devices) * devices
 
 
 def _python_scalar(x):

@@ -107,10 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "trials", None) is not None and args.trials < 2:
         parser.error("--trials must be an integer ≥ 2 (a standard error needs two trials)")
 
+    from ._cache import cli_cache, cli_xla_flags
+
+    cli_xla_flags()  # faster CPU compilation (XLA_FLAGS, if set, is left as it is)
     import jax
 
     jax.config.update("jax_enable_x64", not getattr(args, "float32", False))
-    from ._cache import cli_cache
 
     cli_cache()  # a second run of an experiment compiles nothing (JAXCOLLAPSE_CACHE=off turns it off)
     from .experiments import EXPERIMENTS

@@ -22,25 +22,15 @@ os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(tempfile.gettemp
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 # The suite is bound by XLA compilation (about 2,600 programs). The lowest backend optimisation
-# level compiles about 20 % faster, and XLA's CPU loop emitters compile about twice as fast as its
-# newer fusion emitters (measured: 37.8 s -> 18.5 s of compilation on a sample of the suite, 9:35 ->
-# 7:45 for the whole suite); neither changes a result beyond rounding (the tests' tolerances are
-# far wider). XLA aborts the process on a flag it does not know, so the second flag is given only
-# to the jaxlib version it was checked on (0.10).
-def _xla_flags() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+# level compiles about 20 % faster, and XLA's CPU loop emitters about twice as fast as its newer
+# fusion emitters where the jaxlib has them (`jaxcollapse._cache.fast_compile_flags`; measured:
+# 37.8 s -> 18.5 s of compilation on a sample of the suite, 9:35 -> 7:45 for the whole suite).
+# Neither changes a result beyond rounding (the tests' tolerances are far wider). Importing
+# jaxcollapse here starts no backend: the flags still take effect.
+from jaxcollapse._cache import fast_compile_flags  # noqa: E402
 
-    flags = ["--xla_backend_optimization_level=0"]
-    try:
-        major, minor = (int(p) for p in version("jaxlib").split(".")[:2])
-    except (PackageNotFoundError, ValueError):
-        return " ".join(flags)
-    if (major, minor) == (0, 10):
-        flags.append("--xla_cpu_use_fusion_emitters=false")
-    return " ".join(flags)
+os.environ.setdefault("XLA_FLAGS", f"--xla_backend_optimization_level=0 {fast_compile_flags()}".strip())
 
-
-os.environ.setdefault("XLA_FLAGS", _xla_flags())
 
 import jax  # noqa: E402
 import pytest  # noqa: E402

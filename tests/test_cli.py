@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 
 def _cli(*args, timeout=300):
     return subprocess.run([sys.executable, "-m", "jaxcollapse", *args], capture_output=True, text=True, timeout=timeout)
@@ -139,7 +141,34 @@ def test_persistent_compilation_cache(tmp_path):
         "path = jc.enable_compilation_cache(sys.argv[1])\n"
         "jax.jit(lambda x: x * 2.0 + 1.0)(3.0).block_until_ready()\n"
         "print(len(os.listdir(path)))\n"
+        # x64 switched on after the import (as the command line does): nothing made at import time
+        # may keep float32 (the tails' quadrature nodes once did, 2e-10 off)
+        "jax.config.update('jax_enable_x64', True)\n"
+        "print(repr(float(jc.tails.generations(2.0, 1e5, 1e4, 3).error)))\n"
     )
     proc = run("-c", script, str(tmp_path / "lib"))
     assert proc.returncode == 0, proc.stderr
-    assert int(proc.stdout.strip()) >= 1  # the program was written
+    written, late_x64 = proc.stdout.split()
+    assert int(written) >= 1  # the program was written
+    import jaxcollapse as jc
+
+    assert float(late_x64) == pytest.approx(float(jc.tails.generations(2.0, 1e5, 1e4, 3).error), rel=1e-13, abs=0)
+
+
+def test_compile_flags_only_when_xla_flags_is_unset(monkeypatch):
+    """The command line adds XLA's faster CPU compilation flags for a jaxlib it knows, never
+    over a user's XLA_FLAGS (even an empty one)."""
+    from jaxcollapse import _cache
+
+    monkeypatch.setattr(_cache, "_FAST_COMPILE", {(0, 10): "--a", (99, 1): "--b"})
+    monkeypatch.setattr("importlib.metadata.version", lambda name: "99.1.3")
+    assert _cache.fast_compile_flags() == "--b"
+    monkeypatch.setattr("importlib.metadata.version", lambda name: "99.2.0")
+    assert _cache.fast_compile_flags() == ""  # an unknown jaxlib: XLA would abort on a flag it lacks
+    monkeypatch.setattr("importlib.metadata.version", lambda name: "99.1.3")
+    monkeypatch.delenv("XLA_FLAGS", raising=False)
+    _cache.cli_xla_flags()
+    assert os.environ["XLA_FLAGS"] == "--b"
+    monkeypatch.setenv("XLA_FLAGS", "")
+    _cache.cli_xla_flags()
+    assert os.environ["XLA_FLAGS"] == ""

@@ -34,7 +34,10 @@ HEAD = 1024
 BLOCKS = 128
 NODES = 12
 EXPOSURE_FLOOR = 1e-7
-_GAUSS_T, _GAUSS_W = (jnp.asarray(a) for a in np.polynomial.legendre.leggauss(NODES))
+# NumPy float64, not jax arrays: a jax array made at import would take the precision of that
+# moment (float32 when jax_enable_x64 is switched on after `import jaxcollapse`, as the command
+# line does) and would start the backend on import.
+_GAUSS_T, _GAUSS_W = np.polynomial.legendre.leggauss(NODES)
 # Gregory's coefficients for end differences of order 1…4
 _GREGORY = (1.0 / 12.0, 1.0 / 24.0, 19.0 / 720.0, 3.0 / 160.0)
 _SHORT = 8  # a middle part needs this many ranks for its end differences
