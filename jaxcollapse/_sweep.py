@@ -101,10 +101,13 @@ def sweep(
     sharding = jax.sharding.NamedSharding(mesh, spec)
     flat = np.unravel_index(np.arange(traced_points), traced_shape) if traced else ()
 
-    def inputs(block):
+    kernel, lifted = _lift_scalars(fn, names, static_names) if traced else (fn, {})
+
+    def inputs(block, lifted=lifted):
         start = block * chunk_size
         idx = np.minimum(np.arange(start, start + lanes), traced_points - 1)  # pad with the last point
-        return {names[i]: values[i][flat[k][idx]] for k, i in enumerate(traced)}
+        chunk = {names[i]: values[i][flat[k][idx]] for k, i in enumerate(traced)}
+        return {**chunk, **{k: np.full(lanes, v, dtype=float) for k, v in lifted.items()}}
 
     outputs = None
     bar = _Progress(static_count * traced_points, enabled=progress)
@@ -112,7 +115,16 @@ def sweep(
     for s, static_idx in enumerate(itertools.product(*(range(n) for n in static_shape))):
         static_kw = {names[i]: _python_scalar(values[i][j]) for i, j in zip(static, static_idx)}
         example = {k: jax.ShapeDtypeStruct(v.shape, v.dtype, sharding=sharding) for k, v in inputs(0).items()}
-        run = _program(fn, static_kw, sharding, example)  # one compilation for every chunk, kept for later sweeps
+        try:  # one compilation for every chunk, kept for later sweeps
+            run = _program(kernel, static_kw, sharding, example)
+        except Exception:
+            if not lifted:
+                raise
+            # a bound number the kernel needs as a Python number (a size, a count): bind it again
+            kernel, lifted = fn, {}
+            inputs = functools.partial(inputs, lifted={})
+            example = {k: jax.ShapeDtypeStruct(v.shape, v.dtype, sharding=sharding) for k, v in inputs(0).items()}
+            run = _program(fn, static_kw, sharding, example)
         if outputs is None:
             outputs = _allocate(run.out_info, static_count, traced_points, store)
         for b in range(blocks):
@@ -210,6 +222,27 @@ def _static_arguments(fn):
     return getattr(fn, "static_arguments", ())
 
 
+def _lift_scalars(fn, names, static_names):
+    """`(kernel, lifted)`: the numbers bound to `fn` by keyword (`functools.partial(kernel, mix,
+    lam=0.1)`) taken out and returned, to be passed with every chunk as arrays like a swept axis.
+    The chunk program then depends on which keywords a kernel gets, not on their values or on which
+    of them are swept: sweeping `n` at `p2 = 0.5`, then `p2` at `n = 200`, compiles once.
+    They travel as floats (`n=200` and `n=200.0` share a program; every jaxcollapse kernel takes
+    real numbers there). A kernel's `static_arguments` stay bound; so do integers when it has any
+    (a simulator's `trials` sets a shape). A number the kernel turns out to need as a Python number makes the
+    sweep bind everything again (see `sweep`)."""
+    func, args, kwargs = _unwrap(fn)
+    kinds = (float, np.floating) if static_names else (int, float, np.integer, np.floating)
+    lifted = {
+        k: v
+        for k, v in kwargs.items()
+        if k not in names and k not in static_names and isinstance(v, kinds) and not isinstance(v, (bool, np.bool_))
+    }
+    if not lifted:
+        return fn, {}
+    return functools.partial(func, *args, **{k: v for k, v in kwargs.items() if k not in lifted}), lifted
+
+
 def _lanes(chunk_size: int, devices: int, *, bucketed: bool) -> int:
     """Lanes of one compiled chunk: `chunk_size` rounded up to a point bucket (to a multiple of the
     largest bucket above it) for kernels without static arguments, so that sweeps of other grid
@@ -264,7 +297,7 @@ def _program(fn, static_kw, sharding, example):
     problem = jax.device_put(dynamic, replicated)
     common = (
         tuple(sorted(static_kw.items())),
-        tuple((k, v.shape, str(v.dtype)) for k, v in example.items()),
+        tuple(sorted((k, v.shape, str(v.dtype)) for k, v in example.items())),
         tuple(d.id for d in mesh.devices.flat),
         sharding.spec,
         jax.config.jax_enable_x64,

@@ -282,3 +282,24 @@ def test_progress_bar_on_a_terminal_and_quiet_otherwise(monkeypatch):
     monkeypatch.setattr(sys, "stderr", pipe)
     jc.sweep(fn, axes, chunk_size=10, progress=True)
     assert pipe.getvalue() == ""
+
+
+def test_bound_numbers_are_chunk_inputs_not_constants():
+    """Numbers bound with functools.partial travel with each chunk like a swept axis: sweeping n
+    at one (p2, λ), then p2 at another (n, λ), runs one compiled program, with the right values."""
+    from jaxcollapse import _sweep
+
+    mix = jc.power_law(40, 1.3, signal=1.0, shift=0.5, noise_var=0.1)
+    ns, p2s = np.array([10.0, 50.0, 90.0]), np.array([0.1, 0.9])
+    before = set(_sweep._PROGRAMS)
+    a = jc.sweep(functools.partial(jc.theory.ridge, mix, p2=0.5, lam=1e-2), {"n": ns}, progress=False)
+    b = jc.sweep(functools.partial(jc.theory.ridge, mix, n=200, lam=1e-3), {"p2": p2s}, progress=False)
+    assert len(set(_sweep._PROGRAMS) - before) == 1
+    np.testing.assert_allclose(a["total"].values, jc.theory.ridge(mix, n=ns, p2=0.5, lam=1e-2).total, rtol=1e-13)
+    np.testing.assert_allclose(b["total"].values, jc.theory.ridge(mix, n=200, p2=p2s, lam=1e-3).total, rtol=1e-13)
+
+    def repeated(*, x, times):  # `times` must be a Python int: the sweep binds it again
+        return sum([x] * times)
+
+    ds = jc.sweep(functools.partial(repeated, times=3), {"x": np.array([1.0, 2.0])}, progress=False)
+    np.testing.assert_array_equal(ds["value"].values, [3.0, 6.0])
