@@ -19,12 +19,16 @@ def _main(capsys, *args):
     from jaxcollapse.cli import main
 
     capsys.readouterr()
+    environ = dict(os.environ)  # main() sets MPLBACKEND=Agg, which a notebook kernel started later would inherit
     try:
         code = main(list(args))
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else 1
         if not isinstance(exit_.code, (int, type(None))):
             print(exit_.code, file=sys.stderr)  # `raise SystemExit(message)` prints the message
+    finally:
+        os.environ.clear()
+        os.environ.update(environ)
     out, err = capsys.readouterr()
     return code or 0, out, err
 
