@@ -54,31 +54,3 @@ def key():
     return jax.random.key(20261124)
 
 
-
-# The two workers take whole files (`--dist loadfile`), in collection order. Handing out the
-# longest files first (measured with --durations, 2 cores) keeps one worker from starting a
-# 75-second file while the other runs out of work.
-LONGEST_FIRST = (
-    "test_tails.py",
-    "test_experiments_tails.py",
-    "test_simulate_random_projections.py",
-    "test_experiments.py",
-    "test_simulate_ridge.py",
-    "test_gcd.py",
-    "test_sweep_kernels_axes.py",
-    "test_optimal.py",
-    "test_cli.py",
-    "test_transforms.py",
-    "test_experiments_networks.py",
-    "test_retraining.py",
-    "test_bigram.py",
-    "test_notebooks.py",
-    "test_compress.py",
-    "test_sweep.py",
-    "test_nn.py",
-)
-
-
-def pytest_collection_modifyitems(session, config, items):
-    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a file's own order is kept
