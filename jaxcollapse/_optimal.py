@@ -83,11 +83,10 @@ def _objective(kernel, over, names, x, values):
 
 
 def _search(kernel, over, lo, hi, grid, xtol, names, values):
-    # Every call of `f` below inlines the whole kernel (a fixed-point solve) into the program, so
-    # the search is written with as few call sites as possible: points evaluated together are
-    # stacked on a leading axis, values already known are carried rather than recomputed, and the
-    # Newton refinement is a loop. (Seven call sites became four: the program compiles in about
-    # half the time.)
+    # Every call site of `f` below inlines the whole kernel (a fixed-point solve) into the program,
+    # so there are as few as possible (four): points evaluated together are stacked on a leading
+    # axis, values already known are carried rather than recomputed, and the Newton refinement is
+    # a loop. Compilation time follows the number of call sites.
     shape = jnp.broadcast_shapes(*(jnp.shape(v) for v in values)) if values else ()
 
     def f(u):  # u: (k,) + shape, k stacked points per lane

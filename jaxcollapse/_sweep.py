@@ -101,30 +101,30 @@ def sweep(
     sharding = jax.sharding.NamedSharding(mesh, spec)
     flat = np.unravel_index(np.arange(traced_points), traced_shape) if traced else ()
 
-    kernel, lifted = _lift_scalars(fn, names, static_names) if traced else (fn, {})
-
-    def inputs(block, lifted=lifted):
+    def inputs(block, lifted):
         start = block * chunk_size
         idx = np.minimum(np.arange(start, start + lanes), traced_points - 1)  # pad with the last point
         chunk = {names[i]: values[i][flat[k][idx]] for k, i in enumerate(traced)}
         return {**chunk, **{k: np.full(lanes, v, dtype=float) for k, v in lifted.items()}}
+
+    def compile_chunk(kernel, lifted, static_kw):  # one compilation for every chunk, kept for later sweeps
+        example = {k: jax.ShapeDtypeStruct(v.shape, v.dtype, sharding=sharding) for k, v in inputs(0, lifted).items()}
+        return _program(kernel, static_kw, sharding, example)
+
+    kernel, lifted = _lift_scalars(fn, names, static_names) if traced else (fn, {})
 
     outputs = None
     bar = _Progress(static_count * traced_points, enabled=progress)
     computed = resumed = 0
     for s, static_idx in enumerate(itertools.product(*(range(n) for n in static_shape))):
         static_kw = {names[i]: _python_scalar(values[i][j]) for i, j in zip(static, static_idx)}
-        example = {k: jax.ShapeDtypeStruct(v.shape, v.dtype, sharding=sharding) for k, v in inputs(0).items()}
-        try:  # one compilation for every chunk, kept for later sweeps
-            run = _program(kernel, static_kw, sharding, example)
+        try:
+            run = compile_chunk(kernel, lifted, static_kw)
         except Exception:
             if not lifted:
                 raise
-            # a bound number the kernel needs as a Python number (a size, a count): bind it again
-            kernel, lifted = fn, {}
-            inputs = functools.partial(inputs, lifted={})
-            example = {k: jax.ShapeDtypeStruct(v.shape, v.dtype, sharding=sharding) for k, v in inputs(0).items()}
-            run = _program(fn, static_kw, sharding, example)
+            kernel, lifted = fn, {}  # a bound number the kernel needs as a Python number: bind them again
+            run = compile_chunk(kernel, lifted, static_kw)
         if outputs is None:
             outputs = _allocate(run.out_info, static_count, traced_points, store)
         for b in range(blocks):
@@ -133,7 +133,7 @@ def sweep(
                 resumed += 1
                 bar.update(stop - start)
                 continue
-            values_b = {k: jax.make_array_from_callback(v.shape, sharding, lambda i, v=v: v[i]) for k, v in inputs(b).items()}
+            values_b = {k: jax.make_array_from_callback(v.shape, sharding, lambda i, v=v: v[i]) for k, v in inputs(b, lifted).items()}
             result = _gather(run(values_b))
             for field, arr in result.items():
                 outputs[field][s, start:stop] = arr[: stop - start]

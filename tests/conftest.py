@@ -31,7 +31,6 @@ from jaxcollapse._cache import fast_compile_flags  # noqa: E402
 
 os.environ.setdefault("XLA_FLAGS", f"--xla_backend_optimization_level=0 {fast_compile_flags()}".strip())
 
-
 import jax  # noqa: E402
 import pytest  # noqa: E402
 
@@ -52,5 +51,3 @@ def close_to_table(value, printed: str) -> bool:
 @pytest.fixture
 def key():
     return jax.random.key(20261124)
-
-
