@@ -458,7 +458,9 @@ def expected_tv(conditionals_true, context_probs, T: int, training_conditionals=
             hard_parts.append((c_idx[rows], mm[rows], p_rows[c_idx[rows], cols], q_rows[c_idx[rows], cols], lw[rows]))
     if hard_parts:  # the binomial CDF by betainc, only where it is not 0/1 to rounding (compacted)
         hc, hm, hp, hq, hw = (np.concatenate(x) for x in zip(*hard_parts))
-        size = 1 << 16
+        # chunks of 4^k entries, 256 to 65536: a few programs, and a small problem does not pay
+        # for 65536 betainc evaluations
+        size = next(b for b in (1 << 8, 1 << 10, 1 << 12, 1 << 14, 1 << 16) if b >= min(hc.size, 1 << 16))
         for s in range(0, hc.size, size):
             pad = size - hm[s:s + size].size
             args = (np.pad(hm[s:s + size], (0, pad), constant_values=1.0), np.pad(hp[s:s + size], (0, pad)),
