@@ -37,7 +37,6 @@ import numpy as np  # noqa: E402
 from jax._src.dispatch import JAXPR_TO_MLIR_MODULE_EVENT  # noqa: E402
 
 import jaxcollapse as jc  # noqa: E402
-from jaxcollapse._buckets import pad_spectrum  # noqa: E402
 from jaxcollapse.theory.random_projections import _random_projections_jit  # noqa: E402
 from jaxcollapse.theory.ridge import _ridge_jit  # noqa: E402
 
@@ -45,7 +44,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 from theory_grid import ridge_scipy  # noqa: E402
 
 _LOWERED = []
-jax.monitoring.register_event_duration_secs_listener(lambda event, *_, **__: _LOWERED.append(1) if event == JAXPR_TO_MLIR_MODULE_EVENT else None)
+jax.monitoring.register_event_duration_secs_listener(
+    lambda event, *_, **__: _LOWERED.append(1) if event == JAXPR_TO_MLIR_MODULE_EVENT else None
+)
 
 
 def timed(call):
@@ -73,10 +74,20 @@ def latency(name, call, sizes, dims):
                 if size <= 10_000:
                     small.append(t)
     worst_small = max(small) if small else float("nan")
-    return name, len(sizes) * len(dims), statistics.median(times) if times else float("nan"), worst_small, len(_LOWERED) - start, all_calls
+    return (
+        name,
+        len(sizes) * len(dims),
+        statistics.median(times) if times else float("nan"),
+        worst_small,
+        len(_LOWERED) - start,
+        all_calls,
+    )
 
 
-def grid(size, rng=np.random.default_rng(0)):
+_RNG = np.random.default_rng(0)
+
+
+def grid(size, rng=_RNG):
     return rng.uniform(10, 5000, size), rng.uniform(0, 1, size), 10.0 ** rng.uniform(-6, 0, size)
 
 
@@ -106,7 +117,14 @@ def random_features(widths):
     jc.theory.random_features(iso, n=n, m=37, p2=p2, lam=lam)  # warm-up
     start = len(_LOWERED)
     times = [timed(lambda m=m: jc.theory.random_features(iso, n=n, m=int(m), p2=p2, lam=lam).total) for m in widths]
-    return "random_features, 20 widths m (d = 400, 1000 points)", len(widths), statistics.median(times), max(times), len(_LOWERED) - start, times
+    return (
+        "random_features, 20 widths m (d = 400, 1000 points)",
+        len(widths),
+        statistics.median(times),
+        max(times),
+        len(_LOWERED) - start,
+        times,
+    )
 
 
 def sweep_against_scipy(side, sample):
@@ -114,6 +132,7 @@ def sweep_against_scipy(side, sample):
     s = np.arange(1, d + 1) ** -1.5
     mix = jc.power_law(d, 1.5, signal=1.0, shift=0.5, noise_var=0.1)
     axes = {"n": np.geomspace(1e2, 1e5, side), "lam": np.geomspace(1e-8, 10, side)}
+
     def run():  # a new partial each time, as a user's second cell would make
         return jc.sweep(functools.partial(jc.theory.ridge, mix, p2=0.3), axes, progress=False)
 
@@ -144,14 +163,27 @@ def fresh_process(cache):
         "r = jc.theory.ridge(jc.power_law(1000, 1.5, noise_var=0.1), n=np.geomspace(10, 1e4, 100), p2=0.3, lam=1e-3)\n"
         "r.total.block_until_ready(); print(t1 - t0, time.perf_counter() - t1)\n"
     )
-    runs = [tuple(map(float, subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())) for _ in range(3)]
+    runs = [
+        tuple(
+            map(
+                float,
+                subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split(),
+            )
+        )
+        for _ in range(3)
+    ]
     env = {**os.environ, "JAXCOLLAPSE_CACHE": cache, "MPLBACKEND": "Agg"}
     env.pop("JAX_COMPILATION_CACHE_DIR", None)
     demo = []
     with tempfile.TemporaryDirectory() as out:
         for _ in range(2):
             start = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "jaxcollapse", "--out", out, "--no-progress"], env=env, check=True, capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "jaxcollapse", "--out", out, "--no-progress"],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
             demo.append(time.perf_counter() - start)
     return runs, demo
 
@@ -162,8 +194,12 @@ def main():
     args = parser.parse_args()
     sizes = np.unique(np.geomspace(10, 1e5, 8 if args.quick else 20).astype(int))
     dims = (600, 700, 800, 900, 1000) if not args.quick else (800, 1000)
-    print(f"{len(sizes)} grid sizes from {sizes[0]} to {sizes[-1]} points × d in {dims}; jax {jax.__version__}, {jax.default_backend()}")
-    print("| kernel, path | calls | median ms, all calls | median ms, calls that compiled nothing | worst ms up to 10⁴ points, same | compilations |")
+    print(
+        f"{len(sizes)} grid sizes from {sizes[0]} to {sizes[-1]} points × d in {dims}; jax {jax.__version__}, {jax.default_backend()}"
+    )
+    print(
+        "| kernel, path | calls | median ms, all calls | median ms, calls that compiled nothing | worst ms up to 10⁴ points, same | compilations |"
+    )
     print("|---|---|---|---|---|---|")
     rows = [
         latency("ridge, exact shapes (before), one d", ridge_exact, sizes, dims[-1:]),
@@ -173,19 +209,26 @@ def main():
         random_features(np.unique(np.geomspace(20, 2000, 20).astype(int))),
     ]
     for name, calls, med, worst_small, compiles, every in rows:
-        print(f"| {name} | {calls} | {1e3 * statistics.median(every):.1f} | {1e3 * med:.1f} | {1e3 * worst_small:.1f} | {compiles} |", flush=True)
+        print(
+            f"| {name} | {calls} | {1e3 * statistics.median(every):.1f} | {1e3 * med:.1f} | {1e3 * worst_small:.1f} | {compiles} |",
+            flush=True,
+        )
 
     side = 64 if args.quick else 256
     first, second, scipy_grid, err_k, err_t = sweep_against_scipy(side, 256 if args.quick else 1024)
-    print(f"\njc.sweep of a {side} × {side} ridge grid: first call {first:.2f} s, second call {second:.3f} s "
-          f"({1e6 * second / side**2:.1f} µs/point); SciPy brentq loop {scipy_grid:.1f} s for the same grid "
-          f"(from a sample) → second call {scipy_grid / second:.1f}× SciPy, first call {scipy_grid / first:.1f}×; "
-          f"agreement on the sample: kappa {err_k:.1e}, risk {err_t:.1e}")
+    print(
+        f"\njc.sweep of a {side} × {side} ridge grid: first call {first:.2f} s, second call {second:.3f} s "
+        f"({1e6 * second / side**2:.1f} µs/point); SciPy brentq loop {scipy_grid:.1f} s for the same grid "
+        f"(from a sample) → second call {scipy_grid / second:.1f}× SciPy, first call {scipy_grid / first:.1f}×; "
+        f"agreement on the sample: kappa {err_k:.1e}, risk {err_t:.1e}"
+    )
 
     with tempfile.TemporaryDirectory() as cache:
         runs, demo = fresh_process(cache)
-    print(f"\nfresh process: import {runs[1][0]:.2f} s; then to the first theory result {runs[0][1]:.2f} s with an "
-          f"empty cache, {runs[1][1]:.2f} s and {runs[2][1]:.2f} s with it warm")
+    print(
+        f"\nfresh process: import {runs[1][0]:.2f} s; then to the first theory result {runs[0][1]:.2f} s with an "
+        f"empty cache, {runs[1][1]:.2f} s and {runs[2][1]:.2f} s with it warm"
+    )
     print(f"main job (python -m jaxcollapse): {demo[0]:.1f} s with an empty cache, {demo[1]:.1f} s the second time")
 
 

@@ -27,14 +27,19 @@ psi = np.geomspace(0.01, 100, 101)
 p2 = np.array([0.0, 0.2, 0.5, 0.8, 1.0])
 lam = np.array([0.0, 1e-8, 1e-6, 1e-4, 1e-3, 1e-2, 0.1, 1.0, 3.0, 10.0])
 n = d / phi
-grid = dict(n=n[:, None, None, None], m=(psi[None, :] * n[:, None])[:, :, None, None], p2=p2[None, None, :, None], lam=lam)
+grid = dict(
+    n=n[:, None, None, None], m=(psi[None, :] * n[:, None])[:, :, None, None], p2=p2[None, None, :, None], lam=lam
+)
 PHI, PSI, _, LAM = np.meshgrid(phi, psi, p2, lam, indexing="ij")
 at_threshold = (LAM == 0) & (((PSI == 1) & (PHI > 1)) | ((PHI == 1) & (PSI >= 1)))
 near = (LAM <= 1e-4) & ((np.abs(np.log(PSI)) < 0.2) | (np.abs(np.log(PHI)) < 0.2))
 
 total_points = 0
 start = time.perf_counter()
-for name, mix in [("power law", jc.power_law(d, 1.5, signal=1.0, shift=0.5, noise_var=0.1)), ("isotropic", jc.isotropic(d, signal=1.0, shift=0.5, noise_var=0.1))]:
+for name, mix in [
+    ("power law", jc.power_law(d, 1.5, signal=1.0, shift=0.5, noise_var=0.1)),
+    ("isotropic", jc.isotropic(d, signal=1.0, shift=0.5, noise_var=0.1)),
+]:
     r = jc.theory.random_projections(mix, **grid)
     total, status = np.asarray(r.total), np.asarray(r.status)
     total_points += total.size

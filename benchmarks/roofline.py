@@ -72,7 +72,9 @@ throughput = X.size * D / t_inner  # (point, j) evaluations per second
 t_kernel = median_time(lambda: jc.theory.ridge(mix, n=N, p2=p2, lam=L).total)
 evaluations = float(np.sum(steps + 1)) * D
 print(f"grid {N.size:,} points, d = {D}, float64, {jax.devices()[0].platform}")
-print(f"Newton iterations per lane: median {np.median(steps):.0f}, worst {steps.max()}, cap {_solve._MAX_STEPS}; converged {ok.mean():.0%}")
+print(
+    f"Newton iterations per lane: median {np.median(steps):.0f}, worst {steps.max()}, cap {_solve._MAX_STEPS}; converged {ok.mean():.0%}"
+)
 print(f"inner expression sum_j w_j/(s_j+x)^2: {throughput / 1e9:.2f} G (point, j)/s")
 print(
     f"ridge kernel: {1e6 * t_kernel / N.size:.2f} µs/point, {evaluations / t_kernel / 1e9:.2f} G (point, j)/s "

@@ -127,7 +127,9 @@ def main():
     print(f"| NumPy per-trial loop (one solve per width and p2) | {t_np:.2f} | 1.0× |")
     print(f"| jaxcollapse (one factorisation per width and trial) | {t_jc:.2f} | {t_np / t_jc:.1f}× |")
     print(f"\njaxcollapse first call (compile included): {first:.2f} s")
-    print(f"achieved {achieved:.1f} GFLOP/s; matmul 2000 x 2000 float64 on this machine: {peak:.1f} GFLOP/s ({100 * achieved / peak:.0f} %)")
+    print(
+        f"achieved {achieved:.1f} GFLOP/s; matmul 2000 x 2000 float64 on this machine: {peak:.1f} GFLOP/s ({100 * achieved / peak:.0f} %)"
+    )
     z = np.abs(mean_jc - mean_np) / np.sqrt(sem_jc**2 + sem_np**2)
     print(f"the two estimates agree: max |difference| = {z.max():.2f} combined standard errors over {z.size} points")
 

@@ -28,6 +28,8 @@ ds = jc.sweep(functools.partial(jc.theory.random_projections, mix), axes)
 elapsed = time.perf_counter() - start
 points = ds.total.size
 status = np.bincount(ds.status.values.ravel(), minlength=4)
-print(f"{points:,} points in {elapsed:.1f} s ({1e6 * elapsed / points:.2f} µs/point, compile included) on {len(jax.devices())} {jax.devices()[0].platform} device(s)")
+print(
+    f"{points:,} points in {elapsed:.1f} s ({1e6 * elapsed / points:.2f} µs/point, compile included) on {len(jax.devices())} {jax.devices()[0].platform} device(s)"
+)
 print(f"status counts: ok {status[0]:,}, invalid {status[1]:,}, not converged {status[2]:,}, infinite {status[3]:,}")
 print(f"NaN totals: {int(np.isnan(ds.total.values).sum())}")

@@ -45,7 +45,9 @@ compile_s = time.perf_counter() - t0
 grid_s = median_time(lambda: jax.block_until_ready(jc.tails.clean(BETA, T_grid).error), 5)
 one_s = median_time(lambda: jax.block_until_ready(jc.tails.clean(BETA, T_grid[:1]).error), 5)
 base_s = median_time(lambda: baseline(1e6), 3)
-print(f"β = {BETA}: jc.tails.clean, 10⁴ values of T in [1, 1e10]: {grid_s:.3f} s ({1e6 * grid_s / T_grid.size:.1f} µs per T; first call with compilation {compile_s:.1f} s)")
+print(
+    f"β = {BETA}: jc.tails.clean, 10⁴ values of T in [1, 1e10]: {grid_s:.3f} s ({1e6 * grid_s / T_grid.size:.1f} µs per T; first call with compilation {compile_s:.1f} s)"
+)
 print(f"one T per call: {1e3 * one_s:.2f} ms; baseline (N = 10⁷, one T): {base_s:.3f} s per T")
 print(f"speed-up per T: {base_s / (grid_s / T_grid.size):.0f}× on the grid, {base_s / one_s:.0f}× one at a time")
 print()

@@ -23,7 +23,6 @@ import time
 import jax
 
 jax.config.update("jax_enable_x64", True)
-import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy.optimize import brentq  # noqa: E402
 
@@ -53,7 +52,9 @@ def ridge_scipy(s, gamma, delta, sigma2, ns, lams, p2):
     total = np.empty_like(kappa)
     for i, n in enumerate(ns):
         for j, lam in enumerate(lams):
-            k = brentq(lambda k: k - lam - k * np.sum(s / (s + k)) / n, lam, lam + s.sum() / n + 1, xtol=1e-300, rtol=RTOL / 4)
+            k = brentq(
+                lambda k: k - lam - k * np.sum(s / (s + k)) / n, lam, lam + s.sum() / n + 1, xtol=1e-300, rtol=RTOL / 4
+            )
             r = s / (s + k)
             df2 = np.sum(r * r)
             u = df2 / (n - df2)
@@ -115,7 +116,9 @@ def _rp_point(s, gamma, delta, sigma2, n, m, p2, lam, theta):
     B = (1 + u) * np.sum(gamma * s * f2)
     sd = delta * s
     g = np.sum(sd * r * (1 - rho * q))
-    zeta = p2**2 * (1 + p1 * u) * g + p2 * u * (p1**2 * sd.sum() + 2 * p1 * p2 * np.sum(sd * f1) + p2**2 * np.sum(sd * f2))
+    zeta = p2**2 * (1 + p1 * u) * g + p2 * u * (
+        p1**2 * sd.sum() + 2 * p1 * p2 * np.sum(sd * f1) + p2**2 * np.sum(sd * f2)
+    )
     return kappa, B + sigma2 * u + zeta
 
 
@@ -126,7 +129,11 @@ def rp_scipy(s, gamma, delta, sigma2, n, ms, p2s, lam):
     for i, m in enumerate(ms):
         for j, p2 in enumerate(p2s):
             k = min(m, n)
-            lo = brentq(lambda t: np.sum(s / (s + t)) - k, 1e-300, s.max() * d, xtol=1e-300, rtol=RTOL / 4) if d > k else 0.0
+            lo = (
+                brentq(lambda t: np.sum(s / (s + t)) - k, 1e-300, s.max() * d, xtol=1e-300, rtol=RTOL / 4)
+                if d > k
+                else 0.0
+            )
 
             def g(t):
                 df1 = np.sum(s / (s + t))
@@ -214,12 +221,23 @@ def main():
     (th_sp, e_sp), t_sp2 = timed(lambda: rp_scipy(s, gamma, delta, sigma2, n, ms, p2s, lam), 1)
     (th_np, e_np), t_np2 = timed(lambda: rp_numpy(s, gamma, delta, sigma2, n, ms, p2s, lam), 1)
     for name, t, th, e in [("SciPy brentq loop", t_sp2, th_sp, e_sp), ("NumPy bisection", t_np2, th_np, e_np)]:
-        rows.append(("random projections (m, p2)", name, t, t / t_sp2, np.max(np.abs(th / th_jc - 1)), np.max(np.abs(e / e_jc - 1))))
+        rows.append(
+            (
+                "random projections (m, p2)",
+                name,
+                t,
+                t / t_sp2,
+                np.max(np.abs(th / th_jc - 1)),
+                np.max(np.abs(e / e_jc - 1)),
+            )
+        )
     rows.append(("random projections (m, p2)", "jaxcollapse", t_jc2, t_jc2 / t_sp2, 0.0, 0.0))
 
     points = size * size
     print(f"grid {size} x {size} = {points} points, d = {D}, float64, {jax.devices()[0].platform}")
-    print("| grid | contender | time (s) | µs / point | speed-up vs SciPy | max rel. diff. of root vs jaxcollapse | of risk |")
+    print(
+        "| grid | contender | time (s) | µs / point | speed-up vs SciPy | max rel. diff. of root vs jaxcollapse | of risk |"
+    )
     print("|---|---|---|---|---|---|---|")
     for grid, name, t, frac, droot, drisk in rows:
         print(f"| {grid} | {name} | {t:.3f} | {1e6 * t / points:.2f} | {1 / frac:.1f}× | {droot:.1e} | {drisk:.1e} |")

@@ -41,7 +41,12 @@ def _ridge_scipy(s, n, lam):
 
     out = np.empty(n.size)
     for i in range(n.size):
-        out[i] = brentq(lambda k: k - lam[i] - k * np.sum(s / (s + k)) / n[i], lam[i], lam[i] + s.sum() / n[i] + 1, rtol=RTOL / 4)
+        out[i] = brentq(
+            lambda k, lam_i=lam[i], n_i=n[i]: k - lam_i - k * np.sum(s / (s + k)) / n_i,
+            lam[i],
+            lam[i] + s.sum() / n[i] + 1,
+            rtol=RTOL / 4,
+        )
     return out
 
 
@@ -82,9 +87,13 @@ def main(size: int = 64) -> int:
     p2s = np.linspace(0.0, 1.0, size)
 
     def jc_rp():
-        return theory.random_projections(mix, n=500.0, m=jnp.asarray(ms)[:, None], p2=jnp.asarray(p2s)[None, :], lam=1e-3).total.block_until_ready()
+        return theory.random_projections(
+            mix, n=500.0, m=jnp.asarray(ms)[:, None], p2=jnp.asarray(p2s)[None, :], lam=1e-3
+        ).total.block_until_ready()
 
-    rows.append(["random projections θ + risk, d = 1000", f"{size}×{size}", 1e6 * _median_time(jc_rp) / points, None, None])
+    rows.append(
+        ["random projections θ + risk, d = 1000", f"{size}×{size}", 1e6 * _median_time(jc_rp) / points, None, None]
+    )
 
     big = power_law(10**6, 1.5, signal=1.0, shift=0.5, noise_var=0.1)
     start = time.perf_counter()
@@ -93,11 +102,21 @@ def main(size: int = 64) -> int:
     t_small = _median_time(lambda: jc_ridge(small))
     few = slice(None, None, max(1, points // 64))
     t_big = _median_time(lambda: jc_ridge(big, N[few], L[few]), repeats=1) / N[few].size
-    rows.append([f"ridge, d = 10⁶ compressed ({small.eigs.shape[0]} nodes, built in {build:.2f} s)", f"{size}×{size}", 1e6 * t_small / points, None, None])
+    rows.append(
+        [
+            f"ridge, d = 10⁶ compressed ({small.eigs.shape[0]} nodes, built in {build:.2f} s)",
+            f"{size}×{size}",
+            1e6 * t_small / points,
+            None,
+            None,
+        ]
+    )
     rows.append(["ridge, d = 10⁶ exact (for comparison)", f"{N[few].size} points", 1e6 * t_big, None, None])
 
     print(f"jaxcollapse bench: float64, {jax.devices()[0].platform}, medians; µs per grid point (lower is better)")
-    print("| kernel | grid | jaxcollapse (root + full risk) | NumPy vectorised bisection (root only) | SciPy brentq loop (root only) | speed-up vs SciPy |")
+    print(
+        "| kernel | grid | jaxcollapse (root + full risk) | NumPy vectorised bisection (root only) | SciPy brentq loop (root only) | speed-up vs SciPy |"
+    )
     print("|---|---|---|---|---|---|")
     for name, grid, jc, npb, sp in rows:
         cells = [f"{jc:.2f}", "—" if npb is None else f"{npb:.1f}", "—" if sp is None else f"{sp:.1f}"]

@@ -82,7 +82,9 @@ class Mixture(eqx.Module):
             None if synthetic_eigs is None else check_vector("synthetic_eigs", synthetic_eigs, size=d, positive=True)
         )
         self.synthetic_noise_var = (
-            self.noise_var if synthetic_noise_var is None else check_scalar("synthetic_noise_var", synthetic_noise_var, low=0.0)
+            self.noise_var
+            if synthetic_noise_var is None
+            else check_scalar("synthetic_noise_var", synthetic_noise_var, low=0.0)
         )
         if (teacher is None) != (teacher_shift is None):
             raise ValueError("teacher and teacher_shift: give both fixed vectors or neither")
@@ -93,7 +95,9 @@ class Mixture(eqx.Module):
         if (multiplicity is None) != (dimension is None):
             raise ValueError("multiplicity and dimension: give both (a compressed mixture) or neither")
         if cross is not None and (multiplicity is None or teacher is not None):
-            raise ValueError("cross: only a compressed mixture (multiplicity given, no teacher) takes explicit cross masses")
+            raise ValueError(
+                "cross: only a compressed mixture (multiplicity given, no teacher) takes explicit cross masses"
+            )
         if multiplicity is not None and synthetic_eigs is not None:
             raise ValueError("multiplicity: a compressed mixture needs Σ2 = Σ1 (synthetic_eigs=None)")
         self.multiplicity = None if multiplicity is None else check_vector("multiplicity", multiplicity, size=d)
@@ -148,7 +152,9 @@ def _totals(eigs, signal_weights, total):
     return signal_weights * (total / jnp.sum(eigs * signal_weights))
 
 
-def isotropic(d: int, *, signal=1.0, shift=1.0, noise_var=0.0, synthetic_noise_var=None, synthetic_scale=None) -> Mixture:
+def isotropic(
+    d: int, *, signal=1.0, shift=1.0, noise_var=0.0, synthetic_noise_var=None, synthetic_scale=None
+) -> Mixture:
     """Σ1 = I_d, Γ = (signal/d) I, Δ = (shift/d) I: so tr(ΣΓ) = `signal` and tr(ΣΔ) = `shift`.
 
     `synthetic_scale`, if given, makes Σ2 = `synthetic_scale` · I (a covariate shift on top of the
@@ -158,7 +164,11 @@ def isotropic(d: int, *, signal=1.0, shift=1.0, noise_var=0.0, synthetic_noise_v
     check_scalar("signal", signal, low=0.0)
     check_scalar("shift", shift, low=0.0)
     eigs = jnp.ones(d)
-    syn = None if synthetic_scale is None else check_scalar("synthetic_scale", synthetic_scale, low=0.0, strict=True) * eigs
+    syn = (
+        None
+        if synthetic_scale is None
+        else check_scalar("synthetic_scale", synthetic_scale, low=0.0, strict=True) * eigs
+    )
     return Mixture(
         eigs,
         jnp.full(d, signal / d),
@@ -215,7 +225,9 @@ def power_law(
     )
 
 
-def fixed_teachers(eigs, teacher, synthetic_teacher, *, noise_var=0.0, synthetic_eigs=None, synthetic_noise_var=None) -> Mixture:
+def fixed_teachers(
+    eigs, teacher, synthetic_teacher, *, noise_var=0.0, synthetic_eigs=None, synthetic_noise_var=None
+) -> Mixture:
     r"""A mixture with fixed (non-random) teachers $w_1^*$ and $w_2^*$ given in the eigenbasis.
 
     The theory then uses $w_1^{*\top} M w_1^*$ for tr(ΓM), $\delta^\top M \delta$ for tr(ΔM), and adds

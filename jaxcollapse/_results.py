@@ -41,24 +41,24 @@ class Risk(eqx.Module):
     width-m models (absent for classical ridge). `status` holds a `Status` code per point.
     """
 
-    total: Float[Array, "..."]
-    bias: Float[Array, "..."]
-    variance: Float[Array, "..."]
-    collapse: Float[Array, "..."]
-    kappa: Float[Array, "..."]
-    status: Int[Array, "..."]
-    theta: Float[Array, "..."] | None = None
+    total: Float[Array, ...]
+    bias: Float[Array, ...]
+    variance: Float[Array, ...]
+    collapse: Float[Array, ...]
+    kappa: Float[Array, ...]
+    status: Int[Array, ...]
+    theta: Float[Array, ...] | None = None
 
 
 class Estimate(eqx.Module):
     """Monte Carlo estimate of a test error: per-trial `samples` (last axis) and their summary."""
 
     samples: Float[Array, "... trials"]
-    mean: Float[Array, "..."]
-    sem: Float[Array, "..."]
+    mean: Float[Array, ...]
+    sem: Float[Array, ...]
 
     @classmethod
-    def from_samples(cls, samples) -> "Estimate":
+    def from_samples(cls, samples) -> Estimate:
         trials = samples.shape[-1]
         mean = jnp.mean(samples, axis=-1)
         sem = jnp.std(samples, axis=-1, ddof=1) / jnp.sqrt(trials) if trials > 1 else jnp.full_like(mean, jnp.nan)

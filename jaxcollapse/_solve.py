@@ -158,7 +158,11 @@ def tabulated_bracket(node_fn, nodes, lo, hi, steps):
     new_lo, new_hi = jnp.maximum(lo, new_lo), jnp.minimum(hi, new_hi)
     t = jnp.clip(f_i / jnp.where(f_i - f_j < 0, f_i - f_j, -1.0), 0.0, 1.0)
     inside = ~(below | above) & (new_lo > 0)
-    x0 = jnp.where(inside, jnp.exp(jnp.log(jnp.where(inside, new_lo, 1.0)) * (1 - t) + t * jnp.log(jnp.where(inside, new_hi, 1.0))), new_hi)
+    x0 = jnp.where(
+        inside,
+        jnp.exp(jnp.log(jnp.where(inside, new_lo, 1.0)) * (1 - t) + t * jnp.log(jnp.where(inside, new_hi, 1.0))),
+        new_hi,
+    )
     return new_lo, new_hi, x0
 
 

@@ -133,7 +133,10 @@ def sweep(
                 resumed += 1
                 bar.update(stop - start)
                 continue
-            values_b = {k: jax.make_array_from_callback(v.shape, sharding, lambda i, v=v: v[i]) for k, v in inputs(b, lifted).items()}
+            values_b = {
+                k: jax.make_array_from_callback(v.shape, sharding, lambda i, v=v: v[i])
+                for k, v in inputs(b, lifted).items()
+            }
             result = _gather(run(values_b))
             for field, arr in result.items():
                 outputs[field][s, start:stop] = arr[: stop - start]
@@ -189,7 +192,9 @@ def _check_axes(fn, axes):
         values.append(arr)
     missing = sorted(_required(fn) - set(names))
     if missing:
-        raise ValueError(f"the kernel needs {', '.join(missing)}: give each as an axis or bind it with functools.partial")
+        raise ValueError(
+            f"the kernel needs {', '.join(missing)}: give each as an axis or bind it with functools.partial"
+        )
     return names, values
 
 
@@ -302,7 +307,14 @@ def _program(fn, static_kw, sharding, example):
         sharding.spec,
         jax.config.jax_enable_x64,
     )
-    key = _program_key("traced", func, static, jax.tree.structure(dynamic), [(x.shape, str(x.dtype)) for x in jax.tree.leaves(dynamic)], common)
+    key = _program_key(
+        "traced",
+        func,
+        static,
+        jax.tree.structure(dynamic),
+        [(x.shape, str(x.dtype)) for x in jax.tree.leaves(dynamic)],
+        common,
+    )
     if (kept := _kept(key)) is not None:
         return _Program(kept[0], problem, kept[1])
 
@@ -313,7 +325,12 @@ def _program(fn, static_kw, sharding, example):
     spec = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=replicated), problem)
     try:
         lowered = jax.jit(call, in_shardings=(replicated, sharding), out_shardings=sharding).lower(spec, example)
-    except (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError, jax.errors.TracerBoolConversionError, jax.errors.TracerIntegerConversionError):
+    except (
+        jax.errors.ConcretizationTypeError,
+        jax.errors.TracerArrayConversionError,
+        jax.errors.TracerBoolConversionError,
+        jax.errors.TracerIntegerConversionError,
+    ):
         h = hashlib.sha256()
         _hash_tree(h, dynamic)
         key = _program_key("baked", func, static, h.hexdigest(), common)
@@ -373,7 +390,9 @@ def _chunk_fields(result, vals):
 
 def _fields(result):
     if dataclasses.is_dataclass(result):
-        return {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if getattr(result, f.name) is not None}
+        return {
+            f.name: getattr(result, f.name) for f in dataclasses.fields(result) if getattr(result, f.name) is not None
+        }
     if isinstance(result, Mapping):
         return dict(result)
     return {"value": result}
@@ -502,7 +521,9 @@ class _Checkpoint:
                 group = zarr.open_group(path, mode="r+")
                 stored = group.attrs.get("fingerprint")
             except Exception as err:  # noqa: BLE001 - anything unreadable is not our checkpoint
-                raise ValueError(f"checkpoint {path!r} exists but is not a jaxcollapse sweep checkpoint ({err})") from None
+                raise ValueError(
+                    f"checkpoint {path!r} exists but is not a jaxcollapse sweep checkpoint ({err})"
+                ) from None
             if stored != fingerprint:
                 raise ValueError(
                     f"checkpoint {path!r} was written for a different sweep (kernel {group.attrs.get('kernel')!r}, "

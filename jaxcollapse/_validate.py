@@ -44,7 +44,11 @@ def check_scalar(name, value, *, low=None, high=None, strict=False, integer=Fals
     allowed = _describe(low, high, strict, integer, allow_inf) if low is not None else "a finite number"
     finite = np.isfinite(arr)
     if not np.all(finite | (allow_inf & (arr == np.inf))):
-        raise ValueError(f"{name} must be finite ({allowed}), got {value!r}" if not allow_inf else f"{name} must be {allowed}, got {_show(arr)}")
+        raise ValueError(
+            f"{name} must be finite ({allowed}), got {value!r}"
+            if not allow_inf
+            else f"{name} must be {allowed}, got {_show(arr)}"
+        )
     if low is not None and (np.any(arr <= low) if strict else np.any(arr < low)):
         raise ValueError(f"{name} must be {allowed}, got {_show(arr)}")
     if high is not None and np.any(arr > high):
@@ -82,7 +86,9 @@ def check_vector(name, value, *, size=None, positive=False, nonnegative=True):
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite, got NaN or inf at index {int(np.argmin(np.isfinite(arr)))}")
     if positive and np.any(arr <= 0):
-        raise ValueError(f"{name} must be > 0 everywhere, got {_show(arr[arr <= 0])} at index {int(np.argmax(arr <= 0))}")
+        raise ValueError(
+            f"{name} must be > 0 everywhere, got {_show(arr[arr <= 0])} at index {int(np.argmax(arr <= 0))}"
+        )
     if nonnegative and not positive and np.any(arr < 0):
         raise ValueError(f"{name} must be ≥ 0 everywhere, got {_show(arr[arr < 0])} at index {int(np.argmax(arr < 0))}")
     return as_float(value)

@@ -1,10 +1,10 @@
 """The `jaxcollapse` command (also `python -m jaxcollapse`).
 
-    jaxcollapse                      the main job: the phase-diagram experiment
-    jaxcollapse list                 experiments, one line each
-    jaxcollapse run NAME [options]   one experiment: figures, data, summary.json, report.md
-    jaxcollapse sweep CONFIG.toml    a user-defined sweep (problem, kernel, axes, outputs)
-    jaxcollapse bench                the quick version of benchmarks/, as a table
+jaxcollapse                      the main job: the phase-diagram experiment
+jaxcollapse list                 experiments, one line each
+jaxcollapse run NAME [options]   one experiment: figures, data, summary.json, report.md
+jaxcollapse sweep CONFIG.toml    a user-defined sweep (problem, kernel, axes, outputs)
+jaxcollapse bench                the quick version of benchmarks/, as a table
 """
 
 from __future__ import annotations
@@ -16,10 +16,27 @@ DEFAULT_EXPERIMENT = "phase-diagram"
 
 
 def _run_options(parser):
-    parser.add_argument("--quick", action="store_true", help="small settings: every experiment in under a minute on 2 cores")
-    parser.add_argument("--out", default="jaxcollapse-out", metavar="DIR", help="output folder (default: ./jaxcollapse-out); a run writes DIR/NAME/")
-    parser.add_argument("--trials", type=int, default=None, metavar="N", help="Monte Carlo trials per point (experiments with simulation)")
-    parser.add_argument("--float32", action="store_true", help="compute in float32 (default float64; float32 agrees to about 1e-4 relative away from ridgeless thresholds)")
+    parser.add_argument(
+        "--quick", action="store_true", help="small settings: every experiment in under a minute on 2 cores"
+    )
+    parser.add_argument(
+        "--out",
+        default="jaxcollapse-out",
+        metavar="DIR",
+        help="output folder (default: ./jaxcollapse-out); a run writes DIR/NAME/",
+    )
+    parser.add_argument(
+        "--trials",
+        type=int,
+        default=None,
+        metavar="N",
+        help="Monte Carlo trials per point (experiments with simulation)",
+    )
+    parser.add_argument(
+        "--float32",
+        action="store_true",
+        help="compute in float32 (default float64; float32 agrees to about 1e-4 relative away from ridgeless thresholds)",
+    )
     parser.add_argument(
         "--devices",
         default=None,
@@ -52,7 +69,9 @@ def _parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p_list = sub.add_parser("list", help="list the experiments", description="List the experiments, one line each.")
     p_list.add_argument("--settings", action="store_true", help="also show each experiment's settings and defaults")
-    p_run = sub.add_parser("run", help="run one experiment", description="Run one named experiment and write DIR/NAME/.")
+    p_run = sub.add_parser(
+        "run", help="run one experiment", description="Run one named experiment and write DIR/NAME/."
+    )
     p_run.add_argument("name", metavar="NAME", help=f"one of: {names}")
     _run_options(p_run)
     p_sweep = sub.add_parser(
@@ -61,10 +80,14 @@ def _parser():
         description="Evaluate a theory kernel over the grid a TOML file describes (see README, 'Command line').",
     )
     p_sweep.add_argument("config", metavar="CONFIG.toml")
-    p_sweep.add_argument("--out", default="jaxcollapse-out", metavar="DIR", help="output folder (default: ./jaxcollapse-out)")
+    p_sweep.add_argument(
+        "--out", default="jaxcollapse-out", metavar="DIR", help="output folder (default: ./jaxcollapse-out)"
+    )
     p_sweep.add_argument("--float32", action="store_true", help="compute in float32 (default float64)")
     p_sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p_bench = sub.add_parser("bench", help="quick speed table", description="Quick versions of benchmarks/, side by side, as a table.")
+    p_bench = sub.add_parser(
+        "bench", help="quick speed table", description="Quick versions of benchmarks/, side by side, as a table."
+    )
     p_bench.add_argument("--size", type=int, default=64, metavar="K", help="grid is K x K (default 64)")
     return parser
 
@@ -84,7 +107,9 @@ def _devices(spec):
                 raise IndexError
             picked = every[:count]
     except (ValueError, IndexError):
-        raise SystemExit(f"jaxcollapse: error: --devices {spec!r}: expected 'all', a count in 1..{len(every)}, or indices in 0..{len(every) - 1}") from None
+        raise SystemExit(
+            f"jaxcollapse: error: --devices {spec!r}: expected 'all', a count in 1..{len(every)}, or indices in 0..{len(every) - 1}"
+        ) from None
     return picked
 
 
@@ -115,8 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     jax.config.update("jax_enable_x64", not getattr(args, "float32", False))
 
     cli_cache()  # a second run of an experiment compiles nothing (JAXCOLLAPSE_CACHE=off turns it off)
-    from .experiments import EXPERIMENTS
     from ._validate import MissingExtra
+    from .experiments import EXPERIMENTS
     from .experiments._framework import ConfigError
 
     try:

@@ -43,7 +43,9 @@ if not args.trend_only:
         for activation in ("relu", "tanh", "erf"):
             for m in (n // 4, (9 * n) // 10, n, (11 * n) // 10, 3 * d):
                 th = np.asarray(jc.theory.random_features(mix, n=n, m=m, p2=P2, lam=LAM, activation=activation).total)
-                est = jc.simulate.random_features(mix, n=n, m=m, p2=P2, lam=LAM, activation=activation, trials=TRIALS, key=jax.random.PRNGKey(m + d))
+                est = jc.simulate.random_features(
+                    mix, n=n, m=m, p2=P2, lam=LAM, activation=activation, trials=TRIALS, key=jax.random.PRNGKey(m + d)
+                )
                 mean, sem = np.asarray(est.mean), np.asarray(est.sem)
                 for i, p2 in enumerate(np.asarray(P2)[:, 0]):
                     for j, lam in enumerate(np.asarray(LAM)[0]):
@@ -52,7 +54,10 @@ if not args.trend_only:
                         region = "near m = n, λ = 1e-4" if abs(m / n - 1) <= 0.1 + 1e-9 and lam < 1e-3 else "elsewhere"
                         wz, wp = worst.get(region, (0.0, 0.0))
                         worst[region] = (max(wz, abs(z)), max(wp, abs(pct)))
-                        print(f"| {d} | {n} | {activation} | {m} | {p2:g} | {lam:g} | {th[i, j]:.4f} | {mean[i, j]:.4f} ± {sem[i, j]:.4f} | {z:+.2f} | {pct:+.2f} |", flush=True)
+                        print(
+                            f"| {d} | {n} | {activation} | {m} | {p2:g} | {lam:g} | {th[i, j]:.4f} | {mean[i, j]:.4f} ± {sem[i, j]:.4f} | {z:+.2f} | {pct:+.2f} |",
+                            flush=True,
+                        )
     for region, (z, p) in worst.items():
         print(f"\n{region}: largest |z| = {z:.2f}, largest |difference| = {p:.2f} %")
 
@@ -63,7 +68,12 @@ for d in args.trend_d:
     n, m = d // 2, (9 * (d // 2)) // 10
     mix = jc.isotropic(d, signal=1.0, shift=0.5, noise_var=0.25)
     th = float(jc.theory.random_features(mix, n=n, m=m, p2=0.0, lam=1e-4, activation="relu").total)
-    est = jc.simulate.random_features(mix, n=n, m=m, p2=0.0, lam=1e-4, activation="relu", trials=args.trend_trials, key=jax.random.PRNGKey(d))
+    est = jc.simulate.random_features(
+        mix, n=n, m=m, p2=0.0, lam=1e-4, activation="relu", trials=args.trend_trials, key=jax.random.PRNGKey(d)
+    )
     mean, sem = float(est.mean), float(est.sem)
     excess = 100 * (mean / th - 1)
-    print(f"| {d} | {n} | {m} | {th:.4f} | {mean:.4f} ± {sem:.4f} | {excess:+.2f} ± {100 * sem / th:.2f} | {excess * abs(n - m) / 100:+.2f} |", flush=True)
+    print(
+        f"| {d} | {n} | {m} | {th:.4f} | {mean:.4f} ± {sem:.4f} | {excess:+.2f} ± {100 * sem / th:.2f} | {excess * abs(n - m) / 100:+.2f} |",
+        flush=True,
+    )

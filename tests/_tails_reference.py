@@ -15,7 +15,7 @@ def reference(beta, sources, *, floor=1e-6, n_max=2e8):
     """Σ_i p_i Π_s (1 − a_s i^-b_s)^{T_s} over ranks in (lo_s, hi_s]; sources = [(T, a, b, lo, hi)]."""
     zb = zeta(beta)
     n = 1.0
-    for t, a, b, lo, hi in sources:
+    for t, a, b, _lo, hi in sources:
         if t > 0:
             n = max(n, min(hi, (len(sources) * t * a / floor) ** (1.0 / b)))
     n = int(min(np.ceil(n), n_max))

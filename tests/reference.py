@@ -19,7 +19,9 @@ def theorem1(s, gamma, Delta, n, p2, lam, sigma2=0.0, sigma2_syn=None, w=None, d
     if lam == 0 and len(s) <= n:
         kappa = 0.0
     else:
-        kappa = brentq(lambda k: k - lam - k * df(1, k) / n, max(lam, 1e-300), lam + s.sum() / n + 1, xtol=1e-300, rtol=1e-15)
+        kappa = brentq(
+            lambda k: k - lam - k * df(1, k) / n, max(lam, 1e-300), lam + s.sum() / n + 1, xtol=1e-300, rtol=1e-15
+        )
     u = df(2, kappa) / (n - df(2, kappa))
     B = kappa**2 * (1 + u) * np.sum(gamma * s / (s + kappa) ** 2)
     V = (p1 * sigma2 + p2 * sigma2_syn) * u

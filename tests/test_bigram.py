@@ -202,7 +202,9 @@ def test_jit_and_vmap_equal_eager(small_world):
     temps = jnp.asarray([0.6, 1.0, 1.7])
     vm = jax.vmap(lambda t: bg.generator(small_world.conditionals, temperature=t, top_p=0.9))(temps)
     for a, t in enumerate([0.6, 1.0, 1.7]):
-        assert np.allclose(vm[a], bg.generator(small_world.conditionals, temperature=t, top_p=0.9), rtol=1e-13, atol=1e-15)
+        assert np.allclose(
+            vm[a], bg.generator(small_world.conditionals, temperature=t, top_p=0.9), rtol=1e-13, atol=1e-15
+        )
     seq = jax.jit(bg.sample_sequence, static_argnums=2)(small_world, keys[0], 50)
     assert seq.shape == (50,) and np.array_equal(seq, bg.sample_sequence(small_world, keys[0], 50))
     counts = bg.fit((jnp.asarray([0, 0, 1]), jnp.asarray([2, 2, 0])), 3)

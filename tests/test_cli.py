@@ -88,7 +88,9 @@ def test_sweep_from_toml(tmp_path, capsys):
     import jax
 
     jax.config.update("jax_enable_x64", True)
-    ref = jc.theory.ridge(jc.power_law(50, 1.5, shift=0.5), n=ds["n"].values[:, None], p2=ds["p2"].values[None, :], lam=0.01)
+    ref = jc.theory.ridge(
+        jc.power_law(50, 1.5, shift=0.5), n=ds["n"].values[:, None], p2=ds["p2"].values[None, :], lam=0.01
+    )
     np.testing.assert_allclose(ds["total"].values, np.asarray(ref.total), rtol=1e-12)
     assert (tmp_path / "tiny" / "tiny.png").exists()
     bad = tmp_path / "bad.toml"
@@ -131,13 +133,17 @@ def test_persistent_compilation_cache(tmp_path):
     env["XDG_CACHE_HOME"] = str(tmp_path / "xdg")
 
     def run(*args, **extra):
-        return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=300, env={**env, **extra})
+        return subprocess.run(
+            [sys.executable, *args], capture_output=True, text=True, timeout=300, env={**env, **extra}
+        )
 
     assert run("-m", "jaxcollapse", "list").returncode == 0
     assert (tmp_path / "xdg" / "jaxcollapse" / "jax").is_dir()
     assert run("-m", "jaxcollapse", "list", JAXCOLLAPSE_CACHE=str(tmp_path / "moved")).returncode == 0
     assert (tmp_path / "moved").is_dir()
-    assert run("-m", "jaxcollapse", "list", JAXCOLLAPSE_CACHE="off", XDG_CACHE_HOME=str(tmp_path / "off")).returncode == 0
+    assert (
+        run("-m", "jaxcollapse", "list", JAXCOLLAPSE_CACHE="off", XDG_CACHE_HOME=str(tmp_path / "off")).returncode == 0
+    )
     assert not (tmp_path / "off").exists()
     script = (
         "import os, sys, jax, jaxcollapse as jc\n"

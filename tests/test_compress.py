@@ -154,7 +154,10 @@ def test_gradients_through_compressed_kernels():
     ridge = jax.jit(jax.vmap(jax.grad(lambda lam: jc.theory.ridge(small, n=900.0, p2=0.2, lam=lam).total)))
     lams = jnp.array([1e-4, 1e-2, 1.0])
     h = 1e-6 * lams
-    fd = (jc.theory.ridge(small, n=900.0, p2=0.2, lam=lams + h).total - jc.theory.ridge(small, n=900.0, p2=0.2, lam=lams - h).total) / (2 * h)
+    fd = (
+        jc.theory.ridge(small, n=900.0, p2=0.2, lam=lams + h).total
+        - jc.theory.ridge(small, n=900.0, p2=0.2, lam=lams - h).total
+    ) / (2 * h)
     np.testing.assert_allclose(ridge(lams), fd, rtol=1e-5)
 
 

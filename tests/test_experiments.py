@@ -1,12 +1,11 @@
 """Every named experiment in --quick mode: its files, and numbers that make sense."""
 
-
 import numpy as np
 import pytest
 import xarray as xr
+from _experiment_files import check_files, run_quick
 
 import jaxcollapse as jc
-from _experiment_files import check_files, run_quick
 from jaxcollapse.experiments import EXPERIMENTS, _framework, phase_diagram
 
 _run = run_quick
@@ -34,7 +33,10 @@ def test_phase_diagram_boundary(tmp_path_factory):
         r, p2 = float(ds["m_over_n"][i]), float(ds["p2"][j])
         m = r * config.n
         h = 1e-4 * m
-        e = [float(jc.theory.random_projections(mix, n=config.n, m=m + s * h, p2=p2, lam=config.lam).total) for s in (-1, 1)]
+        e = [
+            float(jc.theory.random_projections(mix, n=config.n, m=m + s * h, p2=p2, lam=config.lam).total)
+            for s in (-1, 1)
+        ]
         assert float(ds["dE_dm"][i, j]) == pytest.approx((e[1] - e[0]) / (2 * h), rel=1e-4, abs=1e-9)
         assert float(ds["ratio"][i, j]) >= 1.0 - 1e-12  # the collapse term is non-negative
 

@@ -30,6 +30,7 @@ def test_network_experiments_numbers(tmp_path_factory):
     assert real > mixed + 0.02 and real > 0.9
     assert mixed > s["generator_accuracy"]  # half real labels still beat the generator alone
 
+
 @pytest.fixture
 def rf_quick(tmp_path_factory):
     folder, summary = _run("rf-nonlinear", tmp_path_factory)
@@ -56,12 +57,18 @@ def test_rf_nonlinear_linear_activation_is_random_projections(rf_quick):
     lin = ds["theory"].sel(activation="linear").values
     mix = jc.isotropic(config.d, signal=config.signal, shift=config.shift, noise_var=config.noise_var)
     rp = jc.theory.random_projections(
-        mix, n=float(config.n), m=jnp.asarray(ds["m"].values, float)[None, :], p2=jnp.asarray(ds["p2"].values)[:, None], lam=config.lam
+        mix,
+        n=float(config.n),
+        m=jnp.asarray(ds["m"].values, float)[None, :],
+        p2=jnp.asarray(ds["p2"].values)[:, None],
+        lam=config.lam,
     )
     np.testing.assert_allclose(lin, np.asarray(rp.total), rtol=1e-10)
     np.testing.assert_allclose(lin, ds["rp_theory"].values, rtol=1e-10)
     assert summary["linear_vs_random_projections_max_rel_diff"] < 1e-10
-    assert ds["m"].values.min() < config.n < ds["m"].values.max() and ds["m"].values.max() > config.d  # both sides of m = n, past d
+    assert (
+        ds["m"].values.min() < config.n < ds["m"].values.max() and ds["m"].values.max() > config.d
+    )  # both sides of m = n, past d
 
 
 def test_rf_nonlinear_theory_against_simulation_away_from_the_threshold(rf_quick):

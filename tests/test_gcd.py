@@ -8,7 +8,6 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import xarray as xr
-
 from _experiment_files import check_files
 
 from jaxcollapse.experiments import _framework, gcd_transformer
@@ -16,9 +15,18 @@ from jaxcollapse.nn import gcd as g
 
 QUICK = _framework.make_config(gcd_transformer, quick=True)
 # the quick run's training settings: the determinism test reuses its compiled loop
-TRAIN = dict(steps=QUICK.steps, batch=QUICK.batch, width=QUICK.width, heads=QUICK.heads, layers=QUICK.layers,
-             classes=QUICK.classes, lr=QUICK.lr, weight_decay=QUICK.weight_decay, eval_every=QUICK.eval_every,
-             val_size=QUICK.val_size)
+TRAIN = dict(
+    steps=QUICK.steps,
+    batch=QUICK.batch,
+    width=QUICK.width,
+    heads=QUICK.heads,
+    layers=QUICK.layers,
+    classes=QUICK.classes,
+    lr=QUICK.lr,
+    weight_decay=QUICK.weight_decay,
+    eval_every=QUICK.eval_every,
+    val_size=QUICK.val_size,
+)
 RUN = {}
 
 
@@ -137,7 +145,9 @@ def test_quick_run_writes_its_files_and_makes_sense(quick_run):
     # the cut model never learns a gcd it has never seen, and cannot beat the floor P(gcd > k)
     assert all(k <= QUICK.cut for k in summary["learned_gcds"][cut])
     assert errors[cut] > summary["cut_floor"]
-    assert summary["cut_floor"] == pytest.approx(1 - sum(6 / (math.pi * k) ** 2 for k in range(1, QUICK.cut + 1)), abs=2e-3)
+    assert summary["cut_floor"] == pytest.approx(
+        1 - sum(6 / (math.pi * k) ** 2 for k in range(1, QUICK.cut + 1)), abs=2e-3
+    )
     # generation 0 is the clean run; the per-gcd counts agree with the stored accuracies
     assert summary["generation_test_error"][0] == errors[clean]
     assert summary["generation_gcds_learned"] == [len(x) for x in summary["generation_learned_gcds"]]

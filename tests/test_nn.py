@@ -46,8 +46,11 @@ def test_early_stopping_stops_and_never_loses_ground():
     # a high learning rate on 200 rows overfits: validation turns up and patience stops the run
     data, val = _regression(jax.random.key(1), n=40)
     model = nn.two_layer(8, 64, key=jax.random.key(0))
-    best, hist = eqx.filter_jit(lambda m: nn.fit(m, weighted_mse, data, val, key=jax.random.key(0), steps=4000,
-                                                 eval_every=20, lr=3e-2, patience=5))(model)
+    best, hist = eqx.filter_jit(
+        lambda m: nn.fit(
+            m, weighted_mse, data, val, key=jax.random.key(0), steps=4000, eval_every=20, lr=3e-2, patience=5
+        )
+    )(model)
     taken = int(hist.steps)
     assert taken < 4000
     evals = taken // 20
@@ -77,8 +80,16 @@ def test_streamed_data_and_vmap_over_seeds():
     val = sample(jax.random.key(99))
 
     def one(k):
-        best, hist = nn.fit(nn.two_layer(d, 16, key=k, activation="tanh"), weighted_mse, sample, val, key=k,
-                            steps=300, eval_every=30, lr=1e-2)
+        best, hist = nn.fit(
+            nn.two_layer(d, 16, key=k, activation="tanh"),
+            weighted_mse,
+            sample,
+            val,
+            key=k,
+            steps=300,
+            eval_every=30,
+            lr=1e-2,
+        )
         return weighted_mse(best, val), hist
 
     keys = jax.random.split(jax.random.key(0), 3)
@@ -95,9 +106,21 @@ def test_linear_two_layer_network_reaches_the_ridgeless_linear_theory():
     the real test error must match the linear theory at λ → 0, collapse term included."""
     d, n = 10, 200
     mix = jc.isotropic(d, signal=1.0, shift=1.0, noise_var=0.1)
-    est, hist = nn.train_on_mixture(mix, n=n, m=16, p2=np.array([0.0, 0.5]), trials=12, key=jax.random.key(5),
-                                    activation="linear", steps=3000, lr=1e-2, weight_decay=0.0, patience=None,
-                                    test_size=4000, eval_every=100)
+    est, hist = nn.train_on_mixture(
+        mix,
+        n=n,
+        m=16,
+        p2=np.array([0.0, 0.5]),
+        trials=12,
+        key=jax.random.key(5),
+        activation="linear",
+        steps=3000,
+        lr=1e-2,
+        weight_decay=0.0,
+        patience=None,
+        test_size=4000,
+        eval_every=100,
+    )
     theory = np.asarray(jc.theory.ridge(mix, n=float(n), p2=jnp.array([0.0, 0.5]), lam=1e-8).total)
     mean, sem = np.asarray(est.mean), np.asarray(est.sem)
     # the network also fits an intercept (one more parameter than the theory's d): + σ²/(n − d) at most
@@ -121,8 +144,15 @@ def test_two_layer_bad_input():
         nn.fit(nn.two_layer(4, 4, key=jax.random.key(0)), weighted_mse, None, None, steps=0, key=jax.random.key(0))
     data, val = _regression(jax.random.key(1), n=20, d=4)
     with pytest.raises(ValueError, match="batch_size must be at most"):
-        nn.fit(nn.two_layer(4, 4, key=jax.random.key(0)), weighted_mse, data, val, steps=5, key=jax.random.key(0),
-               batch_size=21)
+        nn.fit(
+            nn.two_layer(4, 4, key=jax.random.key(0)),
+            weighted_mse,
+            data,
+            val,
+            steps=5,
+            key=jax.random.key(0),
+            batch_size=21,
+        )
 
 
 def test_digits_data_and_generator():
@@ -168,8 +198,13 @@ def test_cli_reports_a_missing_extra_in_one_line(tmp_path):
     import os
 
     env = dict(os.environ, PYTHONPATH=str(tmp_path))
-    out = subprocess.run([sys.executable, "-m", "jaxcollapse", "run", "nn-digits", "--quick", "--out", str(tmp_path)],
-                         capture_output=True, text=True, env=env, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "jaxcollapse", "run", "nn-digits", "--quick", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert out.returncode == 2
     lines = [line for line in out.stderr.strip().splitlines() if line]
     assert len(lines) == 1 and "jaxcollapse[images]" in lines[0] and "Traceback" not in out.stderr

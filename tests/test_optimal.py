@@ -15,8 +15,15 @@ def test_clean_isotropic_optimal_ridge_is_sigma2_phi_over_r2():
     d, T = 100, 200
     for s2, r2 in ((0.25, 1.0), (1.0, 0.5), (0.1, 2.0)):
         mix = jc.isotropic(d, signal=r2, noise_var=s2)
-        lam, risk = jc.optimal(functools.partial(jc.theory.retraining, mix), over="lam", bounds=(1e-6, 1e2),
-                               n=float(T), n0=400.0, generations=0.0, generator_noise_var=1.0)
+        lam, risk = jc.optimal(
+            functools.partial(jc.theory.retraining, mix),
+            over="lam",
+            bounds=(1e-6, 1e2),
+            n=float(T),
+            n0=400.0,
+            generations=0.0,
+            generator_noise_var=1.0,
+        )
         assert float(lam) == pytest.approx(s2 * (d / T) / r2, rel=1e-6)
         direct = jc.theory.retraining(mix, n=T, n0=400, generations=0, lam=float(lam), generator_noise_var=1.0).total
         assert float(risk) == pytest.approx(float(direct), rel=1e-12)
@@ -35,13 +42,22 @@ def test_vmap_of_optimal_matches_the_broadcast_call():
 def test_vectorised_over_other_axes_and_matches_a_dense_scan():
     mix = jc.isotropic(100, signal=1.0, noise_var=0.25)
     G = jnp.array([0.0, 1.0, 5.0, 10.0])
-    lam, risk = jc.optimal(functools.partial(jc.theory.retraining, mix), over="lam", bounds=(1e-4, 1e2),
-                           n=200.0, n0=400.0, generations=G, generator_noise_var=1.0)
+    lam, risk = jc.optimal(
+        functools.partial(jc.theory.retraining, mix),
+        over="lam",
+        bounds=(1e-4, 1e2),
+        n=200.0,
+        n0=400.0,
+        generations=G,
+        generator_noise_var=1.0,
+    )
     assert lam.shape == (4,) and risk.shape == (4,)
     assert np.all(np.diff(np.asarray(lam)) > 0)  # adaptive regularisation: λ* grows with generations
     scan = np.geomspace(1e-4, 1e2, 20001)
     for g, l_star, r_star in zip(G, lam, risk):
-        vals = np.asarray(jc.theory.retraining(mix, n=200.0, n0=400.0, generations=float(g), lam=scan, generator_noise_var=1.0).total)
+        vals = np.asarray(
+            jc.theory.retraining(mix, n=200.0, n0=400.0, generations=float(g), lam=scan, generator_noise_var=1.0).total
+        )
         assert float(r_star) <= vals.min() * (1 + 1e-12)
         assert float(l_star) == pytest.approx(scan[np.argmin(vals)], rel=2e-3)
 
@@ -52,12 +68,16 @@ def test_optimum_on_a_bound_and_weight_and_width():
     lam, _ = jc.optimal(functools.partial(jc.theory.ridge, mix), over="lam", bounds=(1e-6, 1.0), n=1000.0, p2=0.0)
     assert float(lam) == pytest.approx(1e-6, rel=1e-6)
     # loss weight on synthetic samples
-    w, r = jc.optimal(functools.partial(jc.theory.ridge, mix), over="weight", bounds=(1e-4, 1e2), n=300.0, p2=0.5, lam=1e-3)
+    w, r = jc.optimal(
+        functools.partial(jc.theory.ridge, mix), over="weight", bounds=(1e-4, 1e2), n=300.0, p2=0.5, lam=1e-3
+    )
     ws = np.geomspace(1e-4, 1e2, 4001)
     vals = np.asarray(jc.theory.ridge(mix, n=300.0, p2=0.5, lam=1e-3, weight=ws).total)
     assert float(r) <= vals.min() * (1 + 1e-12) and float(w) == pytest.approx(ws[np.argmin(vals)], rel=1e-2)
     # width of the projection model
-    m, _ = jc.optimal(functools.partial(jc.theory.random_projections, mix), over="m", bounds=(1.0, 1e4), n=300.0, p2=0.3, lam=1e-2)
+    m, _ = jc.optimal(
+        functools.partial(jc.theory.random_projections, mix), over="m", bounds=(1.0, 1e4), n=300.0, p2=0.3, lam=1e-2
+    )
     ms = np.geomspace(1.0, 1e4, 4001)
     vals = np.asarray(jc.theory.random_projections(mix, n=300.0, m=ms, p2=0.3, lam=1e-2).total)
     assert float(m) == pytest.approx(ms[np.argmin(vals)], rel=1e-2)
@@ -68,7 +88,9 @@ def test_derivatives_at_the_optimum():
     kernel = functools.partial(jc.theory.retraining, mix)
 
     def solve(s02):
-        return jc.optimal(kernel, over="lam", bounds=(1e-5, 1e2), n=150.0, n0=200.0, generations=3.0, generator_noise_var=s02)
+        return jc.optimal(
+            kernel, over="lam", bounds=(1e-5, 1e2), n=150.0, n0=200.0, generations=3.0, generator_noise_var=s02
+        )
 
     x0 = 0.7
     # one program gives the values and the forward-mode derivatives (jitted: not op by op)

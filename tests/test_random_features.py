@@ -47,10 +47,15 @@ def test_gaussian_equivalence_against_simulation(activation, m):
     # (150 trials), so the tolerance is max(3 s.e., 5 %).
     p2 = jnp.array([0.0, 0.5])[:, None]
     lam = jnp.array([1e-2, 0.1])[None, :]
-    est = jc.simulate.random_features(MIX, n=100, m=m, p2=p2, lam=lam, activation=activation, trials=100, key=jax.random.PRNGKey(m))
+    est = jc.simulate.random_features(
+        MIX, n=100, m=m, p2=p2, lam=lam, activation=activation, trials=100, key=jax.random.PRNGKey(m)
+    )
     theory = jc.theory.random_features(MIX, n=100, m=m, p2=p2, lam=lam, activation=activation)
     gap = np.abs(np.asarray(est.mean - theory.total))
-    assert np.all(gap <= np.maximum(3 * np.asarray(est.sem), 0.05 * np.asarray(theory.total))), (gap, np.asarray(est.sem))
+    assert np.all(gap <= np.maximum(3 * np.asarray(est.sem), 0.05 * np.asarray(theory.total))), (
+        gap,
+        np.asarray(est.sem),
+    )
     # The synthetic half costs something, in theory and in simulation.
     assert np.all(np.asarray(theory.total[1] > theory.total[0])) and np.all(np.asarray(est.mean[1] > est.mean[0]))
 
@@ -83,8 +88,16 @@ def test_jit_vmap_grad():
         (lambda: jc.theory.random_features(MIX, n=10, m=5.5, p2=0.1, lam=0.1), "m"),
         (lambda: jc.theory.random_features(jc.power_law(50, 1.5), n=10, m=5, p2=0.1, lam=0.1), "mix"),
         (lambda: jc.theory.random_features(MIX, n=10, m=5, p2=1.5, lam=0.1), "p2"),
-        (lambda: jc.simulate.random_features(MIX, n=10, m=5, p2=0.1, lam=0.1, activation="sigmoid", trials=2, key=jax.random.PRNGKey(0)), "activation"),
-        (lambda: jc.simulate.random_features(MIX, n=10, m=-3, p2=0.1, lam=0.1, trials=2, key=jax.random.PRNGKey(0)), "m"),
+        (
+            lambda: jc.simulate.random_features(
+                MIX, n=10, m=5, p2=0.1, lam=0.1, activation="sigmoid", trials=2, key=jax.random.PRNGKey(0)
+            ),
+            "activation",
+        ),
+        (
+            lambda: jc.simulate.random_features(MIX, n=10, m=-3, p2=0.1, lam=0.1, trials=2, key=jax.random.PRNGKey(0)),
+            "m",
+        ),
     ],
 )
 def test_bad_input(call, name):

@@ -30,7 +30,9 @@ def _fd(f, x, rel=1e-5):
 
 
 @pytest.mark.parametrize("field", ["total", "collapse"])
-@pytest.mark.parametrize("point, arg", GRAD_CASES, ids=[f"n{p['n']:g}-m{p['m']:g}-lam{p['lam']:g}-{a}" for p, a in GRAD_CASES])
+@pytest.mark.parametrize(
+    "point, arg", GRAD_CASES, ids=[f"n{p['n']:g}-m{p['m']:g}-lam{p['lam']:g}-{a}" for p, a in GRAD_CASES]
+)
 def test_grad_matches_finite_differences(point, arg, field):
     def f(x):
         return getattr(jc.theory.random_projections(MIX, **{**point, arg: x}), field)

@@ -19,9 +19,15 @@ LAM = np.array([0.0, 1e-8, 1e-3, 10.0])
 
 @pytest.mark.parametrize("spectrum", ["power law", "isotropic"])
 def test_random_projections_wide_grid(spectrum):
-    mix = jc.power_law(D, 1.5, signal=1.0, shift=0.5, noise_var=0.1) if spectrum == "power law" else jc.isotropic(D, signal=1.0, shift=0.5, noise_var=0.1)
+    mix = (
+        jc.power_law(D, 1.5, signal=1.0, shift=0.5, noise_var=0.1)
+        if spectrum == "power law"
+        else jc.isotropic(D, signal=1.0, shift=0.5, noise_var=0.1)
+    )
     n = D / PHI
-    grid = dict(n=n[:, None, None, None], m=(PSI[None, :] * n[:, None])[:, :, None, None], p2=P2[None, None, :, None], lam=LAM)
+    grid = dict(
+        n=n[:, None, None, None], m=(PSI[None, :] * n[:, None])[:, :, None, None], p2=P2[None, None, :, None], lam=LAM
+    )
     r = jc.theory.random_projections(mix, **grid)
     total, status = np.asarray(r.total), np.asarray(r.status)
     phi, psi, _, lam = np.meshgrid(PHI, PSI, P2, LAM, indexing="ij")

@@ -51,7 +51,14 @@ def test_exact_ols_chain():
 ISO_ROWS = [
     (0, 0.1, 0.176784, 0.034522, 0.142261, 0.0),
     (0, 1.0, 0.375459, 0.348875, 0.026585, 0.0),
-    (1, 0.0, None, 0.0, 0.25 * 100 / 99, 0.334448),  # λ = 0: the exact "−1" variance (the table prints 0.25 = σ²d/(T−d))
+    (
+        1,
+        0.0,
+        None,
+        0.0,
+        0.25 * 100 / 99,
+        0.334448,
+    ),  # λ = 0: the exact "−1" variance (the table prints 0.25 = σ²d/(T−d))
     (1, 0.1, 0.423559, 0.034522, 0.142261, 0.246776),
     (1, 1.0, 0.450968, 0.348875, 0.026585, 0.075508),
 ]
@@ -112,7 +119,9 @@ def test_linear_growth_under_and_saturation_over():
 
 def test_thresholds_are_infinite_and_anisotropic_over_parameterised_is_refused():
     mix = jc.isotropic(40, signal=1.0, noise_var=0.2)
-    r = _retrain(mix, n=jnp.array([41.0, 100.0, 100.0, 100.0]), n0=jnp.array([200.0, 40.0, 41.0, 39.0]), generations=2, lam=0.0)
+    r = _retrain(
+        mix, n=jnp.array([41.0, 100.0, 100.0, 100.0]), n0=jnp.array([200.0, 40.0, 41.0, 39.0]), generations=2, lam=0.0
+    )
     assert np.isinf(r.total[0]) and int(r.status[0]) == Status.INFINITE  # downstream OLS with n = d + 1
     assert np.isinf(r.total[1]) and np.isinf(r.total[2]) and np.isinf(r.total[3])  # generators at n0 ∈ {d−1, d, d+1}
     clean = _retrain(mix, n=100, n0=40, generations=2, lam=0.0, generator_noise_var=0.0)
@@ -125,15 +134,30 @@ def test_thresholds_are_infinite_and_anisotropic_over_parameterised_is_refused()
 
 def test_bad_input():
     mix = jc.isotropic(10)
-    for kw, name in ((dict(n0=0), "n0"), (dict(generations=-1), "generations"), (dict(generator_noise_var=-0.1), "generator_noise_var"), (dict(lam=-1.0), "lam"), (dict(n=0), "n")):
+    for kw, name in (
+        (dict(n0=0), "n0"),
+        (dict(generations=-1), "generations"),
+        (dict(generator_noise_var=-0.1), "generator_noise_var"),
+        (dict(lam=-1.0), "lam"),
+        (dict(n=0), "n"),
+    ):
         args = dict(n=20, n0=30, generations=1, lam=0.1, generator_noise_var=1.0) | kw
         with pytest.raises(ValueError, match=name):
             jc.theory.retraining(mix, **args)
         with pytest.raises(ValueError, match=name):
-            jc.simulate.retraining(mix, **{k: (int(v) if k in ("n", "n0") and v == int(v) else v) for k, v in args.items()}, trials=2, key=jax.random.key(0))
+            jc.simulate.retraining(
+                mix,
+                **{k: (int(v) if k in ("n", "n0") and v == int(v) else v) for k, v in args.items()},
+                trials=2,
+                key=jax.random.key(0),
+            )
     with pytest.raises(ValueError, match="generations"):
-        jc.simulate.retraining(mix, n=20, n0=30, generations=1.5, lam=0.1, generator_noise_var=1.0, trials=2, key=jax.random.key(0))
-    traced = jax.jit(lambda g: jc.theory.retraining(mix, n=20.0, n0=30.0, generations=g, lam=0.1, generator_noise_var=1.0))(-1.0)
+        jc.simulate.retraining(
+            mix, n=20, n0=30, generations=1.5, lam=0.1, generator_noise_var=1.0, trials=2, key=jax.random.key(0)
+        )
+    traced = jax.jit(
+        lambda g: jc.theory.retraining(mix, n=20.0, n0=30.0, generations=g, lam=0.1, generator_noise_var=1.0)
+    )(-1.0)
     assert np.isnan(traced.total) and int(traced.status) == Status.INVALID_INPUT
 
 
@@ -161,9 +185,25 @@ SIM_CASES = [
     # name, mixture, n, n0, generations, λ, σ0²
     ("iso under, λ = 0", lambda: jc.isotropic(40, signal=1.0, noise_var=0.25), 80, 100, [0, 1, 4, 10], [0.0], 1.0),
     ("iso under, ridge", lambda: jc.isotropic(40, signal=1.0, noise_var=0.25), 200, 100, [0, 1, 4], [0.01, 1.0], 1.0),
-    ("power law under", lambda: jc.power_law(40, 2.0, source=0.5, signal=1.0, noise_var=0.25), 200, 100, [0, 1, 4], [0.01, 0.3], 1.0),
+    (
+        "power law under",
+        lambda: jc.power_law(40, 2.0, source=0.5, signal=1.0, noise_var=0.25),
+        200,
+        100,
+        [0, 1, 4],
+        [0.01, 0.3],
+        1.0,
+    ),
     ("power law under, n < d", lambda: jc.power_law(40, 1.5, signal=1.0, noise_var=0.1), 30, 100, [0, 2], [0.05], 1.0),
-    ("iso under, min-norm downstream", lambda: jc.isotropic(40, signal=1.0, noise_var=0.25), 30, 100, [0, 1, 4], [0.0, 0.05], 1.0),
+    (
+        "iso under, min-norm downstream",
+        lambda: jc.isotropic(40, signal=1.0, noise_var=0.25),
+        30,
+        100,
+        [0, 1, 4],
+        [0.0, 0.05],
+        1.0,
+    ),
     ("iso over, noisy", lambda: jc.isotropic(100, signal=1.0, noise_var=0.25), 200, 50, [0, 1, 2, 5, 10], [0.05], 0.25),
     ("iso over, noiseless", lambda: jc.isotropic(100, signal=1.0, noise_var=0.0), 60, 50, [0, 1, 2, 5, 10], [0.1], 0.0),
     ("iso over, λ = 0", lambda: jc.isotropic(60, signal=1.0, noise_var=0.1), 120, 20, [0, 1, 3], [0.0], 0.3),
@@ -178,6 +218,8 @@ def test_theory_matches_simulation(case, key):
     g = np.asarray(gens)[:, None]
     lam = np.asarray(lams)[None, :]
     est = jc.simulate.retraining(mix, n=n, n0=n0, generations=g, lam=lam, generator_noise_var=s02, trials=300, key=key)
-    theory = np.asarray(jc.theory.retraining(mix, n=n, n0=n0, generations=g.astype(float), lam=lam, generator_noise_var=s02).total)
+    theory = np.asarray(
+        jc.theory.retraining(mix, n=n, n0=n0, generations=g.astype(float), lam=lam, generator_noise_var=s02).total
+    )
     gap = np.abs(np.asarray(est.mean) - theory)
     assert np.all(gap <= np.maximum(3 * np.asarray(est.sem), 0.03 * theory)), (gap, np.asarray(est.sem), theory)

@@ -20,11 +20,29 @@ def _aligned(d):
 # Each group is one simulator call: every width × p2 × lam shares the draws of a trial.
 GROUPS = {
     # d = 400 > n = 150: widths m < n < d, n < m < d, m > d
-    "isotropic, n < d": (lambda: jc.isotropic(400, signal=1.0, shift=0.5, noise_var=0.25), 150, [60, 300, 600], P2, LAM),
+    "isotropic, n < d": (
+        lambda: jc.isotropic(400, signal=1.0, shift=0.5, noise_var=0.25),
+        150,
+        [60, 300, 600],
+        P2,
+        LAM,
+    ),
     # power-law spectrum, n < d
-    "power law, n < d": (lambda: jc.power_law(300, 1.2, signal=1.0, shift=0.5, noise_var=0.1), 100, [40, 200, 900], P2, LAM),
+    "power law, n < d": (
+        lambda: jc.power_law(300, 1.2, signal=1.0, shift=0.5, noise_var=0.1),
+        100,
+        [40, 200, 900],
+        P2,
+        LAM,
+    ),
     # n > d: widths m < d < n, d < m < n, m > n > d
-    "power law, n > d": (lambda: jc.power_law(200, 0.8, signal=1.0, shift=1.0, noise_var=0.2), 400, [100, 300, 800], P2, LAM),
+    "power law, n > d": (
+        lambda: jc.power_law(200, 0.8, signal=1.0, shift=1.0, noise_var=0.2),
+        400,
+        [100, 300, 800],
+        P2,
+        LAM,
+    ),
     # fixed, aligned teachers (cross term) and different noise levels
     "fixed teachers, σ1 ≠ σ2": (lambda: _aligned(300), 200, [100, 450], jnp.array([0.3, 0.7]), jnp.array([0.0, 0.05])),
 }
@@ -42,7 +60,12 @@ def test_theory_matches_simulation(name, key):
     gap = jnp.abs(est.mean - risk.total)
     allowed = jnp.maximum(3 * est.sem, 0.04 * risk.total)
     worst = np.unravel_index(int(jnp.argmax(gap / allowed)), gap.shape)
-    assert bool(jnp.all(gap <= allowed)), (worst, float(risk.total[worst]), float(est.mean[worst]), float(est.sem[worst]))
+    assert bool(jnp.all(gap <= allowed)), (
+        worst,
+        float(risk.total[worst]),
+        float(est.mean[worst]),
+        float(est.sem[worst]),
+    )
 
 
 def test_simulation_resolves_the_width_effect_on_collapse(key):
@@ -122,7 +145,11 @@ def test_broadcasting_and_traced_scalars(key):
     )
     assert est.samples.shape == (2, 3, 4) and est.mean.shape == (2, 3)
     jitted = jax.jit(
-        lambda p2, lam: jc.simulate.random_projections(mix, n=20, m=np.array([5, 40])[:, None], p2=p2, lam=lam, trials=4, key=key).mean
+        lambda p2, lam: (
+            jc.simulate.random_projections(
+                mix, n=20, m=np.array([5, 40])[:, None], p2=p2, lam=lam, trials=4, key=key
+            ).mean
+        )
     )(jnp.array([0.0, 0.5, 1.0]), 0.1)
     np.testing.assert_allclose(jitted, est.mean, rtol=1e-10)
 

@@ -51,7 +51,11 @@ def test_theory_matches_simulation(name, key):
     risk = jc.theory.ridge(mix, **kwargs)
     est = jc.simulate.ridge(mix, trials=200, key=key, **kwargs)
     gap = abs(float(risk.total) - float(est.mean))
-    assert gap <= max(3 * float(est.sem), 0.03 * float(risk.total)), (float(risk.total), float(est.mean), float(est.sem))
+    assert gap <= max(3 * float(est.sem), 0.03 * float(risk.total)), (
+        float(risk.total),
+        float(est.mean),
+        float(est.sem),
+    )
 
 
 def test_simulation_resolves_the_collapse_term(key):
@@ -61,7 +65,9 @@ def test_simulation_resolves_the_collapse_term(key):
     risk = jc.theory.ridge(mix, n=400, p2=jnp.array([0.0, 0.4]), lam=1e-3)
     diff = est.samples[1] - est.samples[0]
     sem = np.std(diff, ddof=1) / np.sqrt(diff.size)
-    assert abs(float(np.mean(diff)) - float(risk.total[1] - risk.total[0])) <= max(3 * sem, 0.03 * float(risk.collapse[1]))
+    assert abs(float(np.mean(diff)) - float(risk.total[1] - risk.total[0])) <= max(
+        3 * sem, 0.03 * float(risk.collapse[1])
+    )
 
 
 @pytest.mark.parametrize("n, d", [(30, 12), (12, 30)])
@@ -82,7 +88,9 @@ def test_weighted_ridge_solves_the_normal_equations(n, d, lam):
 
 def test_estimate_shapes_and_common_draws(key):
     mix = jc.isotropic(20, noise_var=0.1)
-    est = jc.simulate.ridge(mix, n=30, p2=jnp.array([0.0, 0.5]), lam=jnp.array([[0.0], [0.1], [1.0]]), trials=5, key=key)
+    est = jc.simulate.ridge(
+        mix, n=30, p2=jnp.array([0.0, 0.5]), lam=jnp.array([[0.0], [0.1], [1.0]]), trials=5, key=key
+    )
     assert est.samples.shape == (3, 2, 5) and est.mean.shape == (3, 2) and est.sem.shape == (3, 2)
     one = jc.simulate.ridge(mix, n=30, p2=0.5, lam=0.1, trials=5, key=key)
     np.testing.assert_allclose(one.samples, est.samples[1, 1], rtol=1e-12)

@@ -19,12 +19,19 @@ import jaxcollapse as jc
 
 HERE = os.path.dirname(__file__)
 MIX = jc.power_law(80, 1.3, signal=1.0, shift=0.5, noise_var=0.1)
-AXES = {"n": np.array([40.0, 80.0, 160.0]), "m": np.geomspace(10, 1000, 7), "p2": np.array([0.0, 0.3]), "lam": np.array([0.0, 1e-3])}
+AXES = {
+    "n": np.array([40.0, 80.0, 160.0]),
+    "m": np.geomspace(10, 1000, 7),
+    "p2": np.array([0.0, 0.3]),
+    "lam": np.array([0.0, 1e-3]),
+}
 
 
 def _direct(axes):
     shape = [len(v) for v in axes.values()]
-    grids = {k: np.reshape(v, [-1 if i == j else 1 for j in range(len(shape))]) for i, (k, v) in enumerate(axes.items())}
+    grids = {
+        k: np.reshape(v, [-1 if i == j else 1 for j in range(len(shape))]) for i, (k, v) in enumerate(axes.items())
+    }
     return jc.theory.random_projections(MIX, **grids)
 
 
@@ -58,7 +65,12 @@ def test_compiled_once_for_all_chunks():
         traces.append(1)
         return jc.theory.ridge(MIX, n=n, p2=p2, lam=lam)
 
-    ds = jc.sweep(kernel, {"n": np.geomspace(10, 1000, 50), "p2": np.array([0.1, 0.5]), "lam": np.array([1e-3])}, chunk_size=7, progress=False)
+    ds = jc.sweep(
+        kernel,
+        {"n": np.geomspace(10, 1000, 50), "p2": np.array([0.1, 0.5]), "lam": np.array([1e-3])},
+        chunk_size=7,
+        progress=False,
+    )
     assert ds.attrs["chunks_computed"] == 15
     assert len(traces) == 1
 
@@ -88,7 +100,9 @@ def test_a_second_sweep_reuses_the_compiled_program():
     first = functools.partial(jc.theory.ridge, MIX)
     jc.sweep(first, axes, chunk_size=16, progress=False)
     other = jc.power_law(80, 1.7, signal=2.0, shift=0.1, noise_var=0.3)
-    count, ds = _lowerings(lambda: jc.sweep(functools.partial(jc.theory.ridge, other), axes, chunk_size=16, progress=False))
+    count, ds = _lowerings(
+        lambda: jc.sweep(functools.partial(jc.theory.ridge, other), axes, chunk_size=16, progress=False)
+    )
     assert count == 0
     direct = jc.theory.ridge(other, n=axes["n"][:, None, None], p2=axes["p2"][:, None], lam=axes["lam"])
     np.testing.assert_allclose(ds.total.values, direct.total, rtol=1e-13)
@@ -101,7 +115,9 @@ def test_a_second_sweep_reuses_the_compiled_program():
     count, b = _lowerings(lambda: jc.sweep(rf, rf_axes, progress=False))
     assert count == 0
     np.testing.assert_array_equal(a.total.values, b.total.values)
-    direct = jc.theory.random_features(iso, n=rf_axes["n"][:, None, None], m=20, p2=rf_axes["p2"][:, None], lam=1e-2, activation="tanh")
+    direct = jc.theory.random_features(
+        iso, n=rf_axes["n"][:, None, None], m=20, p2=rf_axes["p2"][:, None], lam=1e-2, activation="tanh"
+    )
     np.testing.assert_allclose(b.total.values, direct.total, rtol=1e-13)
 
 
@@ -111,7 +127,15 @@ def test_simulation_kernel_adds_a_trial_dimension_and_matches_a_direct_call():
     axes = {"m": np.array([20, 120]), "p2": np.array([0.0, 0.5]), "lam": np.array([0.0, 0.01]), "n": np.array([60])}
     ds = jc.sweep(fn, axes, chunk_size=3, progress=False)
     assert ds.samples.dims == ("m", "p2", "lam", "n", "trial") and ds.samples.shape == (2, 2, 2, 1, 6)
-    direct = jc.simulate.random_projections(MIX, n=60, m=np.array([20, 120])[:, None, None], p2=np.array([0.0, 0.5])[:, None], lam=np.array([0.0, 0.01]), trials=6, key=key)
+    direct = jc.simulate.random_projections(
+        MIX,
+        n=60,
+        m=np.array([20, 120])[:, None, None],
+        p2=np.array([0.0, 0.5])[:, None],
+        lam=np.array([0.0, 0.01]),
+        trials=6,
+        key=key,
+    )
     np.testing.assert_allclose(ds.samples.values[:, :, :, 0], direct.samples, rtol=1e-10)
     np.testing.assert_allclose(ds["mean"].values[..., 0], direct.mean, rtol=1e-10)
 
@@ -129,7 +153,12 @@ def test_simulation_kernel_adds_a_trial_dimension_and_matches_a_direct_call():
 )
 def test_bad_axes_are_refused(axes, chunk, match):
     with pytest.raises(ValueError, match=match):
-        jc.sweep(functools.partial(jc.theory.ridge, MIX, lam=0.1), {"p2": np.array([0.1]), **axes} if "n" in axes else axes, chunk_size=chunk, progress=False)
+        jc.sweep(
+            functools.partial(jc.theory.ridge, MIX, lam=0.1),
+            {"p2": np.array([0.1]), **axes} if "n" in axes else axes,
+            chunk_size=chunk,
+            progress=False,
+        )
 
 
 def test_sharded_over_four_devices_equals_one_device():
@@ -184,7 +213,9 @@ def test_learning_curve_with_only_static_axes(tmp_path):
     axes = {"n": np.array([3, 5]), "m": np.array([2.0, 4.0, 1.0])}
     path = tmp_path / "curve.zarr"
     first = jc.sweep(fn, axes, checkpoint=path, progress=False)
-    assert first.total.dims == ("n", "m") and first.ends.dims == ("n", "m", "ends_dim0") and first.ends.shape == (2, 3, 2)
+    assert (
+        first.total.dims == ("n", "m") and first.ends.dims == ("n", "m", "ends_dim0") and first.ends.shape == (2, 3, 2)
+    )
     assert first.attrs["chunks_computed"] == 6 and first.attrs["chunks_resumed"] == 0
     for i, n in enumerate(axes["n"]):
         for j, m in enumerate(axes["m"]):
@@ -221,7 +252,9 @@ def test_checkpoint_for_another_sweep_is_refused(tmp_path, change):
     if change == "grid":
         axes["p2"] = np.array([0.0, 0.31])
     elif change == "problem":
-        other = functools.partial(jc.theory.random_projections, jc.power_law(80, 1.3, signal=1.0, shift=0.6, noise_var=0.1))
+        other = functools.partial(
+            jc.theory.random_projections, jc.power_law(80, 1.3, signal=1.0, shift=0.6, noise_var=0.1)
+        )
     else:
         other = functools.partial(jc.theory.ridge, MIX)
         axes = {k: v for k, v in AXES.items() if k != "m"}

@@ -45,7 +45,9 @@ class Kernel(NamedTuple):
 
 THEORY = {"n": [30.0, 6.0], "p2": [0.2, 0.6], "lam": [0.1, 0.0]}
 KERNELS = {
-    "theory.ridge": Kernel(functools.partial(jc.theory.ridge, MIX), {**THEORY, "weight": [1.0, 2.0]}, (), (("n", "lam"),)),
+    "theory.ridge": Kernel(
+        functools.partial(jc.theory.ridge, MIX), {**THEORY, "weight": [1.0, 2.0]}, (), (("n", "lam"),)
+    ),
     "theory.random_projections": Kernel(
         functools.partial(jc.theory.random_projections, MIX), {**THEORY, "m": [5.0, 20.0]}, (), (("m", "p2"),)
     ),
@@ -54,7 +56,13 @@ KERNELS = {
     ),
     "theory.retraining": Kernel(
         functools.partial(jc.theory.retraining, ISO),  # isotropic: n0 < d has a theory
-        {"n": [30.0, 6.0], "n0": [20.0, 5.0], "generations": [2.0, 0.0], "lam": [0.1, 0.0], "generator_noise_var": [0.1, 0.5]},
+        {
+            "n": [30.0, 6.0],
+            "n0": [20.0, 5.0],
+            "generations": [2.0, 0.0],
+            "lam": [0.1, 0.0],
+            "generator_noise_var": [0.1, 0.5],
+        },
         (),
         (("n0", "generations"),),
     ),
@@ -86,14 +94,18 @@ KERNELS = {
     "tails.clean": Kernel(jc.tails.clean, {"beta": [2.0, 1.5], "T": [1e3, 1e5]}, (), ()),
     "tails.cut": Kernel(jc.tails.cut, {"beta": [2.0, 1.5], "T": [1e3, 1e5], "k": [10.0, 100.0]}, (), ()),
     "tails.narrow": Kernel(jc.tails.narrow, {"beta": [2.0, 1.5], "T": [1e3, 1e5], "beta_narrow": [2.5, 3.0]}, (), ()),
-    "tails.mix": Kernel(jc.tails.mix, {"beta": [2.0, 1.5], "T": [1e3, 1e5], "k": [10.0, 100.0], "clean_fraction": [0.5, 0.1]}, (), ()),
+    "tails.mix": Kernel(
+        jc.tails.mix, {"beta": [2.0, 1.5], "T": [1e3, 1e5], "k": [10.0, 100.0], "clean_fraction": [0.5, 0.1]}, (), ()
+    ),
     "tails.acquire_tail": Kernel(
         jc.tails.acquire_tail,
         {"beta": [2.0, 1.5], "T": [1e3, 1e5], "k": [10.0, 100.0], "k_tail": [10.0, 1000.0], "fraction": [0.2, 0.5]},
         (),
         (),
     ),
-    "tails.generations": Kernel(jc.tails.generations, {"beta": [2.0, 1.5], "T": [1e3, 1e5], "T0": [1e3, 1e4], "n": [2.0, 0.0]}, (), ()),
+    "tails.generations": Kernel(
+        jc.tails.generations, {"beta": [2.0, 1.5], "T": [1e3, 1e5], "T0": [1e3, 1e4], "n": [2.0, 0.0]}, (), ()
+    ),
 }
 MODELS = [name for name in KERNELS if not name.startswith("tails.")]
 TAILS = [name for name in KERNELS if name.startswith("tails.")]
@@ -109,7 +121,7 @@ def _fields(result):
     return {name: np.asarray(value) for name, value in values.items() if value is not None}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _direct(name, point):
     """The kernel called directly at one point: static arguments as Python numbers, the rest as
     1-element arrays (one compilation per kernel and static values, shared by every test)."""

@@ -18,7 +18,13 @@ T1 = [
 
 def _check_row(risk, kappa, B, V, zeta, E):
     assert int(risk.status) == jc.Status.OK
-    for value, printed in [(risk.kappa, kappa), (risk.bias, B), (risk.variance, V), (risk.collapse, zeta), (risk.total, E)]:
+    for value, printed in [
+        (risk.kappa, kappa),
+        (risk.bias, B),
+        (risk.variance, V),
+        (risk.collapse, zeta),
+        (risk.total, E),
+    ]:
         assert close_to_table(value, printed), (float(value), printed)
 
 

@@ -7,10 +7,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _tails_reference import reference
 from scipy.special import zeta
 
 import jaxcollapse as jc
-from _tails_reference import reference
 
 tl = jc.tails
 INF = math.inf
@@ -206,7 +206,9 @@ def test_mixing_grokking_regimes(pi):
     law = np.asarray(tl.mix_law(beta, T, k, pi))
     assert np.all(np.abs(exact / law - 1) < np.array([0.02, 0.1, 0.02]))  # the law is ≍ on the plateau
     # After grokking the error follows the clean curve at πT (the constant worse by π^-c only).
-    np.testing.assert_allclose(tl.mix(beta, 1e4 * t_grok, k, pi).error, tl.clean(beta, pi * 1e4 * t_grok).error, rtol=1e-3)
+    np.testing.assert_allclose(
+        tl.mix(beta, 1e4 * t_grok, k, pi).error, tl.clean(beta, pi * 1e4 * t_grok).error, rtol=1e-3
+    )
     # The plateau exists: between T_k and T_k/π the error changes by far less than the clean curve.
     if pi <= 1e-2:
         lo, hi = 3 * t_k, t_grok / 3
@@ -285,7 +287,9 @@ def test_empirical_chain_approximation_against_simulation():
     # exact resampling chain.
     T0 = 1000
     for n, T in [(1, 3000), (3, 300), (3, 10_000)]:
-        est = tl.simulate("generations", 1.5, T, T0=T0, n=n, chain="empirical", key=jax.random.PRNGKey(n), trials=300, support=2**16)
+        est = tl.simulate(
+            "generations", 1.5, T, T0=T0, n=n, chain="empirical", key=jax.random.PRNGKey(n), trials=300, support=2**16
+        )
         approx = float(tl.generations(1.5, T, T0, n, "empirical").error)
         assert abs(float(est.mean) - approx) < max(3 * float(est.sem), 0.02 * approx), (n, T, float(est.mean), approx)
 
@@ -327,7 +331,9 @@ def test_jit_vmap_broadcast():
 def test_traced_invalid_points_are_nan_with_status():
     f = jax.jit(lambda b, t, k: tl.cut(b, t, k))
     r = f(jnp.array([2.0, 0.9, 2.0, 2.0]), jnp.array([1e3, 1e3, -1.0, 1e3]), jnp.array([10.0, 10.0, 10.0, 2.5]))
-    np.testing.assert_array_equal(r.status, [jc.Status.OK, jc.Status.INVALID_INPUT, jc.Status.INVALID_INPUT, jc.Status.INVALID_INPUT])
+    np.testing.assert_array_equal(
+        r.status, [jc.Status.OK, jc.Status.INVALID_INPUT, jc.Status.INVALID_INPUT, jc.Status.INVALID_INPUT]
+    )
     assert np.isfinite(r.error[0]) and np.all(np.isnan(r.error[1:]))
     g = jax.jit(lambda pi: tl.mix(2.0, 1e3, 10, pi).error)(jnp.array([0.5, 1.5]))
     assert np.isfinite(g[0]) and np.isnan(g[1])

@@ -42,15 +42,19 @@ def test_matches_scipy_reference(d, n, m, p2, lam):
     risk = jc.theory.random_projections(mix, n=n, m=m, p2=p2, lam=lam)
     ref = reference.random_projections(s, gamma, delta, n, m, p2, lam, sigma2=0.3)
     assert int(risk.status) == jc.Status.OK
-    for field, key in [("theta", "theta"), ("kappa", "kappa"), ("bias", "B"), ("variance", "V"), ("collapse", "zeta"), ("total", "E")]:
+    for field, key in [
+        ("theta", "theta"),
+        ("kappa", "kappa"),
+        ("bias", "B"),
+        ("variance", "V"),
+        ("collapse", "zeta"),
+        ("total", "E"),
+    ]:
         np.testing.assert_allclose(float(getattr(risk, field)), ref[key], rtol=1e-8, err_msg=field)
 
 
 RIDGELESS_GRID = [
-    (phi, psi, p2)
-    for phi in (0.4, 0.8, 1.5, 3.0)
-    for psi in (0.2, 0.6, 0.95, 1.05, 1.7, 5.0)
-    for p2 in (0.0, 0.3, 1.0)
+    (phi, psi, p2) for phi in (0.4, 0.8, 1.5, 3.0) for psi in (0.2, 0.6, 0.95, 1.05, 1.7, 5.0) for p2 in (0.0, 0.3, 1.0)
 ]
 
 

@@ -15,7 +15,9 @@ def power(beta=1.3, **kw):
 
 
 def covariate_shift(mix, power=0.5, noise2=0.4):
-    return jc.Mixture(mix.eigs, mix.signal, mix.shift, mix.noise_var, synthetic_eigs=mix.eigs**power, synthetic_noise_var=noise2)
+    return jc.Mixture(
+        mix.eigs, mix.signal, mix.shift, mix.noise_var, synthetic_eigs=mix.eigs**power, synthetic_noise_var=noise2
+    )
 
 
 @pytest.mark.parametrize("n", [40.0, 150.0, 151.0, 600.0])
@@ -41,11 +43,17 @@ def test_fixed_teachers_against_reference():
         np.testing.assert_allclose(jc.theory.ridge(mix, n=n, p2=p2, lam=lam).total, expected, rtol=1e-9)
 
 
-@pytest.mark.parametrize("n, lam, p2, weight", [(80.0, 0.03, 0.4, 0.25), (300.0, 0.5, 0.6, 3.0), (120.0, 1e-3, 0.2, 1.0)])
+@pytest.mark.parametrize(
+    "n, lam, p2, weight", [(80.0, 0.03, 0.4, 0.25), (300.0, 0.5, 0.6, 3.0), (120.0, 1e-3, 0.2, 1.0)]
+)
 @pytest.mark.parametrize("shifted", [False, True])
 def test_weighted_coupled_system_against_reference(n, lam, p2, weight, shifted):
     base = power(noise_var=0.2)
-    mix = covariate_shift(base) if shifted else jc.Mixture(base.eigs, base.signal, base.shift, 0.2, synthetic_eigs=base.eigs, synthetic_noise_var=0.4)
+    mix = (
+        covariate_shift(base)
+        if shifted
+        else jc.Mixture(base.eigs, base.signal, base.shift, 0.2, synthetic_eigs=base.eigs, synthetic_noise_var=0.4)
+    )
     expected = reference.weighted_coupled(
         np.asarray(mix.eigs), np.asarray(mix.eigs2), mix.signal, mix.shift, n, p2, lam, weight, 0.2, 0.4
     )
@@ -78,7 +86,11 @@ def test_isotropic_ridgeless_formulas(phi, p2):
     risk = jc.theory.ridge(jc.isotropic(D, signal=r2, shift=c2, noise_var=s2), n=D / phi, p2=p2, lam=0.0)
     np.testing.assert_allclose(risk.total, expected, rtol=1e-10)
     # and lam -> 0+ is continuous
-    np.testing.assert_allclose(jc.theory.ridge(jc.isotropic(D, signal=r2, shift=c2, noise_var=s2), n=D / phi, p2=p2, lam=1e-9).total, expected, rtol=1e-6)
+    np.testing.assert_allclose(
+        jc.theory.ridge(jc.isotropic(D, signal=r2, shift=c2, noise_var=s2), n=D / phi, p2=p2, lam=1e-9).total,
+        expected,
+        rtol=1e-6,
+    )
 
 
 @pytest.mark.parametrize("coupled", [False, True])
@@ -128,11 +140,15 @@ def test_floor_general_covariance_and_weights():
         m = (1 - p2) * s1 + p2 * weight * s2
         expected = (p2 * weight) ** 2 * np.sum(np.asarray(mix.shift) * s2**2 * s1 / m**2)
         np.testing.assert_allclose(floor, expected, rtol=1e-12)
-        np.testing.assert_allclose(jc.theory.ridge(mix, n=1e10, p2=p2, lam=1e-12, weight=weight).total, floor, rtol=1e-5)
+        np.testing.assert_allclose(
+            jc.theory.ridge(mix, n=1e10, p2=p2, lam=1e-12, weight=weight).total, floor, rtol=1e-5
+        )
     same = power()
     for p2, weight in [(0.5, 0.3), (0.3, 4.0)]:
         expected = (p2 * weight / (1 - p2 + p2 * weight)) ** 2 * float(same.quality)
-        np.testing.assert_allclose(jc.theory.ridge(same, n=1e10, p2=p2, lam=0.0, weight=weight).total, expected, rtol=1e-6)
+        np.testing.assert_allclose(
+            jc.theory.ridge(same, n=1e10, p2=p2, lam=0.0, weight=weight).total, expected, rtol=1e-6
+        )
 
 
 def test_all_synthetic_learns_the_synthetic_teacher():
@@ -141,10 +157,14 @@ def test_all_synthetic_learns_the_synthetic_teacher():
     # finite n, isotropic: p2 = 1 sanity lines of §2.4
     r2, c2, s2, phi = 1.0, 0.5, 0.25, 0.5
     iso = jc.isotropic(D, signal=r2, shift=c2, noise_var=s2)
-    np.testing.assert_allclose(jc.theory.ridge(iso, n=D / phi, p2=1.0, lam=0.0).total, s2 * phi / (1 - phi) + c2, rtol=1e-10)
+    np.testing.assert_allclose(
+        jc.theory.ridge(iso, n=D / phi, p2=1.0, lam=0.0).total, s2 * phi / (1 - phi) + c2, rtol=1e-10
+    )
     phi = 2.0
     np.testing.assert_allclose(
-        jc.theory.ridge(iso, n=D / phi, p2=1.0, lam=0.0).total, r2 * (1 - 1 / phi) + s2 / (phi - 1) + c2 / phi, rtol=1e-10
+        jc.theory.ridge(iso, n=D / phi, p2=1.0, lam=0.0).total,
+        r2 * (1 - 1 / phi) + s2 / (phi - 1) + c2 / phi,
+        rtol=1e-10,
     )
 
 
@@ -159,7 +179,10 @@ def test_zero_weight_discards_synthetic_data():
 
 def test_collapse_vanishes_without_shift_and_grows_with_it():
     base = power()
-    risks = [jc.theory.ridge(jc.Mixture(base.eigs, base.signal, c * base.shift, 0.2), n=100.0, p2=0.3, lam=0.01) for c in (0, 1, 2)]
+    risks = [
+        jc.theory.ridge(jc.Mixture(base.eigs, base.signal, c * base.shift, 0.2), n=100.0, p2=0.3, lam=0.01)
+        for c in (0, 1, 2)
+    ]
     assert float(risks[0].collapse) == 0.0
     assert 0 < float(risks[1].collapse) < float(risks[2].collapse)
     np.testing.assert_allclose(risks[2].collapse, 2 * risks[1].collapse, rtol=1e-12)  # linear in Δ

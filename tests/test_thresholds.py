@@ -131,7 +131,11 @@ def test_random_projection_thresholds(name):
     signal = float(np.sum(np.asarray(mix.signal) * np.asarray(mix.eigs)))
     noise = float(mix.noise_var)
     under = n < mix.d  # m = n < d: unfitted directions, the bias diverges too
-    diverges = np.where(under, (signal > 0) | (noise > 0) | ((p2 > 0) & (trace_shift > 0)), (noise > 0) | ((p2 > 0) & (p2 < 1) & (trace_shift > 0)))
+    diverges = np.where(
+        under,
+        (signal > 0) | (noise > 0) | ((p2 > 0) & (trace_shift > 0)),
+        (noise > 0) | ((p2 > 0) & (p2 < 1) & (trace_shift > 0)),
+    )
     expected = np.where(diverges, np.inf, np.where(p2 == 1, trace_shift, 0.0))
     _check(jc.theory.random_projections(mix, n=n, m=m, p2=p2, lam=0.0), expected)
     reps = TABLE_ABOVE // n.size + 1
@@ -142,5 +146,7 @@ def test_random_projection_thresholds(name):
 def test_random_features_threshold_is_infinite():
     """m = n at lam = 0: the feature Gram matrix is square (the nonlinear part is noise, so +inf)."""
     mix = jc.isotropic(100, signal=1.0, shift=0.5, noise_var=0.0)
-    risk = jc.theory.random_features(mix, n=jnp.full(P2.size, 60.0), m=60, p2=jnp.asarray(P2), lam=0.0, activation="relu")
+    risk = jc.theory.random_features(
+        mix, n=jnp.full(P2.size, 60.0), m=60, p2=jnp.asarray(P2), lam=0.0, activation="relu"
+    )
     _check(risk, np.full(P2.size, np.inf))

@@ -108,7 +108,9 @@ def test_jit_vmap_and_compositions_agree_with_eager(which):
         np.testing.assert_allclose(other.total, eager.total, rtol=1e-12)
         np.testing.assert_array_equal(other.status, eager.status)
     # jit(vmap(grad)) against per-point grads
-    grad_p2 = jax.jit(jax.vmap(jax.grad(lambda p2, n: jc.theory.ridge(mix, n=n, p2=p2, lam=0.05).total), in_axes=(None, 0)))
+    grad_p2 = jax.jit(
+        jax.vmap(jax.grad(lambda p2, n: jc.theory.ridge(mix, n=n, p2=p2, lam=0.05).total), in_axes=(None, 0))
+    )
     batched = grad_p2(0.3, ns)
     single = [jax.grad(lambda p2: jc.theory.ridge(mix, n=n, p2=p2, lam=0.05).total)(0.3) for n in ns]
     np.testing.assert_allclose(batched, single, rtol=1e-10)

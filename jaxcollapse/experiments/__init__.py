@@ -3,7 +3,19 @@
 See `_framework` for what an experiment module provides and what a run writes.
 """
 
-from . import gcd_transformer, mixing, nn_digits, nn_width, phase_diagram, rf_nonlinear, scaling_law, tails_bigram, theory_vs_simulation, width_decomposition, width_pareto
+from . import (
+    gcd_transformer,
+    mixing,
+    nn_digits,
+    nn_width,
+    phase_diagram,
+    rf_nonlinear,
+    scaling_law,
+    tails_bigram,
+    theory_vs_simulation,
+    width_decomposition,
+    width_pareto,
+)
 from .generations import generations_lambda, generations_overparameterised, generations_scaling
 from .tails import tails_cutting, tails_generations, tails_mixing, tails_narrowing
 

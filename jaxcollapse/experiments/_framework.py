@@ -179,8 +179,12 @@ def run(module, config, out, *, quick=False, devices=None, progress=False, float
     lines += ["", f"**Finding.** {finding}", ""]
     lines += ["| quantity | value |", "|---|---|"]
     lines += [f"| {k} | {_fmt(v)} |" for k, v in numbers.items()]
-    lines += ["", f"Computed in {wall:.1f} s ({'quick' if quick else 'full'} settings, "
-              f"{summary['precision']}, jaxcollapse {__version__}); data in `data.zarr`, settings in `summary.json`.", ""]
+    lines += [
+        "",
+        f"Computed in {wall:.1f} s ({'quick' if quick else 'full'} settings, "
+        f"{summary['precision']}, jaxcollapse {__version__}); data in `data.zarr`, settings in `summary.json`.",
+        "",
+    ]
     (folder / "report.md").write_text("\n".join(lines))
     return folder
 

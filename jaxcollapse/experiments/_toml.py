@@ -44,8 +44,15 @@ import numpy as np
 from ._framework import ConfigError
 
 _PROBLEM_KEYS = {
-    "spectrum": str, "d": int, "beta": float, "source": float, "signal": float, "shift": float,
-    "noise_var": float, "synthetic_noise_var": float, "compress": bool,
+    "spectrum": str,
+    "d": int,
+    "beta": float,
+    "source": float,
+    "signal": float,
+    "shift": float,
+    "noise_var": float,
+    "synthetic_noise_var": float,
+    "compress": bool,
 }
 _KERNELS = {"ridge": ("n", "p2", "lam", "weight"), "random_projections": ("n", "m", "p2", "lam")}
 _RESULT_FIELDS = ("total", "bias", "variance", "collapse", "kappa", "theta", "status")
@@ -63,7 +70,9 @@ def load(path) -> dict:
         raise ConfigError(f"{path}: not valid TOML ({err})") from None
     unknown = set(raw) - {"name", "problem", "kernel", "axes", "output"}
     if unknown:
-        raise ConfigError(f"{path}: unknown section or key {sorted(unknown)[0]!r} (expected name, [problem], [kernel], [axes], [output])")
+        raise ConfigError(
+            f"{path}: unknown section or key {sorted(unknown)[0]!r} (expected name, [problem], [kernel], [axes], [output])"
+        )
     for section in ("problem", "kernel", "axes"):
         if not isinstance(raw.get(section), dict):
             raise ConfigError(f"{path}: missing section [{section}]")
@@ -72,10 +81,15 @@ def load(path) -> dict:
 
 
 def _typed(section, key, value, kind):
-    ok = (isinstance(value, bool) if kind is bool else
-          isinstance(value, str) if kind is str else
-          isinstance(value, int) and not isinstance(value, bool) if kind is int else
-          isinstance(value, (int, float)) and not isinstance(value, bool))
+    ok = (
+        isinstance(value, bool)
+        if kind is bool
+        else isinstance(value, str)
+        if kind is str
+        else isinstance(value, int) and not isinstance(value, bool)
+        if kind is int
+        else isinstance(value, (int, float)) and not isinstance(value, bool)
+    )
     if not ok:
         expected = {bool: "true or false", str: "a string", int: "an integer", float: "a number"}[kind]
         raise ConfigError(f"[{section}] {key} = {value!r}: expected {expected}")
@@ -102,10 +116,10 @@ def problem(cfg):
             mix = power_law(p.pop("d"), p.pop("beta"), **p)
         elif spectrum == "isotropic":
             if "beta" in p or "source" in p:
-                raise ConfigError("[problem] beta/source: only for spectrum = \"power_law\"")
+                raise ConfigError('[problem] beta/source: only for spectrum = "power_law"')
             mix = isotropic(p.pop("d"), **p)
         else:
-            raise ConfigError(f"[problem] spectrum = {spectrum!r}: expected \"power_law\" or \"isotropic\"")
+            raise ConfigError(f'[problem] spectrum = {spectrum!r}: expected "power_law" or "isotropic"')
     except ConfigError:
         raise
     except ValueError as err:
@@ -118,8 +132,12 @@ def axis_values(name, spec):
     if isinstance(spec, list):
         values = spec
     elif isinstance(spec, dict) and len(spec) == 1 and next(iter(spec)) in ("linspace", "geomspace"):
-        (how, args), = spec.items()
-        if not (isinstance(args, list) and len(args) == 3 and all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in args)):
+        ((how, args),) = spec.items()
+        if not (
+            isinstance(args, list)
+            and len(args) == 3
+            and all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in args)
+        ):
             raise ConfigError(f"{where}: expected {how} = [start, stop, count]")
         start, stop, count = args
         if count != int(count) or count < 1:
@@ -128,7 +146,9 @@ def axis_values(name, spec):
             raise ConfigError(f"{where}: geomspace needs start and stop > 0")
         values = getattr(np, how)(start, stop, int(count)).tolist()
     else:
-        raise ConfigError(f"{where}: expected a list of numbers or {{ linspace = [a, b, k] }} / {{ geomspace = [a, b, k] }}")
+        raise ConfigError(
+            f"{where}: expected a list of numbers or {{ linspace = [a, b, k] }} / {{ geomspace = [a, b, k] }}"
+        )
     if not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
         raise ConfigError(f"{where}: expected a non-empty list of numbers")
     return np.asarray(values, dtype=float)
@@ -230,7 +250,9 @@ def run_file(path, out, *, progress=True, float32=False):
         else:
             values = ds[line_dim].values
             for k in np.unique(np.linspace(0, values.size - 1, min(values.size, 8)).round().astype(int)):
-                ax.plot(x, data.isel({line_dim: k}).transpose(plot_axis).values, lw=1.6, label=f"{line_dim} = {values[k]:g}")
+                ax.plot(
+                    x, data.isel({line_dim: k}).transpose(plot_axis).values, lw=1.6, label=f"{line_dim} = {values[k]:g}"
+                )
             ax.legend(fontsize=7)
         if np.all(x > 0) and x.max() / x.min() > 50:
             ax.set_xscale("log")

@@ -29,8 +29,10 @@ from ..nn import gcd as g
 from ._framework import ConfigError, check_range
 
 NAME = "gcd-transformer"
-DESCRIPTION = ("a small transformer on gcd(a, b) (Zipf labels, β = 2): tail-cut data stall, real data mixed in "
-               "recover the tail, and GCDs learned per generation of self-labelled data")
+DESCRIPTION = (
+    "a small transformer on gcd(a, b) (Zipf labels, β = 2): tail-cut data stall, real data mixed in "
+    "recover the tail, and GCDs learned per generation of self-labelled data"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,13 +55,24 @@ class Config:
     seed: int = 0
 
 
-QUICK = dict(width=32, layers=1, batch=128, steps=300, eval_every=30, generations=2, val_size=1024, test_size=2048,
-             per_gcd=64)
+QUICK = dict(
+    width=32, layers=1, batch=128, steps=300, eval_every=30, generations=2, val_size=1024, test_size=2048, per_gcd=64
+)
 
 
 def _check(c: Config) -> None:
-    for name in ("width", "heads", "layers", "batch", "steps", "eval_every", "classes", "val_size", "test_size",
-                 "per_gcd"):
+    for name in (
+        "width",
+        "heads",
+        "layers",
+        "batch",
+        "steps",
+        "eval_every",
+        "classes",
+        "val_size",
+        "test_size",
+        "per_gcd",
+    ):
         check_range(name, getattr(c, name), 1)
     check_range("generations", c.generations, 2)
     check_range("cut", c.cut, 1, c.classes)
@@ -76,8 +89,18 @@ def compute(c: Config, *, devices=None, progress=False):
     _check(c)
     key = jax.random.key(c.seed)
     k_train, k_eval = jax.random.split(key)
-    options = dict(steps=c.steps, batch=c.batch, width=c.width, heads=c.heads, layers=c.layers, classes=c.classes,
-                   lr=c.lr, weight_decay=c.weight_decay, eval_every=c.eval_every, val_size=c.val_size)
+    options = dict(
+        steps=c.steps,
+        batch=c.batch,
+        width=c.width,
+        heads=c.heads,
+        layers=c.layers,
+        classes=c.classes,
+        lr=c.lr,
+        weight_decay=c.weight_decay,
+        eval_every=c.eval_every,
+        val_size=c.val_size,
+    )
     sources = {
         "clean": dict(source="real"),
         f"cut k = {c.cut}": dict(source="cut", cut=c.cut),
@@ -88,7 +111,9 @@ def compute(c: Config, *, devices=None, progress=False):
         model, hist = g.train(k_train, **options, **kw)
         ev = g.evaluate(model, k_eval, test_size=c.test_size, per_gcd=c.per_gcd)
         if progress:
-            print(f"{NAME}: {label}: test error {1 - float(ev.accuracy):.4f}, {int(ev.learned)} GCDs learned", flush=True)
+            print(
+                f"{NAME}: {label}: test error {1 - float(ev.accuracy):.4f}, {int(ev.learned)} GCDs learned", flush=True
+            )
         return model, hist, ev
 
     runs = {name: run(name, **kw) for name, kw in sources.items()}
@@ -122,16 +147,30 @@ def compute(c: Config, *, devices=None, progress=False):
             "gen_test_error": (("generation",), b_test),
             "gen_learned": (("generation",), b_learned),
             "gen_gcd_accuracy": (("generation", "gcd"), b_per),
-            "p_gcd": (("gcd",), p[1:c.classes + 1]),
+            "p_gcd": (("gcd",), p[1 : c.classes + 1]),
         },
-        coords={"run": list(runs), "examples": steps * c.batch, "generation": np.arange(c.generations),
-                "gcd": np.arange(1, c.classes + 1)},
+        coords={
+            "run": list(runs),
+            "examples": steps * c.batch,
+            "generation": np.arange(c.generations),
+            "gcd": np.arange(1, c.classes + 1),
+        },
     )
     ds.attrs.update(
-        cut=c.cut, pi=c.pi, classes=c.classes, batch=c.batch, steps=c.steps, width=c.width, heads=c.heads,
-        layers=c.layers, learned_threshold=g.LEARNED, val_size=c.val_size, test_size=c.test_size,
-        per_gcd=c.per_gcd, precision="float32 parameters and activations",
-        cut_floor=float(p[c.cut + 1:].sum()),  # P(gcd > k): the error of a perfect model that never answers > k
+        cut=c.cut,
+        pi=c.pi,
+        classes=c.classes,
+        batch=c.batch,
+        steps=c.steps,
+        width=c.width,
+        heads=c.heads,
+        layers=c.layers,
+        learned_threshold=g.LEARNED,
+        val_size=c.val_size,
+        test_size=c.test_size,
+        per_gcd=c.per_gcd,
+        precision="float32 parameters and activations",
+        cut_floor=float(p[c.cut + 1 :].sum()),  # P(gcd > k): the error of a perfect model that never answers > k
         always_one_error=float(1 - p[1]),  # the error of answering gcd = 1 to everything
     )
     return ds
@@ -162,7 +201,7 @@ def summarize(ds):
     }
     clean, cut, mix = runs
     beyond = [x for x in lists[cut] if x > k]
-    trend = ("falls" if gen_learned[-1] < gen_learned[0] else "rises" if gen_learned[-1] > gen_learned[0] else "stays")
+    trend = "falls" if gen_learned[-1] < gen_learned[0] else "rises" if gen_learned[-1] > gen_learned[0] else "stays"
     finding = (
         f"After {T:,} training examples the clean model errs on {test[0]:.1%} of real pairs (answering 1 always: "
         f"{ds.attrs['always_one_error']:.1%}) and has learned {learned[0]} GCDs ({_short(lists[clean])}); with the "
@@ -184,14 +223,19 @@ def figures(ds):
     import matplotlib.pyplot as plt
     from matplotlib.ticker import NullFormatter
 
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8), constrained_layout=True,
-                             gridspec_kw={"width_ratios": [1.1, 0.9, 1.3]})
+    fig, axes = plt.subplots(
+        1, 3, figsize=(16, 4.8), constrained_layout=True, gridspec_kw={"width_ratios": [1.1, 0.9, 1.3]}
+    )
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     ax = axes[0]
     T = ds["examples"].values
     for i, r in enumerate(ds["run"].values):
-        ax.semilogx(T, ds["error"].values[i], color=colors[i], lw=1.8, label=f"{r}: test {ds['test_error'].values[i]:.3f}")
-    ax.axhline(ds.attrs["cut_floor"], color=colors[1], ls="--", lw=1, label=f"P(gcd > {ds.attrs['cut']}) (cut model's floor)")
+        ax.semilogx(
+            T, ds["error"].values[i], color=colors[i], lw=1.8, label=f"{r}: test {ds['test_error'].values[i]:.3f}"
+        )
+    ax.axhline(
+        ds.attrs["cut_floor"], color=colors[1], ls="--", lw=1, label=f"P(gcd > {ds.attrs['cut']}) (cut model's floor)"
+    )
     ax.axhline(ds.attrs["always_one_error"], color="k", ls=":", lw=1, label="always answering gcd = 1")
     ax.set_xlabel("training examples seen (steps × batch)")
     ax.set_ylabel(f"test error on real pairs ({ds.attrs['val_size']} held out)")
@@ -223,13 +267,26 @@ def figures(ds):
     rows = np.concatenate([ds["gcd_accuracy"].values, ds["gen_gcd_accuracy"].values[1:]])[:, :K]
     names = [str(r) for r in ds["run"].values] + [f"generation {m}" for m in gens[1:]]
     names[0] = "clean = generation 0"
-    im = ax.imshow(rows, aspect="auto", cmap="viridis", vmin=0, vmax=1, interpolation="nearest",
-                   extent=(0.5, K + 0.5, len(rows) - 0.5, -0.5))
+    im = ax.imshow(
+        rows,
+        aspect="auto",
+        cmap="viridis",
+        vmin=0,
+        vmax=1,
+        interpolation="nearest",
+        extent=(0.5, K + 0.5, len(rows) - 0.5, -0.5),
+    )
     ax.set_yticks(range(len(rows)), names, fontsize=8)
     ax.set_xlabel("gcd k")
-    ax.set_xticks([1, 2, 4, 5, 8, 10, 16, 20, 25, 32, 40, 50][: np.searchsorted([1, 2, 4, 5, 8, 10, 16, 20, 25, 32, 40, 50], K, "right")])
+    ax.set_xticks(
+        [1, 2, 4, 5, 8, 10, 16, 20, 25, 32, 40, 50][
+            : np.searchsorted([1, 2, 4, 5, 8, 10, 16, 20, 25, 32, 40, 50], K, "right")
+        ]
+    )
     ax.tick_params(axis="x", labelsize=7)
-    ax.set_title(f"accuracy on pairs with gcd = k (k ≤ {K}); learned: ≥ {ds.attrs['learned_threshold']:.0%}", fontsize=10)
+    ax.set_title(
+        f"accuracy on pairs with gcd = k (k ≤ {K}); learned: ≥ {ds.attrs['learned_threshold']:.0%}", fontsize=10
+    )
     fig.colorbar(im, ax=ax, shrink=0.85)
     fig.suptitle(
         f"Transformer on gcd(a, b), a, b ≤ 9999 (P(gcd = k) ≈ 6/(π²k²)): width {ds.attrs['width']}, "

@@ -22,7 +22,6 @@ from .._optimal import optimal
 from .._problem import isotropic, power_law
 from ._framework import check_range, sim_gap
 
-
 # ---------------------------------------------------------------------------------------------
 # generations-lambda
 # ---------------------------------------------------------------------------------------------
@@ -58,11 +57,19 @@ def _lambda_compute(c: LambdaConfig, *, devices=None, progress=False):
     lams = np.geomspace(c.lam_min, c.lam_max, c.lam_points)
     kw = dict(n=float(c.n), n0=float(c.n0), generator_noise_var=c.generator_noise_var)
     r = theory.retraining(mix, generations=G[:, None], lam=lams[None, :], **kw)
-    lam_star, e_star = optimal(functools.partial(theory.retraining, mix), over="lam", bounds=(c.lam_min, c.lam_max), generations=G, **kw)
+    lam_star, e_star = optimal(
+        functools.partial(theory.retraining, mix), over="lam", bounds=(c.lam_min, c.lam_max), generations=G, **kw
+    )
     sim_l = np.asarray(c.sim_lams)
     est = simulate.retraining(
-        mix, n=c.n, n0=c.n0, generations=np.asarray(c.generations)[:, None], lam=sim_l[None, :],
-        generator_noise_var=c.generator_noise_var, trials=c.trials, key=jax.random.key(c.seed),
+        mix,
+        n=c.n,
+        n0=c.n0,
+        generations=np.asarray(c.generations)[:, None],
+        lam=sim_l[None, :],
+        generator_noise_var=c.generator_noise_var,
+        trials=c.trials,
+        key=jax.random.key(c.seed),
     )
     ref = theory.retraining(mix, generations=G[:, None], lam=sim_l[None, :], **kw).total
     ds = xr.Dataset(
@@ -77,7 +84,9 @@ def _lambda_compute(c: LambdaConfig, *, devices=None, progress=False):
         },
         coords={"generations": np.asarray(c.generations), "lam": lams, "sim_lam": sim_l},
     )
-    ds.attrs.update(d=c.d, n=c.n, n0=c.n0, noise_var=c.noise_var, generator_noise_var=c.generator_noise_var, trials=c.trials)
+    ds.attrs.update(
+        d=c.d, n=c.n, n0=c.n0, noise_var=c.noise_var, generator_noise_var=c.generator_noise_var, trials=c.trials
+    )
     return ds
 
 
@@ -89,7 +98,9 @@ def _lambda_summarize(ds):
         "lam_star": [float(x) for x in lam_star],
         "error_at_lam_star": [float(x) for x in ds["error_star"].values],
         "lam_star_grows_with_generations": bool(np.all(np.diff(lam_star) > 0)),
-        "clean_lam_star_over_sigma2_phi": float(lam_star[0] / (ds.attrs["noise_var"] * ds.attrs["d"] / ds.attrs["n"])) if G[0] == 0 else None,
+        "clean_lam_star_over_sigma2_phi": float(lam_star[0] / (ds.attrs["noise_var"] * ds.attrs["d"] / ds.attrs["n"]))
+        if G[0] == 0
+        else None,
         "max_theory_vs_simulation_se": z,
         "max_theory_vs_simulation_pct": pct,
     }
@@ -109,7 +120,15 @@ def _lambda_figures(ds):
     for k, g in enumerate(ds["generations"].values):
         color = colors[k % len(colors)]
         ax.loglog(ds["lam"].values, ds["total"].values[k], color=color, lw=1.8, label=f"G = {g}")
-        ax.errorbar(ds["sim_lam"].values, ds["sim_mean"].values[k], yerr=ds["sim_sem"].values[k], fmt="o", ms=4, color=color, capsize=2)
+        ax.errorbar(
+            ds["sim_lam"].values,
+            ds["sim_mean"].values[k],
+            yerr=ds["sim_sem"].values[k],
+            fmt="o",
+            ms=4,
+            color=color,
+            capsize=2,
+        )
         ax.plot([ds["lam_star"].values[k]], [ds["error_star"].values[k]], "*", ms=12, color=color, mec="k")
     ax.set_xlabel("ridge λ")
     ax.set_ylabel("test error on the true model")
@@ -166,20 +185,33 @@ def _scaling_compute(c: ScalingConfig, *, devices=None, progress=False):
     for k, T in enumerate(Ts):
         d = max(2, int(round(c.d_over_T * T)))
         mix = power_law(d, c.beta, source=c.source, signal=1.0, noise_var=c.noise_var)
-        r = theory.retraining(mix, n=T, n0=T, generations=G[None, :], lam=T ** -ells[:, None], generator_noise_var=c.generator_noise_var)
+        r = theory.retraining(
+            mix, n=T, n0=T, generations=G[None, :], lam=T ** -ells[:, None], generator_noise_var=c.generator_noise_var
+        )
         for name, arr in fields.items():
             arr[:, :, k] = np.asarray(getattr(r, name))
     dims = ("ell", "generations", "T")
-    ds = xr.Dataset({k: (dims, v) for k, v in fields.items()}, coords={"ell": ells, "generations": np.asarray(c.generations), "T": Ts})
-    ds.attrs.update(beta=c.beta, source=c.source, noise_var=c.noise_var, generator_noise_var=c.generator_noise_var,
-                    d_over_T=c.d_over_T, ell_crit=float(theory.critical_exponent(c.beta, c.source)))
+    ds = xr.Dataset(
+        {k: (dims, v) for k, v in fields.items()},
+        coords={"ell": ells, "generations": np.asarray(c.generations), "T": Ts},
+    )
+    ds.attrs.update(
+        beta=c.beta,
+        source=c.source,
+        noise_var=c.noise_var,
+        generator_noise_var=c.generator_noise_var,
+        d_over_T=c.d_over_T,
+        ell_crit=float(theory.critical_exponent(c.beta, c.source)),
+    )
     return ds
 
 
 def _scaling_slopes(ds, decades=1.0):
     T = ds["T"].values
     last = T >= T[-1] / 10**decades
-    return np.polyfit(np.log(T[last]), np.log(ds["total"].values[..., last]).reshape(-1, last.sum()).T, 1)[0].reshape(ds["total"].shape[:2])
+    return np.polyfit(np.log(T[last]), np.log(ds["total"].values[..., last]).reshape(-1, last.sum()).T, 1)[0].reshape(
+        ds["total"].shape[:2]
+    )
 
 
 def _scaling_summarize(ds):
@@ -219,8 +251,18 @@ def _scaling_figures(ds):
     for i, ell in enumerate(ells):
         ax = axes[0, i]
         for j, g in enumerate(ds["generations"].values):
-            ax.loglog(ds["T"].values, ds["total"].values[i, j], color=colors[j], lw=1.8, label=f"G = {g} (slope {slopes[i, j]:.2f})")
-        where = "below" if ell < ds.attrs["ell_crit"] - 1e-9 else ("at" if abs(ell - ds.attrs["ell_crit"]) < 1e-9 else "above")
+            ax.loglog(
+                ds["T"].values,
+                ds["total"].values[i, j],
+                color=colors[j],
+                lw=1.8,
+                label=f"G = {g} (slope {slopes[i, j]:.2f})",
+            )
+        where = (
+            "below"
+            if ell < ds.attrs["ell_crit"] - 1e-9
+            else ("at" if abs(ell - ds.attrs["ell_crit"]) < 1e-9 else "above")
+        )
         ax.set_title(f"λ = T^-{ell:.3g} ({where} ℓ_crit = {ds.attrs['ell_crit']:.3g})", fontsize=9)
         ax.set_xlabel("samples T (= T0, d = T/2)" if ds.attrs["d_over_T"] == 0.5 else "samples T (= T0)")
         ax.set_ylabel("test error")
@@ -278,8 +320,16 @@ def _over_compute(c: OverConfig, *, devices=None, progress=False):
         mix = isotropic(c.d, signal=c.signal, noise_var=s2)
         kw = dict(n=float(c.n), n0=float(c.n0), lam=c.lam, generator_noise_var=s02)
         data["total"].append(np.asarray(theory.retraining(mix, generations=G, **kw).total))
-        est = simulate.retraining(mix, n=c.n, n0=c.n0, generations=sim_g, lam=c.lam, generator_noise_var=s02,
-                                  trials=c.trials, key=jax.random.fold_in(jax.random.key(c.seed), k))
+        est = simulate.retraining(
+            mix,
+            n=c.n,
+            n0=c.n0,
+            generations=sim_g,
+            lam=c.lam,
+            generator_noise_var=s02,
+            trials=c.trials,
+            key=jax.random.fold_in(jax.random.key(c.seed), k),
+        )
         data["sim_mean"].append(np.asarray(est.mean))
         data["sim_sem"].append(np.asarray(est.sem))
         data["sim_theory"].append(np.asarray(theory.retraining(mix, generations=sim_g.astype(float), **kw).total))
@@ -324,7 +374,15 @@ def _over_figures(ds):
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for k, case in enumerate(ds["case"].values):
         ax.plot(ds["generations"].values, ds["total"].values[k], color=colors[k], lw=1.8, label=f"{case} (theory)")
-        ax.errorbar(ds["sim_generations"].values, ds["sim_mean"].values[k], yerr=ds["sim_sem"].values[k], fmt="o", ms=4, color=colors[k], capsize=2)
+        ax.errorbar(
+            ds["sim_generations"].values,
+            ds["sim_mean"].values[k],
+            yerr=ds["sim_sem"].values[k],
+            fmt="o",
+            ms=4,
+            color=colors[k],
+            capsize=2,
+        )
     ax.axhline(ds.attrs["null_error"], color="k", ls="--", lw=1, label="null predictor ŵ = 0")
     ax.set_xlabel("generations G")
     ax.set_ylabel("test error")

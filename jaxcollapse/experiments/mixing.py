@@ -19,7 +19,9 @@ from .._problem import power_law
 from ._framework import check_range
 
 NAME = "mixing"
-DESCRIPTION = "optimal loss weight on synthetic samples against n, and quality vs quantity (fixed real n1, growing synthetic n2)"
+DESCRIPTION = (
+    "optimal loss weight on synthetic samples against n, and quality vs quantity (fixed real n1, growing synthetic n2)"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,8 +62,13 @@ def compute(c: Config, *, devices=None, progress=False):
     p2 = np.asarray(c.p2s)
     # the best loss weight: jc.optimal over log ω in [weight_min, weight_max], against ω = 0
     w_opt, e_opt = optimal(
-        functools.partial(theory.ridge, mix), over="weight", bounds=(c.weight_min, c.weight_max), grid=c.weight_points,
-        n=n[:, None], p2=p2[None, :], lam=c.lam,
+        functools.partial(theory.ridge, mix),
+        over="weight",
+        bounds=(c.weight_min, c.weight_max),
+        grid=c.weight_points,
+        n=n[:, None],
+        p2=p2[None, :],
+        lam=c.lam,
     )
     e_zero = np.asarray(theory.ridge(mix, n=n[:, None], p2=p2[None, :], lam=c.lam, weight=0.0).total)
     w_star = np.where(e_zero < np.asarray(e_opt), 0.0, np.asarray(w_opt))
@@ -162,5 +169,7 @@ def figures(ds):
     ax.set_ylabel("test error on real data")
     ax.set_title("quality vs quantity: dots = best n2; dashed = tr ΣΔ", fontsize=9)
     ax.legend(fontsize=8)
-    fig.suptitle(f"Mixing real and synthetic data: ridge, power law β = {ds.attrs['beta']:g}, d = {ds.attrs['d']}", fontsize=10)
+    fig.suptitle(
+        f"Mixing real and synthetic data: ridge, power law β = {ds.attrs['beta']:g}, d = {ds.attrs['d']}", fontsize=10
+    )
     return {NAME: fig}

@@ -65,9 +65,18 @@ def compute(c: Config, *, devices=None, progress=False):
     key = jax.random.key(c.seed)
     for i, m in enumerate(c.widths):
         a, s, gen, hist = digits.train_on_digits(
-            n=np.asarray(c.ns)[:, None], m=int(m), p2=np.asarray(c.p2s)[None, :], trials=c.trials, key=key,
-            generator_size=c.generator_size, generator_lam=c.generator_lam, steps=c.steps, lr=c.lr,
-            weight_decay=c.weight_decay, eval_every=c.eval_every, patience=c.patience,
+            n=np.asarray(c.ns)[:, None],
+            m=int(m),
+            p2=np.asarray(c.p2s)[None, :],
+            trials=c.trials,
+            key=key,
+            generator_size=c.generator_size,
+            generator_lam=c.generator_lam,
+            steps=c.steps,
+            lr=c.lr,
+            weight_decay=c.weight_decay,
+            eval_every=c.eval_every,
+            patience=c.patience,
         )
         acc[i], acc_sem[i], sq[i], sq_sem[i] = (np.asarray(x) for x in (a.mean, a.sem, s.mean, s.sem))
         first[i], last[i], steps_taken[i] = hist.trial_means()
@@ -86,10 +95,19 @@ def compute(c: Config, *, devices=None, progress=False):
             "last_train_loss": (dims, last),
             "steps_taken": (dims, steps_taken),
         },
-        coords={"width": np.asarray(c.widths), "n": np.asarray(c.ns), "p2": np.asarray(c.p2s), "trial": np.arange(c.trials)},
+        coords={
+            "width": np.asarray(c.widths),
+            "n": np.asarray(c.ns),
+            "p2": np.asarray(c.p2s),
+            "trial": np.arange(c.trials),
+        },
     )
-    ds.attrs.update(generator_size=c.generator_size, trials=c.trials, steps=c.steps,
-                    model="two-layer relu networks on one-hot squared loss; real images, generator labels")
+    ds.attrs.update(
+        generator_size=c.generator_size,
+        trials=c.trials,
+        steps=c.steps,
+        model="two-layer relu networks on one-hot squared loss; real images, generator labels",
+    )
     return ds
 
 
@@ -104,19 +122,35 @@ def figures(ds):
     pc = plt.cm.viridis(np.linspace(0.0, 0.85, len(p2s)))
     for i, m in enumerate(widths):
         sel = ds.sel(width=m, n=big)
-        axes[0].errorbar(p2s, sel["accuracy"], 2 * sel["accuracy_sem"], marker="o", capsize=2, color=wc[i], label=f"width {m}")
+        axes[0].errorbar(
+            p2s, sel["accuracy"], 2 * sel["accuracy_sem"], marker="o", capsize=2, color=wc[i], label=f"width {m}"
+        )
     axes[0].axhline(gen, ls="--", color="k", lw=1, label=f"generator ({ds.attrs['generator_size']} images)")
     axes[0].set(xlabel="synthetic fraction p2", ylabel="real test accuracy", title=f"n = {big}")
     axes[0].legend(fontsize=7)
     wide = ds.sel(width=widths.max())
     for j, p2 in enumerate(p2s):
         sel = wide.sel(p2=p2)
-        axes[1].errorbar(ns, 1 - sel["accuracy"], 2 * sel["accuracy_sem"], marker="o", capsize=2, color=pc[j], label=f"p2 = {p2:g}")
+        axes[1].errorbar(
+            ns, 1 - sel["accuracy"], 2 * sel["accuracy_sem"], marker="o", capsize=2, color=pc[j], label=f"p2 = {p2:g}"
+        )
         big_sel = ds.sel(n=big, p2=p2)
-        axes[2].errorbar(widths, big_sel["squared_error"], 2 * big_sel["squared_error_sem"], marker="o", capsize=2,
-                         color=pc[j], label=f"p2 = {p2:g}")
-    axes[1].set(xscale="log", yscale="log", xlabel="training images n", ylabel="real test error rate",
-                title=f"width {widths.max()}")
+        axes[2].errorbar(
+            widths,
+            big_sel["squared_error"],
+            2 * big_sel["squared_error_sem"],
+            marker="o",
+            capsize=2,
+            color=pc[j],
+            label=f"p2 = {p2:g}",
+        )
+    axes[1].set(
+        xscale="log",
+        yscale="log",
+        xlabel="training images n",
+        ylabel="real test error rate",
+        title=f"width {widths.max()}",
+    )
     axes[1].legend(fontsize=7)
     axes[2].set(xscale="log", yscale="log", xlabel="width m", ylabel="real test squared error", title=f"n = {big}")
     axes[2].legend(fontsize=7)

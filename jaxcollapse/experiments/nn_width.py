@@ -77,9 +77,19 @@ def compute(c: Config, *, devices=None, progress=False):
     key = jax.random.key(c.seed)
     for i, m in enumerate(c.widths):
         est, hist = train_on_mixture(
-            mix, n=np.asarray(c.ns)[:, None], m=int(m), p2=p2s, trials=c.trials, key=jax.random.fold_in(key, i),
-            steps=c.steps, lr=c.lr, weight_decay=c.weight_decay, n_val=c.n_val, test_size=c.test_size,
-            eval_every=c.eval_every, patience=c.patience,
+            mix,
+            n=np.asarray(c.ns)[:, None],
+            m=int(m),
+            p2=p2s,
+            trials=c.trials,
+            key=jax.random.fold_in(key, i),
+            steps=c.steps,
+            lr=c.lr,
+            weight_decay=c.weight_decay,
+            n_val=c.n_val,
+            test_size=c.test_size,
+            eval_every=c.eval_every,
+            patience=c.patience,
         )
         mean[i], sem[i] = np.asarray(est.mean), np.asarray(est.sem)
         first_loss[i], last_loss[i], stopped[i] = hist.trial_means()
@@ -101,8 +111,15 @@ def compute(c: Config, *, devices=None, progress=False):
         },
         coords={"width": np.asarray(c.widths), "n": np.asarray(c.ns), "p2": np.asarray(c.p2s)},
     )
-    ds.attrs.update(d=c.d, shift=c.shift, noise_var=c.noise_var, trials=c.trials, steps=c.steps, lam=c.lam,
-                    model="two-layer relu network, all weights trained (AdamW, early stopping on real data)")
+    ds.attrs.update(
+        d=c.d,
+        shift=c.shift,
+        noise_var=c.noise_var,
+        trials=c.trials,
+        steps=c.steps,
+        lam=c.lam,
+        model="two-layer relu network, all weights trained (AdamW, early stopping on real data)",
+    )
     return ds
 
 
@@ -116,8 +133,15 @@ def figures(ds):
     for ax, n in zip(axes[0], ns):
         for j, p2 in enumerate(ds["p2"].values):
             sel = dict(n=n, p2=p2)
-            ax.errorbar(widths, ds["network"].sel(sel), 2 * ds["network_sem"].sel(sel), color=colors[j], marker="o",
-                        capsize=2, label=f"network, p2 = {p2:g}")
+            ax.errorbar(
+                widths,
+                ds["network"].sel(sel),
+                2 * ds["network_sem"].sel(sel),
+                color=colors[j],
+                marker="o",
+                capsize=2,
+                label=f"network, p2 = {p2:g}",
+            )
             ax.plot(widths, ds["rf_theory"].sel(sel), ":", color=colors[j])
             ax.axhline(float(ds["linear_theory"].sel(sel)), ls="--", color=colors[j], lw=1)
         ax.axvline(n / (ds.attrs["d"] + 2), color="grey", lw=0.8)

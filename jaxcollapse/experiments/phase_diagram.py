@@ -23,7 +23,9 @@ from .._sweep import sweep
 from ._framework import check_choice, check_range
 
 NAME = "phase-diagram"
-DESCRIPTION = "collapse ratio E_mix/E_real over (m/n, p2) and (tr ΣΔ, p2), with the boundary where a bigger model starts to hurt"
+DESCRIPTION = (
+    "collapse ratio E_mix/E_real over (m/n, p2) and (tr ΣΔ, p2), with the boundary where a bigger model starts to hurt"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -184,7 +186,15 @@ def figures(ds):
         ax = axes[1 + k]
         q, p = ds["quality"].values, ds["p2"].values
         r = np.clip(ds["ratio_q"].values[k].T, 1.0, None)
-        im = ax.pcolormesh(q, p, r, norm=LogNorm(vmin=1.0, vmax=max(float(np.nanmax(r)), 1.01)), cmap="magma", shading="auto", rasterized=True)
+        im = ax.pcolormesh(
+            q,
+            p,
+            r,
+            norm=LogNorm(vmin=1.0, vmax=max(float(np.nanmax(r)), 1.01)),
+            cmap="magma",
+            shading="auto",
+            rasterized=True,
+        )
         d = ds["dE_dm_q"].values[k].T
         _boundary(ax, q, p, d)
         ax.set_xscale("log")

@@ -44,7 +44,9 @@ class Config:
 
 # d = 100, not 60: at d = 60 relu features sit about 5 % above the theory at m = n/2 (a finite-d effect,
 # 4 s.e. at 600 trials), too close to the tests' max(3 s.e., 5 %); at d = 100 the gap is about 2 %.
-QUICK = dict(d=100, n=50, width_min=0.25, width_max=4.0, width_points=5, peak_points=0, sim_widths=(0.5, 2.0), trials=48)
+QUICK = dict(
+    d=100, n=50, width_min=0.25, width_max=4.0, width_points=5, peak_points=0, sim_widths=(0.5, 2.0), trials=48
+)
 
 
 def _validate(c: Config) -> None:
@@ -95,11 +97,15 @@ def compute(c: Config, *, devices=None, progress=False):
     line = np.empty((len(acts), p2.size, m_grid.size))
     for a, act in enumerate(acts):
         for k, m in enumerate(m_grid):
-            line[a, :, k] = np.asarray(theory.random_features(mix, n=c.n, m=int(m), p2=p2, lam=c.lam, activation=act).total)
+            line[a, :, k] = np.asarray(
+                theory.random_features(mix, n=c.n, m=int(m), p2=p2, lam=c.lam, activation=act).total
+            )
         if progress:
             print(f"[{NAME}] theory {act}: {m_grid.size} widths", flush=True)
     # The linear activation is the random-projection model: its own theory, one vectorised call.
-    rp = np.asarray(theory.random_projections(mix, n=float(c.n), m=m_grid.astype(float)[None, :], p2=p2[:, None], lam=c.lam).total)
+    rp = np.asarray(
+        theory.random_projections(mix, n=float(c.n), m=m_grid.astype(float)[None, :], p2=p2[:, None], lam=c.lam).total
+    )
     # Simulation: independent keys per (activation, width).
     key = jax.random.key(c.seed)
     mean = np.empty((len(acts), p2.size, sim_m.size))
@@ -107,8 +113,15 @@ def compute(c: Config, *, devices=None, progress=False):
     for a, act in enumerate(acts):
         for k, m in enumerate(sim_m):
             est = simulate.random_features(
-                mix, n=c.n, m=int(m), p2=p2, lam=c.lam, activation=act, trials=c.trials,
-                key=jax.random.fold_in(key, ACTIVATIONS.index(act) * 100_003 + int(m)), test_size=c.test_size,
+                mix,
+                n=c.n,
+                m=int(m),
+                p2=p2,
+                lam=c.lam,
+                activation=act,
+                trials=c.trials,
+                key=jax.random.fold_in(key, ACTIVATIONS.index(act) * 100_003 + int(m)),
+                test_size=c.test_size,
             )
             mean[a, :, k] = np.asarray(est.mean)
             sem[a, :, k] = np.asarray(est.sem)
@@ -134,8 +147,15 @@ def compute(c: Config, *, devices=None, progress=False):
         },
     )
     ds.attrs.update(
-        d=c.d, n=c.n, lam=c.lam, signal=c.signal, shift=c.shift, noise_var=c.noise_var,
-        trials=c.trials, near_band=c.near_band, model="nonlinear random features (Gaussian equivalence)",
+        d=c.d,
+        n=c.n,
+        lam=c.lam,
+        signal=c.signal,
+        shift=c.shift,
+        noise_var=c.noise_var,
+        trials=c.trials,
+        near_band=c.near_band,
+        model="nonlinear random features (Gaussian equivalence)",
     )
     return ds
 
@@ -185,7 +205,9 @@ def summarize(ds):
 
     p2_0 = float(ds["p2"].values[0])
     peak_text = ", ".join(f"{act} {pk[str(act), p2_0]:.2f}" for act in ds["activation"].values)
-    heights = {str(a): float(np.nanmax(ds["theory"].sel(activation=a, p2=p2_0).values)) for a in ds["activation"].values}
+    heights = {
+        str(a): float(np.nanmax(ds["theory"].sel(activation=a, p2=p2_0).values)) for a in ds["activation"].values
+    }
     lowest, highest = min(heights, key=heights.get), max(heights, key=heights.get)
     parts = [
         f"At λ = {ds.attrs['lam']:g}, d = {ds.attrs['d']}, n = {ds.attrs['n']}, the test error peaks at m/n ≈ {peak_text} (p2 = {p2_0:g}); "
@@ -201,11 +223,19 @@ def summarize(ds):
     if ds.sizes["p2"] > 1:
         p2_1 = float(ds["p2"].values[-1])
         ratio = ds["theory"].sel(p2=p2_1).values / ds["theory"].sel(p2=p2_0).values
-        parts.append(f"Synthetic data (p2 = {p2_1:g}) multiplies the error by {np.nanmin(ratio):.2f}–{np.nanmax(ratio):.2f} over all widths.")
-    za, pa, zn, pn = (numbers[k] for k in ("max_gap_se_away", "max_gap_pct_away", "max_gap_se_near", "max_gap_pct_near"))
+        parts.append(
+            f"Synthetic data (p2 = {p2_1:g}) multiplies the error by {np.nanmin(ratio):.2f}–{np.nanmax(ratio):.2f} over all widths."
+        )
+    za, pa, zn, pn = (
+        numbers[k] for k in ("max_gap_se_away", "max_gap_pct_away", "max_gap_se_near", "max_gap_pct_near")
+    )
     band = ds.attrs["near_band"]
     sim = f"Monte Carlo ({ds.attrs['trials']} trials) agrees with the Gaussian-equivalence theory within {za:.1f} s.e. ({pa:.1f} %) for |m/n − 1| > {band:g}"
-    sim += f" and within {zn:.1f} s.e. ({pn:.1f} %) near the threshold." if np.isfinite(zn) else " (no width simulated near the threshold)."
+    sim += (
+        f" and within {zn:.1f} s.e. ({pn:.1f} %) near the threshold."
+        if np.isfinite(zn)
+        else " (no width simulated near the threshold)."
+    )
     parts.append(sim)
     lin = numbers["linear_vs_random_projections_max_rel_diff"]
     if np.isfinite(lin):
@@ -222,20 +252,40 @@ def figures(ds):
     near = ds["near_threshold"].values
     band = ds.attrs["near_band"]
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    fig, axes = plt.subplots(2, len(acts), figsize=(4 * len(acts), 7.5), constrained_layout=True, squeeze=False,
-                             sharex="col", gridspec_kw={"height_ratios": [2, 1]})
+    fig, axes = plt.subplots(
+        2,
+        len(acts),
+        figsize=(4 * len(acts), 7.5),
+        constrained_layout=True,
+        squeeze=False,
+        sharex="col",
+        gridspec_kw={"height_ratios": [2, 1]},
+    )
     for a, act in enumerate(acts):
         ax, rax = axes[0, a], axes[1, a]
         for b, p2 in enumerate(p2s):
             ax.loglog(x, ds["theory"].values[a, b], color=colors[b], lw=1.6, label=f"theory, p2 = {p2:g}")
-            ax.errorbar(xs, ds["sim_mean"].values[a, b], yerr=ds["sim_sem"].values[a, b], fmt="o", ms=4,
-                        color=colors[b], capsize=2, label=f"simulation ± s.e., p2 = {p2:g}")
+            ax.errorbar(
+                xs,
+                ds["sim_mean"].values[a, b],
+                yerr=ds["sim_sem"].values[a, b],
+                fmt="o",
+                ms=4,
+                color=colors[b],
+                capsize=2,
+                label=f"simulation ± s.e., p2 = {p2:g}",
+            )
             z = (ds["sim_mean"].values[a, b] - ds["sim_theory"].values[a, b]) / ds["sim_sem"].values[a, b]
             rax.plot(xs[~near], z[~near], "o", color=colors[b], label=f"p2 = {p2:g}")
             rax.plot(xs[near], z[near], "D", mfc="none", color=colors[b], label=f"p2 = {p2:g}, near m = n")
             if act == "linear":
-                ax.loglog(x[::2], ds["rp_theory"].values[b, ::2], "k+", ms=5,
-                          label="random-projection theory" if b == 0 else None)
+                ax.loglog(
+                    x[::2],
+                    ds["rp_theory"].values[b, ::2],
+                    "k+",
+                    ms=5,
+                    label="random-projection theory" if b == 0 else None,
+                )
         for axis in (ax, rax):
             axis.axvline(1.0, color="gray", ls="--", lw=1)
             axis.axvspan(1 - band, 1 + band, color="0.93", zorder=0)
@@ -261,8 +311,15 @@ def figures(ds):
         ax = cax[0, b]
         for a, act in enumerate(acts):
             ax.loglog(x, ds["theory"].values[a, b], color=colors[a % len(colors)], lw=1.6, label=act)
-            ax.errorbar(xs, ds["sim_mean"].values[a, b], yerr=ds["sim_sem"].values[a, b], fmt="o", ms=3,
-                        color=colors[a % len(colors)], capsize=2)
+            ax.errorbar(
+                xs,
+                ds["sim_mean"].values[a, b],
+                yerr=ds["sim_sem"].values[a, b],
+                fmt="o",
+                ms=3,
+                color=colors[a % len(colors)],
+                capsize=2,
+            )
         ax.axvline(1.0, color="gray", ls="--", lw=1)
         _plain_ticks(ax.xaxis)
         ax.set_xlabel("width m / n")

@@ -18,7 +18,9 @@ from .._problem import power_law
 from ._framework import check_range, sim_gap
 
 NAME = "scaling-law"
-DESCRIPTION = "test error against n (log-log) for p2 in {0, 1e-3, 1e-2, 1e-1}, ridge tuned per point: the collapse floors"
+DESCRIPTION = (
+    "test error against n (log-log) for p2 in {0, 1e-3, 1e-2, 1e-1}, ridge tuned per point: the collapse floors"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,13 +145,28 @@ def figures(ds):
         color = colors[i % len(colors)]
         label = "real only" if p2 == 0 else f"$p_2$ = {p2:g}"
         ax.loglog(ds["n"].values, ds["total"].values[i], color=color, lw=1.8, label=label)
-        ax.errorbar(ds["n_sim"].values, ds["sim_mean"].values[i], yerr=ds["sim_sem"].values[i], fmt="o", ms=4, color=color, capsize=2)
+        ax.errorbar(
+            ds["n_sim"].values,
+            ds["sim_mean"].values[i],
+            yerr=ds["sim_sem"].values[i],
+            fmt="o",
+            ms=4,
+            color=color,
+            capsize=2,
+        )
         if p2 > 0:
             floor = ds["floor"].values[i]
             ax.axhline(floor, color=color, ls="--", lw=1)
             n_at = reached.get(float(p2), float("nan"))
             if np.isfinite(n_at):
-                ax.annotate(f"floor {floor:.2g}", (n_at, floor), textcoords="offset points", xytext=(0, 4), fontsize=7, color=color)
+                ax.annotate(
+                    f"floor {floor:.2g}",
+                    (n_at, floor),
+                    textcoords="offset points",
+                    xytext=(0, 4),
+                    fontsize=7,
+                    color=color,
+                )
     ax.set_xlabel("training samples $n$ (real + synthetic)")
     ax.set_ylabel(r"test error on real data $\|\hat w - w_1^*\|^2_{\Sigma}$")
     ax.set_title(

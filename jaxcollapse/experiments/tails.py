@@ -76,7 +76,15 @@ def _axes(ds, title, *, plateaus=True, ax=None, label_sim=True):
     for i, label in enumerate(ds["curve"].values):
         color = colors[i % len(colors)]
         ax.loglog(ds["T"].values, ds["error"].values[i], color=color, lw=1.8, label=str(label))
-        ax.errorbar(ds["sim_T"].values, ds["sim_mean"].values[i], yerr=ds["sim_sem"].values[i], fmt="o", ms=3.5, color=color, capsize=2)
+        ax.errorbar(
+            ds["sim_T"].values,
+            ds["sim_mean"].values[i],
+            yerr=ds["sim_sem"].values[i],
+            fmt="o",
+            ms=3.5,
+            color=color,
+            capsize=2,
+        )
         if plateaus and ds["plateau"].values[i] > 0:
             ax.axhline(ds["plateau"].values[i], color=color, ls=":", lw=1)
     ax.set_xlabel("training samples T")
@@ -116,9 +124,23 @@ def _cutting_compute(c: CuttingConfig, *, devices=None, progress=False):
     ks = [np.inf] + [float(k) for k in c.ks]
     labels = ["clean (no cut)"] + [f"cut at k = {k}" for k in c.ks]
     res = tails.cut(c.beta, T[None, :], np.asarray(ks)[:, None])
-    sims = [tails.simulate("cut", c.beta, _sim_T(c), k=k, key=jax.random.PRNGKey(c.seed + i), trials=c.trials, support=2**18) for i, k in enumerate(ks)]
+    sims = [
+        tails.simulate(
+            "cut", c.beta, _sim_T(c), k=k, key=jax.random.PRNGKey(c.seed + i), trials=c.trials, support=2**18
+        )
+        for i, k in enumerate(ks)
+    ]
     exact = tails.cut(c.beta, np.asarray(_sim_T(c), float)[None, :], np.asarray(ks)[:, None]).error
-    ds = _dataset(labels, T, res.error, res.plateau[:, 0], _sim_T(c), [s.mean for s in sims], [s.sem for s in sims], dict(beta=c.beta, trials=c.trials))
+    ds = _dataset(
+        labels,
+        T,
+        res.error,
+        res.plateau[:, 0],
+        _sim_T(c),
+        [s.mean for s in sims],
+        [s.sem for s in sims],
+        dict(beta=c.beta, trials=c.trials),
+    )
     ds["sim_exact"] = (("curve", "sim_T"), np.asarray(exact))
     ds["transition"] = (("curve",), np.asarray([np.nan] + [float(tails.transition(c.beta, k)) for k in c.ks]))
     return ds
@@ -132,7 +154,11 @@ def _cutting_summarize(ds):
     numbers = {
         "clean_slope": slope,
         "predicted_slope": -(1 - 1 / beta),
-        **{f"plateau_k{int(k)}": float(p) for k, p in zip([0] + [int(s.split("= ")[1]) for s in ds["curve"].values[1:]], ds["plateau"].values) if k},
+        **{
+            f"plateau_k{int(k)}": float(p)
+            for k, p in zip([0] + [int(s.split("= ")[1]) for s in ds["curve"].values[1:]], ds["plateau"].values)
+            if k
+        },
         "max_theory_vs_simulation_se": z,
         "max_theory_vs_simulation_pct": pct,
     }
@@ -146,7 +172,10 @@ def _cutting_summarize(ds):
 
 
 def _cutting_figures(ds):
-    fig, ax = _axes(ds, f"Tail cutting, β = {ds.attrs['beta']:g}: lines exact, points {ds.attrs['trials']} trials, dotted: tail mass")
+    fig, ax = _axes(
+        ds,
+        f"Tail cutting, β = {ds.attrs['beta']:g}: lines exact, points {ds.attrs['trials']} trials, dotted: tail mass",
+    )
     for t in ds["transition"].values[1:]:
         ax.axvline(t, color="0.6", lw=0.8, ls="--")
     ax.legend(fontsize=8, title="dashed: T_k", title_fontsize=8)
@@ -189,9 +218,29 @@ def _narrowing_compute(c: NarrowingConfig, *, devices=None, progress=False):
     bn = [c.beta] + list(c.beta_narrows)
     labels = ["clean (β̃ = β)"] + [f"β̃ = {b:g} (τ = {c.beta / b:.2g})" for b in c.beta_narrows]
     res = tails.narrow(c.beta, T[None, :], np.asarray(bn)[:, None])
-    sims = [tails.simulate("narrow", c.beta, _sim_T(c), beta_narrow=b, key=jax.random.PRNGKey(c.seed + 10 * i), trials=c.trials, support=2**18) for i, b in enumerate(bn)]
+    sims = [
+        tails.simulate(
+            "narrow",
+            c.beta,
+            _sim_T(c),
+            beta_narrow=b,
+            key=jax.random.PRNGKey(c.seed + 10 * i),
+            trials=c.trials,
+            support=2**18,
+        )
+        for i, b in enumerate(bn)
+    ]
     exact = tails.narrow(c.beta, np.asarray(_sim_T(c), float)[None, :], np.asarray(bn)[:, None]).error
-    ds = _dataset(labels, T, res.error, res.plateau[:, 0], _sim_T(c), [s.mean for s in sims], [s.sem for s in sims], dict(beta=c.beta, trials=c.trials))
+    ds = _dataset(
+        labels,
+        T,
+        res.error,
+        res.plateau[:, 0],
+        _sim_T(c),
+        [s.mean for s in sims],
+        [s.sem for s in sims],
+        dict(beta=c.beta, trials=c.trials),
+    )
     ds["sim_exact"] = (("curve", "sim_T"), np.asarray(exact))
     ds["beta_narrow"] = (("curve",), np.asarray(bn))
     ds["law"] = (("curve", "T"), np.asarray(tails.narrow_law(c.beta, T[None, :], np.asarray(bn)[:, None])))
@@ -219,7 +268,11 @@ def _narrowing_summarize(ds):
 
 
 def _narrowing_figures(ds):
-    fig, ax = _axes(ds, f"Tail narrowing, β = {ds.attrs['beta']:g}: lines exact, dashed: asymptotic law, points {ds.attrs['trials']} trials", plateaus=False)
+    fig, ax = _axes(
+        ds,
+        f"Tail narrowing, β = {ds.attrs['beta']:g}: lines exact, dashed: asymptotic law, points {ds.attrs['trials']} trials",
+        plateaus=False,
+    )
     import matplotlib.pyplot as plt
 
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -267,9 +320,30 @@ def _mixing_compute(c: MixingConfig, *, devices=None, progress=False):
     pis = [0.0] + list(c.clean_fractions) + [1.0]
     labels = ["AI only (π = 0)"] + [f"π = {pi:g}" for pi in c.clean_fractions] + ["clean (π = 1)"]
     res = tails.mix(c.beta, T[None, :], c.k, np.asarray(pis)[:, None])
-    sims = [tails.simulate("mix", c.beta, _sim_T(c), k=c.k, clean_fraction=pi, key=jax.random.PRNGKey(c.seed + 10 * i), trials=c.trials, support=2**18) for i, pi in enumerate(pis)]
+    sims = [
+        tails.simulate(
+            "mix",
+            c.beta,
+            _sim_T(c),
+            k=c.k,
+            clean_fraction=pi,
+            key=jax.random.PRNGKey(c.seed + 10 * i),
+            trials=c.trials,
+            support=2**18,
+        )
+        for i, pi in enumerate(pis)
+    ]
     exact = tails.mix(c.beta, np.asarray(_sim_T(c), float)[None, :], c.k, np.asarray(pis)[:, None]).error
-    ds = _dataset(labels, T, res.error, res.plateau[:, 0], _sim_T(c), [s.mean for s in sims], [s.sem for s in sims], dict(beta=c.beta, k=c.k, trials=c.trials))
+    ds = _dataset(
+        labels,
+        T,
+        res.error,
+        res.plateau[:, 0],
+        _sim_T(c),
+        [s.mean for s in sims],
+        [s.sem for s in sims],
+        dict(beta=c.beta, k=c.k, trials=c.trials),
+    )
     ds["sim_exact"] = (("curve", "sim_T"), np.asarray(exact))
     ds["clean_fraction"] = (("curve",), np.asarray(pis))
     ds.attrs["tail_mass"] = float(tails.tail_mass(c.beta, c.k))
@@ -297,7 +371,11 @@ def _mixing_summarize(ds):
 
 
 def _mixing_figures(ds):
-    fig, ax = _axes(ds, f"Mixing clean data into tail-cut data (β = {ds.attrs['beta']:g}, k = {ds.attrs['k']}): lines exact, points {ds.attrs['trials']} trials", plateaus=False)
+    fig, ax = _axes(
+        ds,
+        f"Mixing clean data into tail-cut data (β = {ds.attrs['beta']:g}, k = {ds.attrs['k']}): lines exact, points {ds.attrs['trials']} trials",
+        plateaus=False,
+    )
     ax.axhline(ds.attrs["tail_mass"], color="0.4", ls=":", lw=1, label="tail mass of k")
     for pi in ds["clean_fraction"].values[1:-1]:
         ax.axvline(ds.attrs["T_k"] / pi, color="0.7", lw=0.8, ls="--")
@@ -357,11 +435,31 @@ def _generations_compute(c: GenerationsConfig, *, devices=None, progress=False):
         extra = {"p_nuc": c.p_nuc} if chain == "top_p" else {}
         res = tails.generations(c.beta, T[None, :], c.T0, n[:, None], chain, **extra)
         sims = [
-            tails.simulate("generations", c.beta, _sim_T(c), T0=c.T0, n=int(g), chain=chain, key=jax.random.PRNGKey(c.seed + 100 * j + i), trials=c.trials, support=2**18, **extra)
+            tails.simulate(
+                "generations",
+                c.beta,
+                _sim_T(c),
+                T0=c.T0,
+                n=int(g),
+                chain=chain,
+                key=jax.random.PRNGKey(c.seed + 100 * j + i),
+                trials=c.trials,
+                support=2**18,
+                **extra,
+            )
             for i, g in enumerate(c.generations)
         ]
         exact = tails.generations(c.beta, np.asarray(_sim_T(c), float)[None, :], c.T0, n[:, None], chain, **extra).error
-        ds = _dataset([f"n = {g}" for g in c.generations], T, res.error, res.plateau[:, 0], _sim_T(c), [s.mean for s in sims], [s.sem for s in sims], {})
+        ds = _dataset(
+            [f"n = {g}" for g in c.generations],
+            T,
+            res.error,
+            res.plateau[:, 0],
+            _sim_T(c),
+            [s.mean for s in sims],
+            [s.sem for s in sims],
+            {},
+        )
         ds["sim_exact"] = (("curve", "sim_T"), np.asarray(exact))
         parts.append(ds.expand_dims(chain=[chain]))
     out = xr.concat(parts, dim="chain")

@@ -20,7 +20,9 @@ from ..tails import bigram as bg
 from ._framework import check_range, sim_gap
 
 NAME = "tails-bigram"
-DESCRIPTION = "tailed bigram world: decoding (temperature, top-p) cuts the tail; learners on generated data hit a TV floor"
+DESCRIPTION = (
+    "tailed bigram world: decoding (temperature, top-p) cuts the tail; learners on generated data hit a TV floor"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,7 +91,7 @@ def compute(c: Config, *, devices=None, progress=False):
     mean = np.zeros_like(at_sim)
     sem = np.zeros_like(at_sim)
     floor = np.zeros(len(sources))
-    for a, (name, gen) in enumerate(sources.items()):
+    for a, gen in enumerate(sources.values()):
         train = None if gen is None else gen.conditionals
         theory[a] = [bg.expected_tv(w.conditionals, w.context_probs, int(T), train) for T in Ts]
         at_sim[a] = [bg.expected_tv(w.conditionals, w.context_probs, int(T), train) for T in sim_Ts]
@@ -109,12 +111,23 @@ def compute(c: Config, *, devices=None, progress=False):
             "sim_theory": (("source", "sim_T"), at_sim),
             "floor": (("source",), floor),
         },
-        coords={"setting": np.arange(len(settings)), "rank": np.arange(1, last + 1), "source": list(sources),
-                "T": Ts, "sim_T": sim_Ts},
+        coords={
+            "setting": np.arange(len(settings)),
+            "rank": np.arange(1, last + 1),
+            "source": list(sources),
+            "T": Ts,
+            "sim_T": sim_Ts,
+        },
     )
     ds.attrs.update(
-        vocab=V, beta=c.beta, beta_next=c.beta_next, rank_samples=c.rank_samples, trials=c.trials,
-        exponent=float(bg.exponent(c.beta, c.beta_next)), ai_temperature=c.ai_temperature, ai_top_p=c.ai_top_p,
+        vocab=V,
+        beta=c.beta,
+        beta_next=c.beta_next,
+        rank_samples=c.rank_samples,
+        trials=c.trials,
+        exponent=float(bg.exponent(c.beta, c.beta_next)),
+        ai_temperature=c.ai_temperature,
+        ai_top_p=c.ai_top_p,
         generator="the true world's conditionals with temperature / top-p applied (contexts from the true p)",
     )
     return ds
@@ -184,7 +197,9 @@ def figures(ds):
         color = colors[a % len(colors)]
         label = "trained on real data" if a == 0 else f"trained on generated data, {s}"
         ax.loglog(T, ds["theory"].values[a], color=color, lw=1.8, label=label)
-        ax.errorbar(sim_T, ds["sim_mean"].values[a], yerr=ds["sim_sem"].values[a], fmt="o", ms=4, color=color, capsize=2)
+        ax.errorbar(
+            sim_T, ds["sim_mean"].values[a], yerr=ds["sim_sem"].values[a], fmt="o", ms=4, color=color, capsize=2
+        )
         if a > 0:
             ax.axhline(ds["floor"].values[a], color=color, ls="--", lw=1)
     c = ds.attrs["exponent"]

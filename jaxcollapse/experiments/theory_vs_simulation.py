@@ -14,7 +14,9 @@ from .._problem import power_law
 from ._framework import check_range
 
 NAME = "theory-vs-simulation"
-DESCRIPTION = "theory against Monte Carlo over n, m, p2 and λ for the classical and random-projection models, residuals in s.e."
+DESCRIPTION = (
+    "theory against Monte Carlo over n, m, p2 and λ for the classical and random-projection models, residuals in s.e."
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,7 +39,17 @@ class Config:
     fine_points: int = 120
 
 
-QUICK = dict(d=80, n=60, m=30, ns=(20, 200), ms=(10, 40, 90), p2s=(0.0, 0.5, 1.0), lams=(0.0, 1e-2, 1.0), trials=30, fine_points=60)
+QUICK = dict(
+    d=80,
+    n=60,
+    m=30,
+    ns=(20, 200),
+    ms=(10, 40, 90),
+    p2s=(0.0, 0.5, 1.0),
+    lams=(0.0, 1e-2, 1.0),
+    trials=30,
+    fine_points=60,
+)
 
 PANELS = (("ridge", "n"), ("ridge", "p2"), ("ridge", "lam"), ("rp", "n"), ("rp", "m"), ("rp", "p2"), ("rp", "lam"))
 
@@ -155,17 +167,32 @@ def figures(ds):
         fine = ds[f"{tag}_fine"].values
         pts = ds[f"{tag}_points"].values
         ax.plot(fine, ds[f"{tag}_theory_line"].values, "C0-", lw=1.6, label="theory")
-        ax.errorbar(pts, ds[f"{tag}_sim_mean"].values, yerr=ds[f"{tag}_sim_sem"].values, fmt="ko", ms=4, capsize=2, label="simulation ± s.e.")
+        ax.errorbar(
+            pts,
+            ds[f"{tag}_sim_mean"].values,
+            yerr=ds[f"{tag}_sim_sem"].values,
+            fmt="ko",
+            ms=4,
+            capsize=2,
+            label="simulation ± s.e.",
+        )
         if name in ("n", "m"):
             ax.set_xscale("log")
         if name == "lam":
             ax.set_xscale("symlog", linthresh=float(min(p for p in pts if p > 0)))
         ax.set_yscale("log")
         ax.set_xlabel(labels[name])
-        ax.set_title(f"{'classical ridge' if model == 'ridge' else 'random projections'}: vary {labels[name]}", fontsize=9)
+        ax.set_title(
+            f"{'classical ridge' if model == 'ridge' else 'random projections'}: vary {labels[name]}", fontsize=9
+        )
         ax.legend(fontsize=7)
         rax = axes[2, cols[name]]
-        rax.plot(pts, res[tag][0], "o" if model == "ridge" else "s", label="ridge" if model == "ridge" else "random projections")
+        rax.plot(
+            pts,
+            res[tag][0],
+            "o" if model == "ridge" else "s",
+            label="ridge" if model == "ridge" else "random projections",
+        )
         rax.axhspan(-3, 3, color="0.9", zorder=0)
         rax.axhline(0, color="k", lw=0.8)
         rax.set_xlabel(labels[name])
@@ -177,10 +204,12 @@ def figures(ds):
         rax.legend(fontsize=7)
     axes[0, 3].axis("off")
     axes[0, 3].text(
-        0.0, 0.5,
+        0.0,
+        0.5,
         f"power law β = {ds.attrs['beta']:g}, d = {ds.attrs['d']}\ntr ΣΔ = {ds.attrs['quality']:g}\n"
         f"base point: n = {ds.attrs['n']}, m = {ds.attrs['m']},\np2 = {ds.attrs['p2']:g}, λ = {ds.attrs['lam']:g}\n"
         f"{ds.attrs['trials']} trials per point\nshaded band: ±3 s.e.",
-        fontsize=10, va="center",
+        fontsize=10,
+        va="center",
     )
     return {NAME: fig}

@@ -74,12 +74,19 @@ def compute(c: Config, *, devices=None, progress=False):
             )
             sim["sim_mean"][a, b] = np.asarray(est.mean)
             sim["sim_sem"][a, b] = np.asarray(est.sem)
-            sim["sim_theory"][a, b] = np.asarray(theory.random_projections(mix, n=float(c.n), m=sim_m.astype(float), p2=c.p2, lam=c.lam).total)
+            sim["sim_theory"][a, b] = np.asarray(
+                theory.random_projections(mix, n=float(c.n), m=sim_m.astype(float), p2=c.p2, lam=c.lam).total
+            )
     dims = ("spectrum", "quality", "m_over_n")
     sdims = ("spectrum", "quality", "sim_m_over_n")
     ds = xr.Dataset(
         {**{k: (dims, v) for k, v in fields.items()}, **{k: (sdims, v) for k, v in sim.items()}},
-        coords={"spectrum": list(SPECTRA), "quality": np.asarray(c.qualities), "m_over_n": ratios, "sim_m_over_n": sim_m / c.n},
+        coords={
+            "spectrum": list(SPECTRA),
+            "quality": np.asarray(c.qualities),
+            "m_over_n": ratios,
+            "sim_m_over_n": sim_m / c.n,
+        },
     )
     ds.attrs.update(n=c.n, d=c.d, p2=c.p2, lam=c.lam, beta=c.beta, trials=c.trials, model="random projections")
     return ds
@@ -109,7 +116,9 @@ def summarize(ds):
                 f"{s.replace('_', ' ')}: ζ peaks at m/n ≈ {peak:.2f} and is {tail:.0f} % of its peak at m = {ratios[-1]:g}n"
             )
     finding = (
-        f"At tr ΣΔ = {q:g}, p2 = {ds.attrs['p2']:g}: " + "; ".join(parts) + " — the collapse term does not vanish with width. "
+        f"At tr ΣΔ = {q:g}, p2 = {ds.attrs['p2']:g}: "
+        + "; ".join(parts)
+        + " — the collapse term does not vanish with width. "
         f"Simulation agrees with theory within {z:.1f} standard errors ({pct:.1f} %)."
     )
     return numbers, finding
@@ -124,7 +133,12 @@ def figures(ds):
     x = ds["m_over_n"].values
     for a, s in enumerate(spectra):
         for col, (field, title) in enumerate(
-            (("bias", "bias B"), ("variance", "variance V"), ("collapse", "collapse term ζ"), ("total", "total E = B + V + ζ"))
+            (
+                ("bias", "bias B"),
+                ("variance", "variance V"),
+                ("collapse", "collapse term ζ"),
+                ("total", "total E = B + V + ζ"),
+            )
         ):
             ax = axes[a, col]
             for b, q in enumerate(ds["quality"].values):
@@ -134,8 +148,13 @@ def figures(ds):
                 ax.loglog(x, ds[field].values[a, b], color=colors[b] if label else "k", lw=1.6, label=label)
                 if field == "total":
                     ax.errorbar(
-                        ds["sim_m_over_n"].values, ds["sim_mean"].values[a, b], yerr=ds["sim_sem"].values[a, b],
-                        fmt="o", ms=4, color=colors[b], capsize=2,
+                        ds["sim_m_over_n"].values,
+                        ds["sim_mean"].values[a, b],
+                        yerr=ds["sim_sem"].values[a, b],
+                        fmt="o",
+                        ms=4,
+                        color=colors[b],
+                        capsize=2,
                     )
             ax.axvline(1.0, color="gray", ls="--", lw=1)
             ax.set_title(f"{s.replace('_', ' ')}: {title}", fontsize=9)

@@ -14,7 +14,9 @@ from .._problem import isotropic
 from ._framework import check_range
 
 NAME = "width-pareto"
-DESCRIPTION = "real-only error (x) against mixture error (y), one marker per width, three qualities, diagonal drawn, n = 500"
+DESCRIPTION = (
+    "real-only error (x) against mixture error (y), one marker per width, three qualities, diagonal drawn, n = 500"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,8 +56,14 @@ def compute(c: Config, *, devices=None, progress=False):
         mixed[a] = np.asarray(r.bias + r.variance + q * r.collapse)
     # the best width for each quality and p2 (jc.optimal over m, both sides of the threshold)
     m_star, e_star = optimal(
-        _mixed_error, over="m", bounds=(widths.min(), widths.max()), mix=base, n=c.n, lam=c.lam,
-        p2=np.asarray(c.p2s)[None, :], quality=np.asarray(c.qualities)[:, None],
+        _mixed_error,
+        over="m",
+        bounds=(widths.min(), widths.max()),
+        mix=base,
+        n=c.n,
+        lam=c.lam,
+        p2=np.asarray(c.p2s)[None, :],
+        quality=np.asarray(c.qualities)[:, None],
     )
     ds = xr.Dataset(
         {
@@ -97,7 +105,8 @@ def summarize(ds):
         f"{low[0]:.2f}× above real-only at m = {ratios[below][0]:g}n and {low[-1]:.2f}× at m = {ratios[below][-1]:g}n: "
         f"larger models drift further above the diagonal below m = n, while very-high-quality data "
         f"(tr ΣΔ = {ds['quality'].values[0]:g}) stays within {100 * (high.max() - 1):.0f} % of it. The best width "
-        f"(jc.optimal) is m ≈ " + ", ".join(f"{x:.3g}n" for x in ds["best_m_over_n"].values[:, -1])
+        f"(jc.optimal) is m ≈ "
+        + ", ".join(f"{x:.3g}n" for x in ds["best_m_over_n"].values[:, -1])
         + " for the three qualities."
     )
     return numbers, finding
@@ -120,8 +129,17 @@ def figures(ds):
             ys.append(y)
             ax.plot(real, y, color="0.8", lw=0.8, zorder=1)
             sc = ax.scatter(
-                real, y, c=ratios, norm=norm, cmap="viridis", marker=MARKERS[a % 3], s=60 if MARKERS[a % 3] == "*" else 30,
-                edgecolors="k", linewidths=0.4, zorder=2, label=f"{NAMES[a % 3]} (tr ΣΔ = {q:g})",
+                real,
+                y,
+                c=ratios,
+                norm=norm,
+                cmap="viridis",
+                marker=MARKERS[a % 3],
+                s=60 if MARKERS[a % 3] == "*" else 30,
+                edgecolors="k",
+                linewidths=0.4,
+                zorder=2,
+                label=f"{NAMES[a % 3]} (tr ΣΔ = {q:g})",
             )
         lo = min(real.min(), min(y.min() for y in ys))
         hi = max(real.max(), max(y.max() for y in ys))
@@ -133,5 +151,8 @@ def figures(ds):
         ax.set_title(f"$p_2$ = {p2:g}", fontsize=10)
         ax.legend(fontsize=7, loc="upper left")
     fig.colorbar(sc, ax=axes[0, -1], label="width m / n")
-    fig.suptitle(f"Model size and collapse: random projections, isotropic, n = {ds.attrs['n']:g}, d = {ds.attrs['d']}, λ = {ds.attrs['lam']:g}", fontsize=10)
+    fig.suptitle(
+        f"Model size and collapse: random projections, isotropic, n = {ds.attrs['n']:g}, d = {ds.attrs['d']}, λ = {ds.attrs['lam']:g}",
+        fontsize=10,
+    )
     return {NAME: fig}

@@ -9,7 +9,6 @@
 - `gcd`: a small transformer on greatest common divisors (a Zipf law with β = 2).
 """
 
+from . import digits as digits, gcd as gcd
 from ._mlp import train_on_mixture as train_on_mixture, two_layer as two_layer
 from ._train import History as History, fit as fit, schedule as schedule
-from . import digits as digits
-from . import gcd as gcd

@@ -33,8 +33,9 @@ def two_layer(d: int, m: int, *, key, out: int | None = None, activation: str = 
     d = check_positive_int("d", d)
     m = check_positive_int("width", m)
     check_activation(activation)
-    return eqx.nn.MLP(d, "scalar" if out is None else check_positive_int("out", out), m, 1,
-                      activation=FUNCTIONS[activation], key=key)
+    return eqx.nn.MLP(
+        d, "scalar" if out is None else check_positive_int("out", out), m, 1, activation=FUNCTIONS[activation], key=key
+    )
 
 
 def train_on_mixture(
@@ -83,15 +84,25 @@ def train_on_mixture(
         e = jax.random.normal(ke, (n_max,), dtype)
         rows = jnp.arange(n_max)
         synthetic = rows < jnp.round(p2_ * n_)
-        y = jnp.where(synthetic, X @ (w1 + delta) + jnp.sqrt(mix.synthetic_noise_var) * e,
-                      X @ w1 + jnp.sqrt(mix.noise_var) * e)
+        y = jnp.where(
+            synthetic, X @ (w1 + delta) + jnp.sqrt(mix.synthetic_noise_var) * e, X @ w1 + jnp.sqrt(mix.noise_var) * e
+        )
         weight = (rows < n_) / n_
         Xv = jax.random.normal(kv, (n_val, d), dtype) * scale
         yv = Xv @ w1 + jnp.sqrt(mix.noise_var) * jax.random.normal(jax.random.fold_in(kv, 1), (n_val,), dtype)
         model = cast(two_layer(d, m, key=kinit, activation=activation), dtype)
-        best, hist = fit(model, weighted_mse, (X, y, weight), (Xv, yv, jnp.full((n_val,), 1.0 / n_val, dtype)),
-                         steps=steps, key=ktrain, lr=lr, weight_decay=weight_decay, eval_every=eval_every,
-                         patience=patience)
+        best, hist = fit(
+            model,
+            weighted_mse,
+            (X, y, weight),
+            (Xv, yv, jnp.full((n_val,), 1.0 / n_val, dtype)),
+            steps=steps,
+            key=ktrain,
+            lr=lr,
+            weight_decay=weight_decay,
+            eval_every=eval_every,
+            patience=patience,
+        )
         Xt = jax.random.normal(kq, (test_size, d), dtype) * scale
         return jnp.mean((jax.vmap(best)(Xt) - Xt @ w1) ** 2), hist
 
@@ -102,7 +113,12 @@ def train_on_mixture(
 def check_grid(n, p2):
     """`n` (positive integers) and `p2` (in [0, 1]) checked and broadcast together, as float arrays."""
     n_arr = np.asarray(n)
-    if not np.issubdtype(n_arr.dtype, np.number) or n_arr.size == 0 or np.any(n_arr < 1) or np.any(n_arr != np.round(n_arr)):
+    if (
+        not np.issubdtype(n_arr.dtype, np.number)
+        or n_arr.size == 0
+        or np.any(n_arr < 1)
+        or np.any(n_arr != np.round(n_arr))
+    ):
         raise ValueError(f"n must be positive integers, got {n!r}")
     check_scalar("p2", p2, low=0.0, high=1.0)
     return np.broadcast_arrays(n_arr.astype(float), np.asarray(p2, dtype=float))

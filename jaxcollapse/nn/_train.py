@@ -8,7 +8,8 @@ member stops, members that stopped earlier stay frozen).
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import equinox as eqx
 import jax

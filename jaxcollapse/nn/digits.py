@@ -112,8 +112,18 @@ def train_on_digits(
         onehot = jax.nn.one_hot(y_train, CLASSES, dtype=dtype)
         val_batch = (X[val], jax.nn.one_hot(y[val], CLASSES, dtype=dtype), jnp.full((n_val,), 1.0 / n_val, dtype))
         model = cast(two_layer(X.shape[1], m, out=CLASSES, key=kinit, activation=activation), dtype)
-        best, hist = fit(model, _weighted_sq, (Xtr, onehot, weight), val_batch, steps=steps, key=ktrain, lr=lr,
-                         weight_decay=weight_decay, eval_every=eval_every, patience=patience)
+        best, hist = fit(
+            model,
+            _weighted_sq,
+            (Xtr, onehot, weight),
+            val_batch,
+            steps=steps,
+            key=ktrain,
+            lr=lr,
+            weight_decay=weight_decay,
+            eval_every=eval_every,
+            patience=patience,
+        )
         out = jax.vmap(best)(X[test])
         accuracy = jnp.mean(jnp.argmax(out, 1) == y[test])
         sq = jnp.mean(jnp.sum((out - jax.nn.one_hot(y[test], CLASSES, dtype=dtype)) ** 2, 1))
@@ -126,4 +136,3 @@ def train_on_digits(
 def _weighted_sq(model, batch):
     X, Y, w = batch
     return jnp.sum(w * jnp.sum((jax.vmap(model)(X) - Y) ** 2, 1))
-

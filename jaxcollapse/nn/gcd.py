@@ -80,7 +80,7 @@ def decode(tokens):
     """The operands (a, b) of token sequences made by `encode`."""
     tokens = jnp.asarray(tokens, jnp.int32)
     powers = 10 ** jnp.arange(DIGITS - 1, -1, -1, dtype=jnp.int32)
-    return tokens[..., :DIGITS] @ powers, tokens[..., DIGITS + 1:] @ powers
+    return tokens[..., :DIGITS] @ powers, tokens[..., DIGITS + 1 :] @ powers
 
 
 def sample(key, size: int, *, max_operand: int = MAX_OPERAND):
@@ -105,7 +105,7 @@ def gcd_distribution(max_operand: int = MAX_OPERAND) -> np.ndarray:
     M = _check_max_operand(max_operand)
     count = np.zeros(M + 1)
     for k in range(M, 0, -1):
-        count[k] = (M // k) ** 2 - count[2 * k::k].sum()
+        count[k] = (M // k) ** 2 - count[2 * k :: k].sum()
     return count / M**2
 
 
@@ -129,8 +129,16 @@ class Block(eqx.Module):
     def __init__(self, width: int, heads: int, *, key):
         k1, k2, k3 = jax.random.split(key, 3)
         self.norm1 = eqx.nn.LayerNorm(width, dtype=DTYPE)
-        self.attention = eqx.nn.MultiheadAttention(heads, width, use_query_bias=True, use_key_bias=True,
-                                                   use_value_bias=True, use_output_bias=True, dtype=DTYPE, key=k1)
+        self.attention = eqx.nn.MultiheadAttention(
+            heads,
+            width,
+            use_query_bias=True,
+            use_key_bias=True,
+            use_value_bias=True,
+            use_output_bias=True,
+            dtype=DTYPE,
+            key=k1,
+        )
         self.norm2 = eqx.nn.LayerNorm(width, dtype=DTYPE)
         self.up = eqx.nn.Linear(width, 4 * width, dtype=DTYPE, key=k2)
         self.down = eqx.nn.Linear(4 * width, width, dtype=DTYPE, key=k3)
@@ -217,8 +225,9 @@ def loss(model: Transformer, batch):
     return jnp.sum(w * ce) / jnp.maximum(jnp.sum(w), 1.0)
 
 
-def batch_source(*, batch: int, classes: int = 100, cut=jnp.inf, pi=0.0, teacher=None, use_teacher=None,
-                 max_operand=MAX_OPERAND):
+def batch_source(
+    *, batch: int, classes: int = 100, cut=jnp.inf, pi=0.0, teacher=None, use_teacher=None, max_operand=MAX_OPERAND
+):
     """The streamed data, `key -> Batch`: `batch` fresh uniform pairs per call.
 
     The first round(π·batch) rows carry the true gcd; the others carry the source's label: the
@@ -311,9 +320,18 @@ def train(
     k_init, k_val, k_fit = jax.random.split(key, 3)
     model = Transformer(width=width, heads=heads, layers=layers, classes=classes, key=k_init)
     cut = jnp.inf if cut is None else cut
-    options = dict(steps=steps, batch=batch, classes=classes, lr=float(lr), weight_decay=float(weight_decay),
-                   warmup=float(warmup), eval_every=int(eval_every), patience=patience, val_size=val_size,
-                   max_operand=max_operand)
+    options = dict(
+        steps=steps,
+        batch=batch,
+        classes=classes,
+        lr=float(lr),
+        weight_decay=float(weight_decay),
+        warmup=float(warmup),
+        eval_every=int(eval_every),
+        patience=patience,
+        val_size=val_size,
+        max_operand=max_operand,
+    )
     # Without a teacher the fresh model stands in for one (unused): every source then shares one
     # compiled loop for a given architecture (a teacher of another shape compiles its own).
     use_teacher = jnp.asarray(source == "model")
@@ -322,14 +340,44 @@ def train(
 
 
 @eqx.filter_jit
-def _fit(model, teacher, use_teacher, cut, pi, k_val, k_fit, *, steps, batch, classes, lr, weight_decay, warmup,
-         eval_every, patience, val_size, max_operand):
+def _fit(
+    model,
+    teacher,
+    use_teacher,
+    cut,
+    pi,
+    k_val,
+    k_fit,
+    *,
+    steps,
+    batch,
+    classes,
+    lr,
+    weight_decay,
+    warmup,
+    eval_every,
+    patience,
+    val_size,
+    max_operand,
+):
     tokens, g = sample(k_val, val_size, max_operand=max_operand)
     val = Holdout(tokens, label(g, classes))
-    data = batch_source(batch=batch, classes=classes, cut=cut, pi=pi, teacher=teacher, use_teacher=use_teacher,
-                        max_operand=max_operand)
-    return fit(model, loss, data, val, steps=steps, key=k_fit, lr=lr, weight_decay=weight_decay, warmup=warmup,
-               eval_every=eval_every, patience=patience)
+    data = batch_source(
+        batch=batch, classes=classes, cut=cut, pi=pi, teacher=teacher, use_teacher=use_teacher, max_operand=max_operand
+    )
+    return fit(
+        model,
+        loss,
+        data,
+        val,
+        steps=steps,
+        key=k_fit,
+        lr=lr,
+        weight_decay=weight_decay,
+        warmup=warmup,
+        eval_every=eval_every,
+        patience=patience,
+    )
 
 
 # ----------------------------------------------------------------------------------- evaluation
@@ -396,6 +444,23 @@ def _evaluate(model, key, *, test_size, per_gcd, max_operand):
 
 
 __all__ = [
-    "Batch", "Block", "Evaluation", "History", "Holdout", "Transformer", "batch_source", "decode", "encode",
-    "evaluate", "gcd", "gcd_distribution", "label", "loss", "predict", "sample", "stratified", "train", "zipf",
+    "Batch",
+    "Block",
+    "Evaluation",
+    "History",
+    "Holdout",
+    "Transformer",
+    "batch_source",
+    "decode",
+    "encode",
+    "evaluate",
+    "gcd",
+    "gcd_distribution",
+    "label",
+    "loss",
+    "predict",
+    "sample",
+    "stratified",
+    "train",
+    "zipf",
 ]

@@ -2,5 +2,5 @@
 
 from .random_features import random_features as random_features
 from .random_projections import random_projections as random_projections
-from .ridge import ridge as ridge
 from .retraining import retraining as retraining
+from .ridge import ridge as ridge

@@ -23,7 +23,9 @@ from ..theory.random_features import ACTIVATIONS, FUNCTIONS, activation_constant
 from .ridge import pinv_diag, teachers
 
 
-def random_features(mix: Mixture, *, n, m, p2, lam, activation: str = "relu", trials, key, test_size: int = 1000) -> Estimate:
+def random_features(
+    mix: Mixture, *, n, m, p2, lam, activation: str = "relu", trials, key, test_size: int = 1000
+) -> Estimate:
     """Simulate ridge on nonlinear random features; `n`, `m`, `trials`, `test_size` are Python ints."""
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")

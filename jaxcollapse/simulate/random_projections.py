@@ -33,7 +33,14 @@ import numpy as np
 from .._linalg import eigh, spd_solve
 from .._problem import Mixture
 from .._results import Estimate
-from .._validate import check_mixing, check_positive_int, concrete_ints, is_concrete, require_directions, require_same_covariance
+from .._validate import (
+    check_mixing,
+    check_positive_int,
+    concrete_ints,
+    is_concrete,
+    require_directions,
+    require_same_covariance,
+)
 from .ridge import chunk_plan, pinv_diag, teachers
 
 _MEMORY_BUDGET = 512 * 2**20  # bytes of working arrays per chunk of trials

@@ -23,9 +23,7 @@ _MEMORY_BUDGET = 512 * 2**20
 _MAX_CHUNK = 256
 
 
-def retraining(
-    mix: Mixture, *, n, n0, generations, lam, generator_noise_var, trials, key, chunk_size=None
-) -> Estimate:
+def retraining(mix: Mixture, *, n, n0, generations, lam, generator_noise_var, trials, key, chunk_size=None) -> Estimate:
     r"""Simulate ridge trained on the output of a `generations`-step self-training chain.
 
     **Arguments:** as `jaxcollapse.theory.retraining`, except that `n` and `n0` are Python ints
@@ -55,7 +53,14 @@ def retraining(
     lam_b = jnp.broadcast_to(lam, shape).reshape(-1)
     if chunk_size is None:
         d = mix.eigs.shape[0]
-        per_trial = 8 * (2 * n0 * d + 2 * n * d + 2 * max(min(n, d), 1) ** 2 + min(n0, d) ** 2 + unique.size * (n + d) + lam_b.size * d)
+        per_trial = 8 * (
+            2 * n0 * d
+            + 2 * n * d
+            + 2 * max(min(n, d), 1) ** 2
+            + min(n0, d) ** 2
+            + unique.size * (n + d)
+            + lam_b.size * d
+        )
         chunk_size = max(1, min(trials, _MAX_CHUNK, _MEMORY_BUDGET // per_trial))
     chunk_size = check_positive_int("chunk_size", chunk_size)
     table = _simulate(mix, n, n0, tuple(int(g) for g in unique), lam_b, s0, trials, chunk_plan(trials, chunk_size), key)

@@ -19,8 +19,7 @@ from jaxtyping import Array, Float, Int
 
 from .._results import Status
 from .._validate import check_scalar as _check
-from ._sums import far_rank, log_survival, piece_sum
-from ._sums import tail_mass as _tail_mass
+from ._sums import far_rank, log_survival, piece_sum, tail_mass as _tail_mass
 
 INF = float("inf")
 
@@ -33,9 +32,9 @@ class Tail(eqx.Module):
     `INVALID_INPUT` for an invalid point inside a traced batch).
     """
 
-    error: Float[Array, "..."]
-    plateau: Float[Array, "..."]
-    status: Int[Array, "..."]
+    error: Float[Array, ...]
+    plateau: Float[Array, ...]
+    status: Int[Array, ...]
 
 
 # ----------------------------------------------------------------------------- validation
@@ -45,7 +44,7 @@ def _integer(x):
     return jnp.isinf(x) | (x == jnp.floor(x))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled(one, **static):
     kernel = functools.partial(one, **static)
 
@@ -147,7 +146,6 @@ def clean(beta, T) -> Tail:
     beta = _check("beta", beta, low=1.0, strict=True)
     T = _check("T", T, low=0.0)
 
-
     return _vectorized(_clean_one)(beta, T)
 
 
@@ -171,7 +169,6 @@ def cut(beta, T, k) -> Tail:
     T = _check("T", T, low=0.0)
     k = _check("k", k, low=1.0, integer=True, allow_inf=True)
 
-
     return _vectorized(_cut_one)(beta, T, k)
 
 
@@ -192,7 +189,6 @@ def narrow(beta, T, beta_narrow) -> Tail:
     beta = _check("beta", beta, low=1.0, strict=True)
     T = _check("T", T, low=0.0)
     beta_narrow = _check("beta_narrow", beta_narrow, low=1.0, strict=True)
-
 
     return _vectorized(_narrow_one)(beta, T, beta_narrow)
 
@@ -227,7 +223,6 @@ def mix(beta, T, k, clean_fraction, *, sampling: str = "fixed") -> Tail:
     k = _check("k", k, low=1.0, integer=True, allow_inf=True)
     clean_fraction = _check("clean_fraction", clean_fraction, low=0.0, high=1.0)
 
-
     return _vectorized(_mix_one, sampling=sampling)(beta, T, k, clean_fraction)
 
 
@@ -257,7 +252,6 @@ def acquire_tail(beta, T, k, k_tail, fraction) -> Tail:
     k = _check("k", k, low=1.0, integer=True, allow_inf=True)
     k_tail = _check("k_tail", k_tail, low=0.0, integer=True)
     fraction = _check("fraction", fraction, low=0.0, high=1.0)
-
 
     return _vectorized(_acquire_tail_one)(beta, T, k, k_tail, fraction)
 
@@ -393,7 +387,6 @@ def generations(beta, T, T0, n, chain: str = "known", *, p_nuc=None) -> Tail:
             raise ValueError(f"p_nuc is only used by chain='top_p', not chain={chain!r}")
         T0 = _check("T0", T0, low=0.0, strict=True)
         p_nuc = 1.0
-
 
     return _vectorized(_generations_one, chain=chain)(beta, T, T0, n, p_nuc)
 

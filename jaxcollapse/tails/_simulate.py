@@ -72,7 +72,10 @@ class _Error:
         """head_time: first index at which each rank ≤ N was learned; beyond: learned ranks > N."""
         unseen = head_time[None, :] >= self.Ts[:, None]
         missed = jnp.sum(jnp.where(unseen, self.p, 0.0), axis=1) + self.tail
-        mass = jnp.where(beyond_first, jnp.where(jnp.isfinite(beyond_sorted), beyond_sorted, 1.0) ** -self.beta, 0.0) / self.zb
+        mass = (
+            jnp.where(beyond_first, jnp.where(jnp.isfinite(beyond_sorted), beyond_sorted, 1.0) ** -self.beta, 0.0)
+            / self.zb
+        )
         revealed = jnp.sum(jnp.where(beyond_time[None, :] < self.Ts[:, None], mass, 0.0), axis=1)
         return missed - revealed
 
@@ -85,7 +88,9 @@ def _member(sorted_set, x):
 
 def _int(name, value, low):
     if isinstance(value, (bool, np.bool_)) or not np.isscalar(value) or float(value) != int(value) or value < low:
-        raise ValueError(f"{name} must be an integer ≥ {low} (a Python number: sample counts are static shapes), got {value!r}")
+        raise ValueError(
+            f"{name} must be an integer ≥ {low} (a Python number: sample counts are static shapes), got {value!r}"
+        )
     return int(value)
 
 

@@ -245,7 +245,13 @@ def generator(source, temperature=1.0, top_p=1.0, top_k: int | None = None):
     temperature = check_scalar("temperature", temperature, low=0.0, strict=True)
     if is_concrete(top_p):
         arr = np.asarray(top_p)
-        if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number) or not np.all(np.isfinite(arr)) or np.any(arr <= 0) or np.any(arr > 1):
+        if (
+            arr.dtype == bool
+            or not np.issubdtype(arr.dtype, np.number)
+            or not np.all(np.isfinite(arr))
+            or np.any(arr <= 0)
+            or np.any(arr > 1)
+        ):
             raise ValueError(f"top_p must be a number in (0, 1], got {top_p!r}")
     top_p = jnp.asarray(top_p, dtype=jnp.result_type(float))
     if top_k is not None:
@@ -445,12 +451,14 @@ def expected_tv(conditionals_true, context_probs, T: int, training_conditionals=
     pr, qr, zm, pj = (jnp.asarray(x) for x in (p_rows, q_rows, zero_mass, pi))
     hard_parts = []
     for s in range(0, m.size, chunk):
-        n = m[s:s + chunk].size
+        n = m[s : s + chunk].size
         pad = chunk - n
-        c_idx = np.pad(ctx[s:s + chunk], (0, pad))
-        mm = np.pad(m[s:s + chunk], (0, pad), constant_values=1.0)
+        c_idx = np.pad(ctx[s : s + chunk], (0, pad))
+        mm = np.pad(m[s : s + chunk], (0, pad), constant_values=1.0)
         valid = np.arange(chunk) < n
-        out, hard, lw = _window_kernel(pr, qr, zm, pj, jnp.asarray(c_idx), jnp.asarray(mm), jnp.asarray(valid), float(T), clean)
+        out, hard, lw = _window_kernel(
+            pr, qr, zm, pj, jnp.asarray(c_idx), jnp.asarray(mm), jnp.asarray(valid), float(T), clean
+        )
         np.add.at(total, c_idx[:n], np.asarray(out)[:n])
         if not clean:
             rows, cols = np.nonzero(np.asarray(hard))
@@ -462,11 +470,15 @@ def expected_tv(conditionals_true, context_probs, T: int, training_conditionals=
         # for 65536 betainc evaluations
         size = next(b for b in (1 << 8, 1 << 10, 1 << 12, 1 << 14, 1 << 16) if b >= min(hc.size, 1 << 16))
         for s in range(0, hc.size, size):
-            pad = size - hm[s:s + size].size
-            args = (np.pad(hm[s:s + size], (0, pad), constant_values=1.0), np.pad(hp[s:s + size], (0, pad)),
-                    np.pad(hq[s:s + size], (0, pad)), np.pad(hw[s:s + size], (0, pad), constant_values=-np.inf))
+            pad = size - hm[s : s + size].size
+            args = (
+                np.pad(hm[s : s + size], (0, pad), constant_values=1.0),
+                np.pad(hp[s : s + size], (0, pad)),
+                np.pad(hq[s : s + size], (0, pad)),
+                np.pad(hw[s : s + size], (0, pad), constant_values=-np.inf),
+            )
             corr = np.asarray(_correction_kernel(*map(jnp.asarray, args)))[: size - pad]
-            np.add.at(total, hc[s:s + size], corr)
+            np.add.at(total, hc[s : s + size], corr)
     unseen = np.where(pi >= 1.0, 0.0, np.exp(T * np.log1p(-np.minimum(pi, 1.0))))
     return float(np.sum(pi * (total + unseen)))
 
@@ -510,6 +522,11 @@ def _check_int(name, value, *, low):
 def _check_beta(name, value):
     if is_concrete(value):
         arr = np.asarray(value)
-        if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number) or not np.all(np.isfinite(arr)) or np.any(arr <= 1):
+        if (
+            arr.dtype == bool
+            or not np.issubdtype(arr.dtype, np.number)
+            or not np.all(np.isfinite(arr))
+            or np.any(arr <= 1)
+        ):
             raise ValueError(f"{name} must be > 1 (a finite number), got {value!r}")
     return value

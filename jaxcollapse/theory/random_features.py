@@ -63,7 +63,7 @@ FUNCTIONS = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def activation_constants(activation: str) -> tuple[float, float, float]:
     r"""$(\mu_0, \mu_1, \mu_*)$ of an activation for a standard normal input.
 
@@ -122,7 +122,7 @@ def _marchenko_pastur(m: int, d: int, nodes: int):
 
 
 _GRADING = 0.25  # ratio of neighbouring segments towards the lower edge
-_SEGMENTS = 16   # the smallest segment is 0.25^15 ≈ 1e-9 of the lower half
+_SEGMENTS = 16  # the smallest segment is 0.25^15 ≈ 1e-9 of the lower half
 
 
 def random_features(mix: Mixture, *, n, m: int, p2, lam, activation: str = "relu", nodes: int = 16) -> Risk:
@@ -140,7 +140,9 @@ def random_features(mix: Mixture, *, n, m: int, p2, lam, activation: str = "relu
     if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
         raise ValueError(f"m must be a positive integer (a concrete width: it sets the spectrum), got {m!r}")
     if mix.synthetic_eigs is not None or mix.compressed or not np.allclose(np.asarray(mix.eigs), 1.0):
-        raise ValueError("mix must be isotropic with unit variances (jc.isotropic(d, ...)): random features assume Σ = I")
+        raise ValueError(
+            "mix must be isotropic with unit variances (jc.isotropic(d, ...)): random features assume Σ = I"
+        )
     check_scalar("nodes", nodes, low=1, integer=True)
     mu0, mu1, mu_star = activation_constants(activation)
     d, m = mix.d, int(m)

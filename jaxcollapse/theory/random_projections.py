@@ -72,7 +72,9 @@ def random_projections(mix: Mixture, *, n, m, p2, lam) -> Risk:
 @eqx.filter_jit
 def _random_projections_jit(mix, n, m, p2, lam):
     table = grid_table(mix, n, m, p2, lam)
-    return broadcast_map(functools.partial(_point, mix, table), block=block_for(mix.eigs.shape[0]), n=n, m=m, p2=p2, lam=lam)
+    return broadcast_map(
+        functools.partial(_point, mix, table), block=block_for(mix.eigs.shape[0]), n=n, m=m, p2=p2, lam=lam
+    )
 
 
 def _theta_equation(theta, args):

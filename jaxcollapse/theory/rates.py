@@ -62,6 +62,8 @@ def crossover_sample_size(*, beta, source, ell, generations, generator_noise_var
     $-(1-\ell/\beta)$ (fake data)."""
     beta, _, rbar = _common(beta, source)
     ell = check_scalar("ell", ell, low=0.0)
-    noise = check_scalar("generations", generations, low=0.0) * check_scalar("generator_noise_var", generator_noise_var, low=0.0)
+    noise = check_scalar("generations", generations, low=0.0) * check_scalar(
+        "generator_noise_var", generator_noise_var, low=0.0
+    )
     phi0 = check_scalar("phi0", phi0, low=0.0, high=1.0)
     return (noise / (1.0 - phi0)) ** (-1.0 / (2.0 * ell * rbar - 1.0 + ell / beta))

@@ -91,7 +91,13 @@ def downstream_moments(mix: Mixture, kappa, n):
 
 
 def _point(mix: Mixture, table, n, n0, generations, lam, s0) -> Risk:
-    valid = valid_mask((n, 0.0, None, True), (n0, 0.0, None, True), (generations, 0.0, None, False), (lam, 0.0, None, False), (s0, 0.0, None, False))
+    valid = valid_mask(
+        (n, 0.0, None, True),
+        (n0, 0.0, None, True),
+        (generations, 0.0, None, False),
+        (lam, 0.0, None, False),
+        (s0, 0.0, None, False),
+    )
     valid &= mixture_valid(mix)
     n = jnp.where(valid, n, 1.0)
     n0 = jnp.where(valid, n0, 1.0)
@@ -129,7 +135,9 @@ def _point(mix: Mixture, table, n, n0, generations, lam, s0) -> Risk:
     collapse = jnp.where(under, collapse_under, collapse_over)
     supported = under | (generations == 0) | isotropic
     infinite = infinite | jnp.isinf(variance) | jnp.isinf(collapse)
-    return finish(bias, variance, collapse, kappa, valid=valid, converged=converged, infinite=infinite, supported=supported)
+    return finish(
+        bias, variance, collapse, kappa, valid=valid, converged=converged, infinite=infinite, supported=supported
+    )
 
 
 def _over(num, den):

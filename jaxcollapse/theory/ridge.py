@@ -68,7 +68,14 @@ def ridge(mix: Mixture, *, n, p2, lam, weight=1.0) -> Risk:
 @eqx.filter_jit
 def _ridge_jit(mix, n, p2, lam, weight):
     table = grid_table(mix, n, p2, lam, weight) if mix.same_covariance else None
-    return broadcast_map(functools.partial(_ridge_point, mix, table), block=block_for(mix.eigs.shape[0]), n=n, p2=p2, lam=lam, weight=weight)
+    return broadcast_map(
+        functools.partial(_ridge_point, mix, table),
+        block=block_for(mix.eigs.shape[0]),
+        n=n,
+        p2=p2,
+        lam=lam,
+        weight=weight,
+    )
 
 
 def _ridge_point(mix: Mixture, table, n, p2, lam, weight) -> Risk:
@@ -177,7 +184,9 @@ def _same_covariance(mix, n, p2, lam, weight, table=None):
     lo, hi = kappa_bracket(s, n, p2, lam, weight, mu, mix.d)
     lo, hi, x0 = narrow_bracket(table, lambda k, df1: k * _a_of_delta(df1 / n, p2, weight) - lam, lo, hi)
     ms = s if mu is None else mu * s
-    kappa, converged = bracketed_root(_kappa_equation, (n, p2, lam, weight, s, ms), lo, hi, x0, _kappa_value_and_derivative)
+    kappa, converged = bracketed_root(
+        _kappa_equation, (n, p2, lam, weight, s, ms), lo, hi, x0, _kappa_value_and_derivative
+    )
 
     # Every trace is a moment sum_j w_j b_j(kappa), b in (r², rq, q²) (r + q = 1 gives the rest).
     ws, wz = mix.signal * s, mix.shift * s
