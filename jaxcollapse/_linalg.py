@@ -83,3 +83,11 @@ def solve_small(a, b):
             acc = acc - a[i][j] * x[j]
         x[i] = acc / a[i][i]
     return jnp.stack(x, axis=-1)
+
+
+def pinv_diag(mu, lam):
+    """1/(mu + lam), with numerically zero eigenvalues dropped when lam = 0 (pseudo-inverse)."""
+    cutoff = mu.shape[0] * jnp.finfo(mu.dtype).eps * jnp.max(jnp.abs(mu))
+    shifted = mu + lam
+    keep = shifted > cutoff
+    return jnp.where(keep, 1.0 / jnp.where(keep, shifted, 1.0), 0.0)

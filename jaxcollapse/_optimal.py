@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._validate import as_float
+from ._validate import as_float, check_int
 
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 
@@ -48,8 +48,7 @@ def optimal(kernel, over: str = "lam", bounds=(1e-8, 1e3), *, grid: int = 64, xt
         raise ValueError(f"bounds must be two numbers (low, high) with 0 < low < high, got {bounds!r}") from None
     if not (0.0 < lo < hi < math.inf):
         raise ValueError(f"bounds must satisfy 0 < low < high < inf, got {bounds!r}")
-    if isinstance(grid, bool) or not isinstance(grid, int) or grid < 4:
-        raise ValueError(f"grid must be an integer ≥ 4, got {grid!r}")
+    grid = check_int("grid", grid, low=4)
     if not (0.0 < float(xtol) < 1.0):
         raise ValueError(f"xtol must be in (0, 1), got {xtol!r}")
     arrays = {k: v for k, v in fixed.items() if _array_like(v)}

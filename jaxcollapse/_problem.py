@@ -7,10 +7,11 @@ length-d vectors. See `shared/theory/strong_model_collapse.md` §1 for the model
 from __future__ import annotations
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from ._validate import check_positive_int, check_scalar, check_vector, is_concrete
+from ._validate import check_int, check_scalar, check_vector, is_concrete
 
 
 class Mixture(eqx.Module):
@@ -101,7 +102,7 @@ class Mixture(eqx.Module):
         if multiplicity is not None and synthetic_eigs is not None:
             raise ValueError("multiplicity: a compressed mixture needs Σ2 = Σ1 (synthetic_eigs=None)")
         self.multiplicity = None if multiplicity is None else check_vector("multiplicity", multiplicity, size=d)
-        self.dimension = jnp.asarray(float(d if dimension is None else check_positive_int("dimension", dimension)))
+        self.dimension = jnp.asarray(float(d if dimension is None else check_int("dimension", dimension)))
         if teacher is not None:
             self.cross = self.teacher * self.teacher_shift
         else:
@@ -138,13 +139,89 @@ class Mixture(eqx.Module):
         """tr(Σ1 Γ) = E||w1*||²_Σ1: the error of the null predictor."""
         return jnp.sum(self.eigs * self.signal)
 
-    def trace(self, values):
-        r"""$\sum_j f(s_j)$ over the $d$ directions, given `values` $= f(s)$ per entry (last axis):
-        a compressed entry counts `multiplicity` times. (Sums weighted by `signal`, `shift` or
-        `cross` are plain sums: those already hold masses.)"""
-        if self.multiplicity is None:
-            return jnp.sum(values, axis=-1)
-        return jnp.sum(self.multiplicity * values, axis=-1)
+    # -- sampling: the data of one Monte Carlo trial (every simulator draws through these) --------
+
+    def draw_teachers(self, key) -> tuple[Float[Array, " d"], Float[Array, " d"]]:
+        r"""$(w_1^*, \delta)$: drawn from the priors $N(0, \Gamma)$, $N(0, \Delta)$ (two keys split from
+        `key`), or the mixture's fixed vectors (`fixed_teachers`; `key` is then unused)."""
+        if self.teacher is not None:
+            return self.teacher, self.teacher_shift
+        kw, kd = jax.random.split(key)
+        d = self.eigs.shape[0]
+        return jnp.sqrt(self.signal) * jax.random.normal(kw, (d,)), jnp.sqrt(self.shift) * jax.random.normal(kd, (d,))
+
+    def inputs(self, key, n: int, n2=0) -> Float[Array, "n d"]:
+        r"""`(n, d)` covariates in the eigenbasis: row $i$ is $\Sigma_2^{1/2}z_i$ for $i < n_2$ (synthetic)
+        and $\Sigma_1^{1/2}z_i$ otherwise, $z_i \sim N(0, I_d)$ drawn from `key`. `n2` may be traced."""
+        _require_directions(self)
+        z = jax.random.normal(key, (n, self.eigs.shape[0]))
+        if self.synthetic_eigs is None:
+            return z * jnp.sqrt(self.eigs)
+        synthetic = jnp.arange(n) < n2
+        return z * jnp.where(synthetic[:, None], jnp.sqrt(self.eigs2), jnp.sqrt(self.eigs))
+
+    def sample(self, key, n: int, n2=0, *, teachers=None) -> Sample:
+        r"""A training set of `n` rows, the first `n2` synthetic (`n2` may be traced: round(p2·n)).
+
+        `key` is split in three: covariates (`inputs`), teachers (`draw_teachers`, unless `teachers`
+        gives `(w1, delta)` — e.g. a test set labelled by the training set's teachers) and one
+        standard normal noise draw $\varepsilon$ per row. Real rows are labelled
+        $x^\top w_1^* + \sigma_1\varepsilon$, synthetic rows $x^\top w_1^* + x^\top\delta + \sigma_2\varepsilon$.
+        Returns a `Sample`; with $\Sigma_2 = \Sigma_1$ the same rows can be labelled for any other
+        synthetic count (`Sample.labels`), which simulators use to share one design between values of $p_2$.
+        """
+        kx, kt, ke = jax.random.split(key, 3)
+        X = self.inputs(kx, n, n2)
+        w1, delta = self.draw_teachers(kt) if teachers is None else teachers
+        eps = jax.random.normal(ke, (n,))
+        return Sample(
+            X=X,
+            real=X @ w1 + jnp.sqrt(self.noise_var) * eps,
+            synthetic=X @ w1 + X @ delta + jnp.sqrt(self.synthetic_noise_var) * eps,
+            n2=n2,
+            teacher=w1,
+            teacher_shift=delta,
+        )
+
+
+class Sample(eqx.Module):
+    r"""One training set drawn by `Mixture.sample`: covariates, labels, the teachers behind them.
+
+    `real` and `synthetic` label every row both ways (same covariates, same noise draw); `y` takes
+    the synthetic label for rows $i < n_2$. `X` holds the covariates of that split: with
+    $\Sigma_2 \ne \Sigma_1$ the synthetic rows were drawn from $\Sigma_2$, so relabelling for another
+    count is only meaningful when $\Sigma_2 = \Sigma_1$.
+    """
+
+    X: Float[Array, "n d"]
+    real: Float[Array, " n"]
+    synthetic: Float[Array, " n"]
+    n2: Float[Array, ""] | int
+    teacher: Float[Array, " d"]
+    teacher_shift: Float[Array, " d"]
+
+    def is_synthetic(self, n2=None) -> Array:
+        """Boolean rows that are synthetic: `i < n2` (default: the sample's own `n2`); an array `n2`
+        gives one row of flags per value (shape `n2.shape + (n,)`)."""
+        n2 = self.n2 if n2 is None else n2
+        return jnp.arange(self.X.shape[0]) < jnp.expand_dims(jnp.asarray(n2), -1)
+
+    def labels(self, n2=None) -> Float[Array, "... n"]:
+        """The labels with the first `n2` rows synthetic (default: the sample's own `n2`); an array
+        `n2` gives one label vector per value."""
+        return jnp.where(self.is_synthetic(n2), self.synthetic, self.real)
+
+    @property
+    def y(self) -> Float[Array, " n"]:
+        """The training labels: synthetic for rows `i < n2`, real after."""
+        return self.labels()
+
+
+def _require_directions(mix: Mixture) -> None:
+    if mix.compressed:
+        raise ValueError(
+            "mix is compressed (its entries are quadrature nodes, not directions): sample from the original mixture"
+        )
 
 
 def _totals(eigs, signal_weights, total):
@@ -160,7 +237,7 @@ def isotropic(
     `synthetic_scale`, if given, makes Σ2 = `synthetic_scale` · I (a covariate shift on top of the
     label shift); the default is Σ2 = Σ1.
     """
-    d = check_positive_int("d", d)
+    d = check_int("d", d)
     check_scalar("signal", signal, low=0.0)
     check_scalar("shift", shift, low=0.0)
     eigs = jnp.ones(d)
@@ -201,7 +278,7 @@ def power_law(
     - `signal`, `shift`: the totals tr(ΣΓ) and tr(ΣΔ) (Δ ∝ I).
     - `synthetic_beta`: if given, Σ2 has eigenvalues $j^{-\tilde\beta}$ (a covariate shift).
     """
-    d = check_positive_int("d", d)
+    d = check_int("d", d)
     beta = check_scalar("beta", beta, low=0.0, strict=True)
     check_scalar("signal", signal, low=0.0)
     check_scalar("shift", shift, low=0.0)

@@ -31,6 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._buckets import POINT_BUCKETS, point_bucket
+from ._validate import check_int
 
 _DEFAULT_CHUNK = 2**16  # theory kernels: points per compiled call
 _DEFAULT_CHUNK_STATIC = 2**10  # kernels with static axes (simulators): points per call
@@ -85,8 +86,7 @@ def sweep(
     static_count = math.prod(static_shape)
     if chunk_size is None:
         chunk_size = min(traced_points, _DEFAULT_CHUNK_STATIC if static else _DEFAULT_CHUNK)
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    chunk_size = check_int("chunk_size", chunk_size)
     fingerprint, description = _fingerprint(fn, names, values)
 
     store = None

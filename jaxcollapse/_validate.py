@@ -8,6 +8,8 @@ invalid (`Status.INVALID_INPUT`, NaN result) with `valid_mask`.
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -120,24 +122,35 @@ def require_directions(mix, name: str) -> None:
         )
 
 
+def _integers(low: int) -> str:
+    return "positive integers" if low == 1 else f"integers ≥ {low}"
+
+
+def check_int(name, value, *, low: int = 1, why: str = "") -> int:
+    """A concrete integer ≥ `low` — a Python or NumPy integer, or a float with a whole value — as a
+    Python `int`: for the arguments that set array shapes or loop lengths (sample sizes, widths,
+    trials, generations, chunk sizes); `why` (optional) says which, in the error message."""
+    reason = f" ({why})" if why else ""
+    if not is_concrete(value):
+        raise ValueError(f"{name} must be a concrete integer ≥ {low}{reason}, got a traced value")
+    number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    if not number or not math.isfinite(value) or value != int(value) or value < low:
+        kind = "a positive integer" if low == 1 else f"an integer ≥ {low}"
+        raise ValueError(f"{name} must be {kind}{reason}, got {value!r}")
+    return int(value)
+
+
 def concrete_ints(name, value, *, low: int, why: str) -> np.ndarray:
     """Concrete integers ≥ `low` (an int or an array of them), for simulation arguments that set
     array shapes or loop lengths (`why` says which)."""
     if not is_concrete(value):
-        raise ValueError(f"{name} must be concrete integers ≥ {low} in simulation ({why}), got a traced value")
+        raise ValueError(f"{name} must be concrete {_integers(low)} ({why}), got a traced value")
     arr = np.asarray(value)
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number) or arr.size == 0:
-        raise ValueError(f"{name} must be an integer ≥ {low} or an array of them, got {value!r}")
+        raise ValueError(f"{name} must be {_integers(low)} (one or an array of them), got {value!r}")
     if not np.all(np.isfinite(arr)) or np.any(arr < low) or np.any(arr != np.round(arr)):
-        raise ValueError(f"{name} must be integers ≥ {low} ({why}), got {value!r}")
+        raise ValueError(f"{name} must be {_integers(low)} ({why}), got {value!r}")
     return arr.astype(np.int64)
-
-
-def check_positive_int(name, value) -> int:
-    """A static positive integer (a size)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _show(arr) -> str:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import jaxcollapse as jc
-from jaxcollapse.simulate.random_projections import draw, group_errors, labels
+from jaxcollapse.simulate.random_projections import group_errors, projection
 
 P2 = jnp.array([0.0, 0.2, 0.8])
 LAM = jnp.array([0.0, 1e-3, 1e-1])
@@ -87,10 +87,12 @@ def test_fits_match_a_direct_solve(n, widths):
     """The masked, shared-decomposition fits equal a plain NumPy ridge on the first m rows of S."""
     d = 60
     mix = jc.power_law(d, 1.0, signal=1.0, shift=0.5, noise_var=0.3)
-    X, S, w1, delta, eps = draw(mix, n, max(widths), jax.random.key(3))
+    data = mix.sample(jax.random.key(3), n)
+    X, w1 = data.X, data.teacher
+    S = projection(jax.random.key(4), max(widths), d)
     p2 = jnp.array([0.0, 0.5, 0.5])
     lam = jnp.array([0.05, 0.0, 1e-3])
-    Y = labels(mix, X, w1, delta, eps, p2)
+    Y = data.labels(jnp.round(p2 * n))
     Z = X @ S.T
     got = group_errors(Z, S, Y, lam, widths, mix.eigs, w1, "eigh", dual=max(widths) > n)
     # one positive ridge for all points: the Cholesky form
@@ -108,16 +110,6 @@ def test_fits_match_a_direct_solve(n, widths):
             w_hat = Sn[:m].T @ v
             expected = np.sum(s * (w_hat - w1n) ** 2)
             np.testing.assert_allclose(float(got[i, j]), expected, rtol=1e-7)
-
-
-def test_labels_mark_the_first_round_p2_n_rows_synthetic():
-    mix = jc.isotropic(10, signal=1.0, shift=1.0, noise_var=0.0)
-    X, S, w1, delta, eps = draw(mix, 10, 3, jax.random.key(0))
-    Y = labels(mix, X, w1, delta, eps, jnp.array([0.0, 0.26, 1.0]))
-    real, fake = X @ w1, X @ (w1 + delta)
-    np.testing.assert_allclose(Y[0], real)
-    np.testing.assert_allclose(Y[1], jnp.where(jnp.arange(10) < 3, fake, real))
-    np.testing.assert_allclose(Y[2], fake)
 
 
 def test_nested_widths_do_not_depend_on_the_other_widths_requested(key):

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import jaxcollapse as jc
-from jaxcollapse.simulate.ridge import chunk_plan, draw, weighted_ridge
+from jaxcollapse._trials import chunk_plan
+from jaxcollapse.simulate.ridge import weighted_ridge
 
 D = 200
 
@@ -106,14 +107,6 @@ def test_chunking_does_not_change_results(key):
     assert chunk_plan(7, 3) == (3, 3)
     assert b.samples.shape == (7,)
     np.testing.assert_allclose(a.samples, b.samples, rtol=1e-12)
-
-
-@pytest.mark.parametrize("p2, n2", [(0.0, 0), (0.26, 10), (0.5, 20), (1.0, 40)])
-def test_draw_has_round_p2_n_synthetic_rows(p2, n2, key):
-    mix = jc.Mixture(jnp.ones(10), jnp.ones(10), jnp.ones(10), synthetic_eigs=jnp.full(10, 4.0))
-    X, y, synthetic, w1 = draw(mix, 40, jnp.round(p2 * 40), key)
-    assert int(synthetic.sum()) == n2
-    assert np.all(np.asarray(synthetic[:n2])) and not np.any(np.asarray(synthetic[n2:]))
 
 
 def test_all_synthetic_noiseless_learns_the_synthetic_teacher_exactly(key):

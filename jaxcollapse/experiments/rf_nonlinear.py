@@ -12,8 +12,8 @@ import jax
 import numpy as np
 
 from .. import simulate, theory
+from .._activations import ACTIVATIONS
 from .._problem import isotropic
-from ..theory.random_features import ACTIVATIONS
 from ._framework import ConfigError, check_choice, check_range, sim_gap
 
 NAME = "rf-nonlinear"
@@ -37,7 +37,7 @@ class Config:
     peak_points: int = 16
     sim_widths: tuple[float, ...] = (0.25, 0.6, 0.9, 1.0, 1.1, 2.5)
     near_band: float = 0.1
-    trials: int = 208  # a multiple of the simulator's batch of 16 trials: no second program to compile
+    trials: int = 200
     test_size: int = 1000
     seed: int = 0
 

@@ -14,27 +14,21 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._activations import FUNCTIONS, check_activation
 from .._problem import Mixture
 from .._results import Estimate
-from .._validate import check_positive_int, check_scalar
-from ..simulate.ridge import teachers
-from ..theory.random_features import ACTIVATIONS, FUNCTIONS
+from .._trials import run_trials
+from .._validate import check_int, check_scalar, concrete_ints
 from ._train import fit
-
-
-def check_activation(activation: str) -> str:
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
-    return activation
 
 
 def two_layer(d: int, m: int, *, key, out: int | None = None, activation: str = "relu") -> eqx.nn.MLP:
     """A two-layer network x ↦ vᵀσ(Wx + b) + c of width `m` on `d` inputs (`out` outputs, or a scalar)."""
-    d = check_positive_int("d", d)
-    m = check_positive_int("width", m)
+    d = check_int("d", d)
+    m = check_int("width", m)
     check_activation(activation)
     return eqx.nn.MLP(
-        d, "scalar" if out is None else check_positive_int("out", out), m, 1, activation=FUNCTIONS[activation], key=key
+        d, "scalar" if out is None else check_int("out", out), m, 1, activation=FUNCTIONS[activation], key=key
     )
 
 
@@ -67,44 +61,35 @@ def train_on_mixture(
     broadcast(n, p2) + (trials,)).
     """
     check_activation(activation)
-    m = check_positive_int("width", m)
-    trials = check_positive_int("trials", trials)
-    n_val = check_positive_int("n_val", n_val)
-    test_size = check_positive_int("test_size", test_size)
+    m = check_int("width", m)
+    trials = check_int("trials", trials)
+    n_val = check_int("n_val", n_val)
+    test_size = check_int("test_size", test_size)
     n_arr, p2_arr = check_grid(n, p2)
     n_max = int(n_arr.max())
     d = mix.eigs.shape[0]
     dtype = jnp.zeros(()).dtype
 
     def trial(n_, p2_, k):
-        kx, kt, ke, kv, kq, kinit, ktrain = jax.random.split(k, 7)
-        scale = jnp.sqrt(mix.eigs)
-        X = jax.random.normal(kx, (n_max, d), dtype) * scale
-        w1, delta = teachers(mix, kt)
-        e = jax.random.normal(ke, (n_max,), dtype)
-        rows = jnp.arange(n_max)
-        synthetic = rows < jnp.round(p2_ * n_)
-        y = jnp.where(
-            synthetic, X @ (w1 + delta) + jnp.sqrt(mix.synthetic_noise_var) * e, X @ w1 + jnp.sqrt(mix.noise_var) * e
-        )
-        weight = (rows < n_) / n_
-        Xv = jax.random.normal(kv, (n_val, d), dtype) * scale
-        yv = Xv @ w1 + jnp.sqrt(mix.noise_var) * jax.random.normal(jax.random.fold_in(kv, 1), (n_val,), dtype)
-        model = cast(two_layer(d, m, key=kinit, activation=activation), dtype)
+        k_data, k_val, k_test, k_init, k_train = jax.random.split(k, 5)
+        data = mix.sample(k_data, n_max, jnp.round(p2_ * n_))  # rows beyond n weigh zero
+        weight = (jnp.arange(n_max) < n_) / n_
+        val = mix.sample(k_val, n_val, teachers=(data.teacher, data.teacher_shift))  # real labels
+        model = cast(two_layer(d, m, key=k_init, activation=activation), dtype)
         best, hist = fit(
             model,
             weighted_mse,
-            (X, y, weight),
-            (Xv, yv, jnp.full((n_val,), 1.0 / n_val, dtype)),
+            (data.X, data.y, weight),
+            (val.X, val.real, jnp.full((n_val,), 1.0 / n_val, dtype)),
             steps=steps,
-            key=ktrain,
+            key=k_train,
             lr=lr,
             weight_decay=weight_decay,
             eval_every=eval_every,
             patience=patience,
         )
-        Xt = jax.random.normal(kq, (test_size, d), dtype) * scale
-        return jnp.mean((jax.vmap(best)(Xt) - Xt @ w1) ** 2), hist
+        Xt = mix.inputs(k_test, test_size)
+        return jnp.mean((jax.vmap(best)(Xt) - Xt @ data.teacher) ** 2), hist
 
     err, hist = run_grid(trial, n_arr, p2_arr, trials, key)
     return Estimate.from_samples(err), hist
@@ -112,29 +97,25 @@ def train_on_mixture(
 
 def check_grid(n, p2):
     """`n` (positive integers) and `p2` (in [0, 1]) checked and broadcast together, as float arrays."""
-    n_arr = np.asarray(n)
-    if (
-        not np.issubdtype(n_arr.dtype, np.number)
-        or n_arr.size == 0
-        or np.any(n_arr < 1)
-        or np.any(n_arr != np.round(n_arr))
-    ):
-        raise ValueError(f"n must be positive integers, got {n!r}")
+    n_arr = concrete_ints("n", n, low=1, why="the rows are drawn at max(n)")
     check_scalar("p2", p2, low=0.0, high=1.0)
     return np.broadcast_arrays(n_arr.astype(float), np.asarray(p2, dtype=float))
 
 
 def run_grid(trial, n_arr, p2_arr, trials, key):
-    """`trial(n, p2, key)` on every (n, p2, trial) at once (`eqx.filter_vmap`); outputs reshaped to
-    broadcast(n, p2) + (trials,) + their own shape. Trial t uses the same key at every (n, p2)."""
+    """`trial(n, p2, key)` at every (n, p2) of the grid for each of the `trials` keys of
+    `run_trials` (all trials vmapped at once); every (n, p2) of trial t shares its key (common
+    random numbers). Outputs have shape broadcast(n, p2) + (trials,) + their own shape."""
     shape = n_arr.shape
     dtype = jnp.zeros(()).dtype
-    keys = jax.random.split(key, trials)
-    flat_n = jnp.repeat(jnp.asarray(n_arr.ravel(), dtype), trials)
-    flat_p2 = jnp.repeat(jnp.asarray(p2_arr.ravel(), dtype), trials)
-    flat_k = jnp.tile(keys, n_arr.size)
-    out = eqx.filter_jit(eqx.filter_vmap(trial))(flat_n, flat_p2, flat_k)
-    return jax.tree_util.tree_map(lambda a: a.reshape(shape + (trials,) + a.shape[1:]), out)
+    ns = jnp.asarray(n_arr.ravel(), dtype)
+    p2s = jnp.asarray(p2_arr.ravel(), dtype)
+
+    def one_trial(k):
+        return eqx.filter_vmap(trial, in_axes=(0, 0, None))(ns, p2s, k)
+
+    out = eqx.filter_jit(lambda k: run_trials(one_trial, k, trials, trials))(key)  # (trials, points, ...)
+    return jax.tree_util.tree_map(lambda a: jnp.moveaxis(a, 0, 1).reshape(shape + (trials,) + a.shape[2:]), out)
 
 
 def cast(model, dtype):

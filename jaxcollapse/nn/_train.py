@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from .._validate import check_positive_int, check_scalar
+from .._validate import check_int, check_scalar
 
 
 class History(NamedTuple):
@@ -80,15 +80,15 @@ def fit(
     - `patience`: stop after this many evaluations without a new best validation loss (None: train
       all `steps`). The returned model is the best one seen, so early stopping never loses ground.
     """
-    steps = check_positive_int("steps", steps)
-    eval_every = check_positive_int("eval_every", eval_every)
+    steps = check_int("steps", steps)
+    eval_every = check_int("eval_every", eval_every)
     check_scalar("lr", lr, low=0.0, strict=True)
     check_scalar("weight_decay", weight_decay, low=0.0)
     check_scalar("warmup", warmup, low=0.0, high=1.0)
     if batch_size is not None:
-        batch_size = check_positive_int("batch_size", batch_size)
+        batch_size = check_int("batch_size", batch_size)
     if patience is not None:
-        patience = check_positive_int("patience", patience)
+        patience = check_int("patience", patience)
     chunks = -(-steps // eval_every)
     optimizer = optax.adamw(schedule(lr, steps, warmup), weight_decay=weight_decay)
     params, static = eqx.partition(model, eqx.is_inexact_array)

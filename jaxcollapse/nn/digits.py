@@ -20,9 +20,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._activations import check_activation
 from .._results import Estimate
-from .._validate import MissingExtra, check_positive_int, check_scalar
-from ._mlp import cast, check_activation, check_grid, run_grid, two_layer
+from .._validate import MissingExtra, check_int, check_scalar
+from ._mlp import cast, check_grid, run_grid, two_layer
 from ._train import fit
 
 CLASSES = 10
@@ -80,11 +81,11 @@ def train_on_digits(
     shape broadcast(n, p2); the third is the generator's test accuracy per trial.
     """
     check_activation(activation)
-    m = check_positive_int("width", m)
-    trials = check_positive_int("trials", trials)
-    generator_size = check_positive_int("generator_size", generator_size)
-    test_size = check_positive_int("test_size", test_size)
-    n_val = check_positive_int("n_val", n_val)
+    m = check_int("width", m)
+    trials = check_int("trials", trials)
+    generator_size = check_int("generator_size", generator_size)
+    test_size = check_int("test_size", test_size)
+    n_val = check_int("n_val", n_val)
     check_scalar("generator_lam", generator_lam, low=0.0, strict=True)
     n_arr, p2_arr = check_grid(n, p2)
     pool = IMAGES - test_size - n_val - generator_size

@@ -28,7 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._validate import check_positive_int, check_scalar
+from .._validate import check_int, check_scalar
 from ._train import History, fit
 
 VOCAB = 11  # digits 0-9 and the separator
@@ -61,7 +61,7 @@ def gcd(a, b):
 
 
 def _check_max_operand(max_operand) -> int:
-    max_operand = check_positive_int("max_operand", max_operand)
+    max_operand = check_int("max_operand", max_operand)
     if max_operand > MAX_OPERAND:
         raise ValueError(f"max_operand must be an integer in [1, {MAX_OPERAND}] ({DIGITS} digits), got {max_operand}")
     return max_operand
@@ -85,7 +85,7 @@ def decode(tokens):
 
 def sample(key, size: int, *, max_operand: int = MAX_OPERAND):
     """`size` pairs with a, b uniform in [1, max_operand]: (tokens int32 (size, 9), gcd int32 (size,))."""
-    size = check_positive_int("size", size)
+    size = check_int("size", size)
     max_operand = _check_max_operand(max_operand)
     ab = jax.random.randint(key, (2, size), 1, max_operand + 1, dtype=jnp.int32)
     return encode(ab[0], ab[1]), gcd(ab[0], ab[1]).astype(jnp.int32)
@@ -165,10 +165,10 @@ class Transformer(eqx.Module):
     classes: int = eqx.field(static=True)
 
     def __init__(self, *, width: int = 64, heads: int = 4, layers: int = 2, classes: int = 100, key):
-        width = check_positive_int("width", width)
-        heads = check_positive_int("heads", heads)
-        layers = check_positive_int("layers", layers)
-        self.classes = check_positive_int("classes", classes)
+        width = check_int("width", width)
+        heads = check_int("heads", heads)
+        layers = check_int("layers", layers)
+        self.classes = check_int("classes", classes)
         if width % heads:
             raise ValueError(f"heads must divide width (width = {width}), got heads = {heads}")
         k_embed, k_pos, k_head, *k_blocks = jax.random.split(key, 3 + layers)
@@ -307,16 +307,16 @@ def train(
     are static. Deterministic: the same arguments give the same model.
     """
     _check_source(source, teacher, cut, pi, classes)
-    steps = check_positive_int("steps", steps)
-    batch = check_positive_int("batch", batch)
-    val_size = check_positive_int("val_size", val_size)
+    steps = check_int("steps", steps)
+    batch = check_int("batch", batch)
+    val_size = check_int("val_size", val_size)
     max_operand = _check_max_operand(max_operand)
     if patience is not None:
-        patience = check_positive_int("patience", patience)
+        patience = check_int("patience", patience)
     check_scalar("lr", lr, low=0.0, strict=True)
     check_scalar("weight_decay", weight_decay, low=0.0)
     check_scalar("warmup", warmup, low=0.0, high=1.0)
-    check_positive_int("eval_every", eval_every)
+    check_int("eval_every", eval_every)
     k_init, k_val, k_fit = jax.random.split(key, 3)
     model = Transformer(width=width, heads=heads, layers=layers, classes=classes, key=k_init)
     cut = jnp.inf if cut is None else cut
@@ -403,8 +403,8 @@ def stratified(key, per_gcd: int, classes: int = 100, *, max_operand: int = MAX_
     Returns (tokens (classes, per_gcd, 9), valid (classes, per_gcd) bool): `valid` is False where too
     few coprime candidates came up (astronomically rare) or no multiple of k is in range (k > max_operand).
     """
-    per_gcd = check_positive_int("per_gcd", per_gcd)
-    classes = check_positive_int("classes", classes)
+    per_gcd = check_int("per_gcd", per_gcd)
+    classes = check_int("classes", classes)
     max_operand = _check_max_operand(max_operand)
     n_cand = 4 * per_gcd + 16
 
@@ -423,8 +423,8 @@ def stratified(key, per_gcd: int, classes: int = 100, *, max_operand: int = MAX_
 def evaluate(model: Transformer, key, *, test_size: int = 8192, per_gcd: int = 256, max_operand: int = MAX_OPERAND):
     """Test accuracy on `test_size` uniform real pairs, and accuracy per gcd k = 1..K (`per_gcd`
     stratified pairs each): an `Evaluation`."""
-    test_size = check_positive_int("test_size", test_size)
-    per_gcd = check_positive_int("per_gcd", per_gcd)
+    test_size = check_int("test_size", test_size)
+    per_gcd = check_int("per_gcd", per_gcd)
     max_operand = _check_max_operand(max_operand)
     return _evaluate(model, key, test_size=test_size, per_gcd=per_gcd, max_operand=max_operand)
 

@@ -11,63 +11,64 @@ from __future__ import annotations
 
 import functools
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from .._activations import FUNCTIONS, activation_constants, check_activation
 from .._batch import broadcast_map
-from .._linalg import eigh
+from .._linalg import eigh, pinv_diag
 from .._problem import Mixture
 from .._results import Estimate
-from .._validate import check_mixing, check_positive_int, require_directions
-from ..theory.random_features import ACTIVATIONS, FUNCTIONS, activation_constants
-from .ridge import pinv_diag, teachers
+from .._trials import chunk_size_for, run_trials, trials_last
+from .._validate import check_int, check_mixing, require_directions
+from .random_projections import projection
+
+_MAX_CHUNK = 16
 
 
 def random_features(
-    mix: Mixture, *, n, m, p2, lam, activation: str = "relu", trials, key, test_size: int = 1000
+    mix: Mixture, *, n, m, p2, lam, activation: str = "relu", trials, key, test_size: int = 1000, chunk_size=None
 ) -> Estimate:
-    """Simulate ridge on nonlinear random features; `n`, `m`, `trials`, `test_size` are Python ints."""
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
-    n = check_positive_int("n", n)
-    m = check_positive_int("m", m)
-    trials = check_positive_int("trials", trials)
-    test_size = check_positive_int("test_size", test_size)
+    """Simulate ridge on nonlinear random features; `n`, `m`, `trials`, `test_size` are Python ints.
+
+    `chunk_size`: trials evaluated at once (default: as many as fit in about 512 MiB, at most 16)."""
+    check_activation(activation)
+    n = check_int("n", n, why="it sets array shapes")
+    m = check_int("m", m, why="it sets array shapes")
+    trials = check_int("trials", trials)
+    test_size = check_int("test_size", test_size)
     require_directions(mix, "random_features")
     _, p2, lam, _ = check_mixing(n=n, p2=p2, lam=lam, weight=1.0)
-    keys = jax.random.split(key, trials)
-    out = _trials(mix, n, m, activation, test_size, jnp.asarray(p2), jnp.asarray(lam), keys)
-    return Estimate.from_samples(jnp.moveaxis(out, 0, -1))
+    d = mix.eigs.shape[0]
+    per_trial = 8 * (2 * n * d + m * d + 2 * (n + test_size) * m + 3 * min(n, m) ** 2 + test_size * d)
+    chunk_size = chunk_size_for(chunk_size, trials, bytes_per_trial=per_trial, max_chunk=_MAX_CHUNK)
+    samples = _simulate(mix, n, m, activation, test_size, jnp.asarray(p2), jnp.asarray(lam), trials, chunk_size, key)
+    return Estimate.from_samples(samples)
 
 
-@functools.partial(jax.jit, static_argnums=(1, 2, 3, 4))
-def _trials(mix, n, m, activation, test_size, p2, lam, keys):
-    """All trials, 16 at a time; compiled once per (sizes, activation, shapes) and reused across calls."""
+@eqx.filter_jit
+def _simulate(mix, n, m, activation, test_size, p2, lam, trials, chunk_size, key):
+    """All trials, compiled once per (sizes, activation, shapes) and reused across calls."""
     one = functools.partial(_trial, mix, n, m, activation, test_size, p2, lam)
-    return jax.lax.map(one, keys, batch_size=min(keys.shape[0], 16))
+    return trials_last(run_trials(one, key, trials, chunk_size))
 
 
 def _trial(mix, n, m, activation, test_size, p2, lam, key):
-    d = mix.eigs.shape[0]
     sigma = FUNCTIONS[activation]
     mu0 = activation_constants(activation)[0]
-    kx, kt, ke, ks, kq = jax.random.split(key, 5)
-    X = jax.random.normal(kx, (n, d)) * jnp.sqrt(mix.eigs)
-    w1, delta = teachers(mix, kt)
-    e = jax.random.normal(ke, (n,))
-    y_real = X @ w1 + jnp.sqrt(mix.noise_var) * e
-    y_syn = X @ (w1 + delta) + jnp.sqrt(mix.synthetic_noise_var) * e
-    S = jax.random.normal(ks, (m, d)) / jnp.sqrt(d)
-    F = sigma(X @ S.T) - mu0
-    Xt = jax.random.normal(kq, (test_size, d)) * jnp.sqrt(mix.eigs)
+    k_data, k_proj, k_test = jax.random.split(key, 3)
+    data = mix.sample(k_data, n)
+    S = projection(k_proj, m, mix.eigs.shape[0])
+    F = sigma(data.X @ S.T) - mu0
+    Xt = mix.inputs(k_test, test_size)
     Ft = sigma(Xt @ S.T) - mu0
-    target = Xt @ w1
+    target = Xt @ data.teacher
     primal = m <= n
     mu, V = eigh(F.T @ F / n) if primal else eigh(F @ F.T / n)
-    rows = jnp.arange(n)
 
     def point(p2, lam):
-        y = jnp.where(rows < jnp.round(p2 * n), y_syn, y_real)
+        y = data.labels(jnp.round(p2 * n))
         if primal:
             v = V @ (pinv_diag(mu, lam) * (V.T @ (F.T @ y / n)))
         else:

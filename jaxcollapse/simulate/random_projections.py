@@ -30,20 +30,19 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._linalg import eigh, spd_solve
+from .._linalg import eigh, pinv_diag, spd_solve
 from .._problem import Mixture
 from .._results import Estimate
+from .._trials import chunk_size_for, run_trials, trials_last
 from .._validate import (
+    check_int,
     check_mixing,
-    check_positive_int,
     concrete_ints,
     is_concrete,
     require_directions,
     require_same_covariance,
 )
-from .ridge import chunk_plan, pinv_diag, teachers
 
-_MEMORY_BUDGET = 512 * 2**20  # bytes of working arrays per chunk of trials
 _MAX_CHUNK = 64
 
 
@@ -68,9 +67,9 @@ def random_projections(mix: Mixture, *, n, m, p2, lam, trials, key, chunk_size=N
     """
     require_same_covariance(mix, "simulate.random_projections")
     require_directions(mix, "simulate.random_projections")
-    n = check_positive_int("n", n)
+    n = check_int("n", n)
     widths = check_widths(m)
-    trials = check_positive_int("trials", trials)
+    trials = check_int("trials", trials)
     _, p2, lam, _ = check_mixing(n=n, p2=p2, lam=lam, weight=1.0)
     point_shape = jnp.broadcast_shapes(jnp.shape(p2), jnp.shape(lam))
     shape = jnp.broadcast_shapes(widths.shape, point_shape)
@@ -78,16 +77,18 @@ def random_projections(mix: Mixture, *, n, m, p2, lam, trials, key, chunk_size=N
     unique, inverse = np.unique(widths, return_inverse=True)
     primal = tuple(int(w) for w in unique if w <= n)
     dual = tuple(int(w) for w in unique if w > n)
-    if chunk_size is None:
-        per_trial = _bytes_per_trial(mix.eigs.shape[0], n, primal, dual, points)
-        chunk_size = max(1, min(trials, _MAX_CHUNK, _MEMORY_BUDGET // per_trial))
-    chunk_size = check_positive_int("chunk_size", chunk_size)
+    chunk_size = chunk_size_for(
+        chunk_size,
+        trials,
+        bytes_per_trial=_bytes_per_trial(mix.eigs.shape[0], n, primal, dual, points),
+        max_chunk=_MAX_CHUNK,
+    )
     p2_flat = jnp.broadcast_to(p2, point_shape).reshape(-1)
     lam_flat = jnp.broadcast_to(lam, point_shape).reshape(-1)
     # One ridge for the whole call: a Cholesky factor per width serves every p2 (a third of the
     # work of an eigendecomposition); several (or traced, or zero) ridges: one eigendecomposition.
     method = "cholesky" if is_concrete(lam) and np.ndim(lam) == 0 and float(lam) > 0 else "eigh"
-    table = _simulate(mix, n, primal, dual, p2_flat, lam_flat, trials, chunk_plan(trials, chunk_size), key, method)
+    table = _simulate(mix, n, primal, dual, p2_flat, lam_flat, trials, chunk_size, key, method)
     idx_w = np.broadcast_to(inverse.reshape(widths.shape), shape)
     idx_p = np.broadcast_to(np.arange(points).reshape(point_shape), shape)
     return Estimate.from_samples(table[idx_w, idx_p])
@@ -111,45 +112,32 @@ def _bytes_per_trial(d, n, primal, dual, points):
 
 
 @eqx.filter_jit
-def _simulate(mix, n, primal, dual, p2, lam, trials, plan, key, method):
-    chunks, size = plan
-    keys = jax.random.split(key, trials)
-    keys = jnp.concatenate([keys, keys[: chunks * size - trials]])  # padding, discarded below
-    out = jax.lax.map(lambda k: trial_errors(mix, n, primal, dual, p2, lam, k, method), keys, batch_size=size)
-    return jnp.moveaxis(out[:trials], 0, -1)
+def _simulate(mix, n, primal, dual, p2, lam, trials, chunk_size, key, method):
+    def one_trial(k):
+        return trial_errors(mix, n, primal, dual, p2, lam, k, method)
+
+    return trials_last(run_trials(one_trial, key, trials, chunk_size))
 
 
-def draw(mix: Mixture, n: int, m_max: int, key):
-    """One trial's randomness: `(X, S, w1, delta, eps)`; row `i` of `S` comes from `fold_in(key_S, i)`."""
-    d = mix.eigs.shape[0]
-    kx, ks, kt, ke = jax.random.split(key, 4)
-    X = jax.random.normal(kx, (n, d)) * jnp.sqrt(mix.eigs)
-    S = jax.vmap(lambda i: jax.random.normal(jax.random.fold_in(ks, i), (d,)))(jnp.arange(m_max)) / jnp.sqrt(d)
-    w1, delta = teachers(mix, kt)
-    eps = jax.random.normal(ke, (n,))
-    return X, S, w1, delta, eps
-
-
-def labels(mix: Mixture, X, w1, delta, eps, p2):
-    """Labels for each synthetic fraction: `(P, n)`, rows `i < round(p2 n)` synthetic."""
-    n = X.shape[0]
-    n2 = jnp.round(p2 * n)
-    synthetic = jnp.arange(n)[None, :] < n2[:, None]
-    real = X @ w1 + jnp.sqrt(mix.noise_var) * eps
-    fake = X @ (w1 + delta) + jnp.sqrt(mix.synthetic_noise_var) * eps
-    return jnp.where(synthetic, fake[None, :], real[None, :])
+def projection(key, m: int, d: int):
+    """`(m, d)` with entries N(0, 1/d); row `i` comes from `fold_in(key, i)`, so the rows a width
+    sees do not depend on how many others are drawn."""
+    return jax.vmap(lambda i: jax.random.normal(jax.random.fold_in(key, i), (d,)))(jnp.arange(m)) / jnp.sqrt(d)
 
 
 def trial_errors(mix: Mixture, n: int, primal: tuple, dual: tuple, p2, lam, key, method="eigh"):
-    """Test errors `(widths, points)` of one trial, widths in the order `primal + dual`."""
-    X, S, w1, delta, eps = draw(mix, n, max(primal + dual), key)
-    Z = X @ S.T
-    Y = labels(mix, X, w1, delta, eps, p2)
+    """Test errors `(widths, points)` of one trial, widths in the order `primal + dual`: one sample
+    (`Mixture.sample`: Σ2 = Σ1, so its design serves every p2) and one projection."""
+    k_data, k_proj = jax.random.split(key)
+    data = mix.sample(k_data, n)
+    S = projection(k_proj, max(primal + dual), mix.eigs.shape[0])
+    Z = data.X @ S.T
+    Y = data.labels(jnp.round(p2 * n))  # (P, n)
     parts = []
     if primal:
-        parts.append(group_errors(Z, S, Y, lam, primal, mix.eigs, w1, method, dual=False))
+        parts.append(group_errors(Z, S, Y, lam, primal, mix.eigs, data.teacher, method, dual=False))
     if dual:
-        parts.append(group_errors(Z, S, Y, lam, dual, mix.eigs, w1, method, dual=True))
+        parts.append(group_errors(Z, S, Y, lam, dual, mix.eigs, data.teacher, method, dual=True))
     return jnp.concatenate(parts)
 
 

@@ -13,13 +13,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._linalg import eigh, spd_solve
+from .._linalg import eigh, pinv_diag, spd_solve
 from .._problem import Mixture
 from .._results import Estimate
-from .._validate import check_positive_int, check_scalar, concrete_ints, require_directions, require_same_covariance
-from .ridge import chunk_plan, pinv_diag, teachers
+from .._trials import chunk_size_for, run_trials, trials_last
+from .._validate import check_int, check_scalar, concrete_ints, require_directions, require_same_covariance
 
-_MEMORY_BUDGET = 512 * 2**20
 _MAX_CHUNK = 256
 
 
@@ -40,9 +39,9 @@ def retraining(mix: Mixture, *, n, n0, generations, lam, generator_noise_var, tr
     """
     require_same_covariance(mix, "simulate.retraining")
     require_directions(mix, "simulate.retraining")
-    n = check_positive_int("n", n)
-    n0 = check_positive_int("n0", n0)
-    trials = check_positive_int("trials", trials)
+    n = check_int("n", n)
+    n0 = check_int("n0", n0)
+    trials = check_int("trials", trials)
     gens = concrete_ints("generations", generations, low=0, why="0 = clean training; they set the chain length")
     lam = check_scalar("lam", lam, low=0.0)
     s0 = check_scalar("generator_noise_var", generator_noise_var, low=0.0)
@@ -51,19 +50,12 @@ def retraining(mix: Mixture, *, n, n0, generations, lam, generator_noise_var, tr
     shape = jnp.broadcast_shapes(gens.shape, jnp.shape(lam))
     unique, inverse = np.unique(gens, return_inverse=True)
     lam_b = jnp.broadcast_to(lam, shape).reshape(-1)
-    if chunk_size is None:
-        d = mix.eigs.shape[0]
-        per_trial = 8 * (
-            2 * n0 * d
-            + 2 * n * d
-            + 2 * max(min(n, d), 1) ** 2
-            + min(n0, d) ** 2
-            + unique.size * (n + d)
-            + lam_b.size * d
-        )
-        chunk_size = max(1, min(trials, _MAX_CHUNK, _MEMORY_BUDGET // per_trial))
-    chunk_size = check_positive_int("chunk_size", chunk_size)
-    table = _simulate(mix, n, n0, tuple(int(g) for g in unique), lam_b, s0, trials, chunk_plan(trials, chunk_size), key)
+    d = mix.eigs.shape[0]
+    per_trial = 8 * (
+        2 * n0 * d + 2 * n * d + 2 * max(min(n, d), 1) ** 2 + min(n0, d) ** 2 + unique.size * (n + d) + lam_b.size * d
+    )
+    chunk_size = chunk_size_for(chunk_size, trials, bytes_per_trial=per_trial, max_chunk=_MAX_CHUNK)
+    table = _simulate(mix, n, n0, tuple(int(g) for g in unique), lam_b, s0, trials, chunk_size, key)
     # table: (unique generations, points, trials); pick each point's generation
     idx_g = np.broadcast_to(inverse.reshape(gens.shape), shape).reshape(-1)
     samples = table[idx_g, np.arange(idx_g.size)]
@@ -71,22 +63,20 @@ def retraining(mix: Mixture, *, n, n0, generations, lam, generator_noise_var, tr
 
 
 @eqx.filter_jit
-def _simulate(mix, n, n0, gens, lam, s0, trials, plan, key):
-    chunks, size = plan
-    keys = jax.random.split(key, trials)
-    keys = jnp.concatenate([keys, keys[: chunks * size - trials]])
-    out = jax.lax.map(lambda k: trial_errors(mix, n, n0, gens, lam, s0, k), keys, batch_size=size)
-    return jnp.moveaxis(out[:trials], 0, -1)
+def _simulate(mix, n, n0, gens, lam, s0, trials, chunk_size, key):
+    def one_trial(k):
+        return trial_errors(mix, n, n0, gens, lam, s0, k)
+
+    return trials_last(run_trials(one_trial, key, trials, chunk_size))
 
 
 def chain(mix: Mixture, n0: int, length: int, s0, w0, key):
     """`(length + 1, d)`: the chain's models ŵ_0 = w0, ŵ_1, …, ŵ_length."""
     d = mix.eigs.shape[0]
-    sd = jnp.sqrt(mix.eigs)
 
     def step(w, k):
         kx, ke = jax.random.split(k)
-        X = jax.random.normal(kx, (n0, d)) * sd
+        X = mix.inputs(kx, n0)
         y = X @ w + jnp.sqrt(s0) * jax.random.normal(ke, (n0,))
         if n0 >= d:  # OLS
             w_next = spd_solve(X.T @ X, X.T @ y)
@@ -104,9 +94,9 @@ def trial_errors(mix: Mixture, n: int, n0: int, gens: tuple, lam, s0, key):
     """Errors `(len(gens), len(lam))` of one trial."""
     d = mix.eigs.shape[0]
     kw, kc, kx, ke = jax.random.split(key, 4)
-    w0, _ = teachers(mix, kw)
+    w0, _ = mix.draw_teachers(kw)
     models = chain(mix, n0, max(gens), s0, w0, kc)[jnp.asarray(gens)]  # (G, d)
-    X = jax.random.normal(kx, (n, d)) * jnp.sqrt(mix.eigs)
+    X = mix.inputs(kx, n)
     Y = models @ X.T + jnp.sqrt(mix.noise_var) * jax.random.normal(ke, (n,))  # (G, n)
     if n >= d:
         mu, V = eigh(X.T @ X / n)

@@ -13,16 +13,15 @@ import functools
 import math
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 
 from .._batch import broadcast_map
-from .._linalg import eigh
+from .._linalg import eigh, pinv_diag
 from .._problem import Mixture
 from .._results import Estimate
-from .._validate import check_mixing, check_positive_int, require_directions
+from .._trials import chunk_size_for, run_trials, trials_last
+from .._validate import check_int, check_mixing, require_directions
 
-_MEMORY_BUDGET = 512 * 2**20  # bytes of working arrays per chunk of trials
 _MAX_CHUNK = 64  # larger vmapped batches of small eigendecompositions do not run faster on CPU
 
 
@@ -44,59 +43,23 @@ def ridge(mix: Mixture, *, n, p2, lam, trials, key, weight=1.0, chunk_size=None)
     **Returns:** an `Estimate` whose `samples` have the broadcast shape plus a trailing `trials` axis.
     """
     require_directions(mix, "simulate.ridge")
-    n = check_positive_int("n", n)
-    trials = check_positive_int("trials", trials)
+    n = check_int("n", n, why="it sets array shapes")
+    trials = check_int("trials", trials)
     _, p2, lam, weight = check_mixing(n=n, p2=p2, lam=lam, weight=weight)
     points = math.prod(jnp.broadcast_shapes(jnp.shape(p2), jnp.shape(lam), jnp.shape(weight)))
-    if chunk_size is None:
-        d = mix.eigs.shape[0]
-        per_trial = 8 * (3 * n * d + 3 * min(n, d) ** 2) * points
-        chunk_size = max(1, min(trials, _MAX_CHUNK, _MEMORY_BUDGET // per_trial))
-    chunk_size = check_positive_int("chunk_size", chunk_size)
-    samples = _simulate(mix, n, p2, lam, weight, trials, chunk_plan(trials, chunk_size), key)
-    return Estimate.from_samples(samples)
-
-
-def chunk_plan(trials: int, chunk_size: int) -> tuple[int, int]:
-    """`(chunks, size)` with `chunks * size >= trials` and equal chunks; the surplus repeats trials and is dropped."""
-    chunks = -(-trials // min(chunk_size, trials))
-    return chunks, -(-trials // chunks)
+    d = mix.eigs.shape[0]
+    chunk_size = chunk_size_for(
+        chunk_size, trials, bytes_per_trial=8 * (3 * n * d + 3 * min(n, d) ** 2) * points, max_chunk=_MAX_CHUNK
+    )
+    return Estimate.from_samples(_simulate(mix, n, p2, lam, weight, trials, chunk_size, key))
 
 
 @eqx.filter_jit
-def _simulate(mix, n, p2, lam, weight, trials, plan, key):
-    chunks, size = plan
-    keys = jax.random.split(key, trials)
-    keys = jnp.concatenate([keys, keys[: chunks * size - trials]])  # padding, discarded below
-
+def _simulate(mix, n, p2, lam, weight, trials, chunk_size, key):
     def one_trial(k):
         return broadcast_map(functools.partial(_trial, mix, n, k), p2=p2, lam=lam, weight=weight)
 
-    out = jax.lax.map(one_trial, keys, batch_size=size)
-    return jnp.moveaxis(out[:trials], 0, -1)
-
-
-def draw(mix: Mixture, n: int, n2, key):
-    """One training set: rows `i < n2` synthetic. Returns `(X, y, synthetic_mask, w1)`."""
-    d = mix.eigs.shape[0]
-    kz, kt, ke = jax.random.split(key, 3)
-    z = jax.random.normal(kz, (n, d))
-    w1, delta = teachers(mix, kt)
-    synthetic = jnp.arange(n) < n2
-    X = z * jnp.where(synthetic[:, None], jnp.sqrt(mix.eigs2), jnp.sqrt(mix.eigs))
-    noise_sd = jnp.where(synthetic, jnp.sqrt(mix.synthetic_noise_var), jnp.sqrt(mix.noise_var))
-    y = X @ w1 + jnp.where(synthetic, X @ delta, 0.0) + noise_sd * jax.random.normal(ke, (n,))
-    return X, y, synthetic, w1
-
-
-def teachers(mix: Mixture, key):
-    """`(w1*, delta)`: drawn from the priors N(0, Γ), N(0, Δ), or the mixture's fixed vectors."""
-    if mix.teacher is not None:
-        return mix.teacher, mix.teacher_shift
-    kw, kd = jax.random.split(key)
-    w1 = jnp.sqrt(mix.signal) * jax.random.normal(kw, (mix.eigs.shape[0],))
-    delta = jnp.sqrt(mix.shift) * jax.random.normal(kd, (mix.eigs.shape[0],))
-    return w1, delta
+    return trials_last(run_trials(one_trial, key, trials, chunk_size))
 
 
 def weighted_ridge(X, y, omega, lam):
@@ -112,19 +75,10 @@ def weighted_ridge(X, y, omega, lam):
     return Xw.T @ alpha
 
 
-def pinv_diag(mu, lam):
-    """1/(mu + lam), with numerically zero eigenvalues dropped when lam = 0 (pseudo-inverse)."""
-    cutoff = mu.shape[0] * jnp.finfo(mu.dtype).eps * jnp.max(jnp.abs(mu))
-    shifted = mu + lam
-    keep = shifted > cutoff
-    return jnp.where(keep, 1.0 / jnp.where(keep, shifted, 1.0), 0.0)
-
-
 def _trial(mix, n, key, p2, lam, weight):
-    n2 = jnp.round(p2 * n)
-    X, y, synthetic, w1 = draw(mix, n, n2, key)
-    w_hat = weighted_ridge(X, y, jnp.where(synthetic, weight, 1.0), lam)
-    return jnp.sum(mix.eigs * (w_hat - w1) ** 2)
+    data = mix.sample(key, n, jnp.round(p2 * n))
+    w_hat = weighted_ridge(data.X, data.y, jnp.where(data.is_synthetic(), weight, 1.0), lam)
+    return jnp.sum(mix.eigs * (w_hat - data.teacher) ** 2)
 
 
 ridge.static_arguments = ("n",)  # sets array shapes: jc.sweep loops over it

@@ -9,7 +9,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jax.scipy.special import gammaln, zeta
 
-from .._validate import check_scalar as _check
+from .._validate import check_int, check_scalar as _check
 
 
 def exponent(beta):
@@ -91,8 +91,7 @@ def generations_law(beta, T, T0, n, chain: str = "known", *, p_nuc=None):
     """
     beta = _check("beta", beta, low=1.0, strict=True)
     c = 1.0 - 1.0 / beta
-    if int(n) != n or n < 0:
-        raise ValueError(f"n must be an integer ≥ 0, got {n!r}")
+    n = check_int("n", n, low=0)
     clean = clean_law(beta, T)
     if n == 0:
         return clean

@@ -17,6 +17,7 @@ import numpy as np
 from jax.scipy.special import zeta
 
 from .._results import Estimate
+from .._trials import chunk_size_for, run_trials
 from .._validate import check_scalar as check
 
 MODELS = ("clean", "cut", "narrow", "mix", "acquire_tail", "generations")
@@ -278,9 +279,8 @@ def _draw_slots(key, counts, size):
 
 
 def _run(one, key, trials, chunk, per_trial, scalar):
-    keys = jax.random.split(key, trials)
-    if chunk is None:
-        chunk = max(1, min(trials, (1 << 23) // max(per_trial, 1)))
-    samples = jax.jit(lambda ks: jax.lax.map(one, ks, batch_size=chunk))(keys)  # (trials, len(T))
+    # about 8 float64 working arrays the length of one trial's stream
+    chunk = chunk_size_for(chunk, trials, bytes_per_trial=64 * per_trial, max_chunk=trials)
+    samples = jax.jit(lambda k: run_trials(one, k, trials, chunk))(key)  # (trials, len(T))
     samples = samples[:, 0] if scalar else samples.T
     return Estimate.from_samples(samples)

@@ -36,7 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import betainc, gammaln, xlog1py, xlogy
 
-from .._validate import check_scalar, is_concrete
+from .._validate import check_int, check_scalar, is_concrete
 
 __all__ = [
     "World",
@@ -87,7 +87,7 @@ class World(eqx.Module):
 
 def zipf(size: int, beta) -> jax.Array:
     """`(size,)` Zipf probabilities $\\propto r^{-\\beta}$, $r = 1..size$, normalised (exact)."""
-    size = _check_int("vocab", size, low=2)
+    size = check_int("vocab", size, low=2)
     beta = check_scalar("beta", beta, low=0.0, strict=True)
     return _zipf(size, beta)
 
@@ -103,7 +103,7 @@ def world(*, vocab: int = 1000, beta=1.5, beta_next=None, key=None) -> World:
     `vocab` ≥ 2 (static); `beta`, `beta_next` > 1 (`beta_next=None`: equal to `beta`). The dense
     table takes 8·V² bytes (32 MB at V = 2000).
     """
-    vocab = _check_int("vocab", vocab, low=2)
+    vocab = check_int("vocab", vocab, low=2)
     _check_beta("beta", beta)
     beta_next = beta if beta_next is None else beta_next
     _check_beta("beta_next", beta_next)
@@ -158,7 +158,7 @@ def sample(world: World, key, T: int, conditionals=None):
     probability below ~1e-13·V are never drawn). `T` is a static int ≥ 0; jittable and vmappable
     over `key`. A table row summing to 0 is sampled uniformly.
     """
-    T = _check_int("T", T, low=0)
+    T = check_int("T", T, low=0)
     cond = world.conditionals if conditionals is None else _table(conditionals)
     return _sample_pairs(world.context_probs, cond, key, T)
 
@@ -179,7 +179,7 @@ def sample_sequence(conditionals, key, length: int, start=0):
     """A token sequence of `length` (static int ≥ 1) from the Markov chain
     $x_{t+1} \\sim q(\\cdot|x_t)$, $x_0$ = `start`: "text" from a bigram model (`conditionals`: a
     `(V, V)` table or a World). Returns a `(length,)` int array. Jittable, vmappable over `key`."""
-    length = _check_int("length", length, low=1)
+    length = check_int("length", length, low=1)
     cond = _table(conditionals)
     v = cond.shape[-1]
     flat = _flat_cdf(cond)
@@ -197,7 +197,7 @@ def sample_sequence(conditionals, key, length: int, start=0):
 def fit(pairs, vocab: int) -> jax.Array:
     """The count learner: `(V, V)` table of counts $n_T(i, j)$ from `pairs = (contexts, tokens)`.
     `vocab` is a static int. Jittable, vmappable. Row sums are $n_T(i)$; see `empirical`."""
-    vocab = _check_int("vocab", vocab, low=2)
+    vocab = check_int("vocab", vocab, low=2)
     ctx, tok = pairs
     flat = jnp.asarray(ctx) * vocab + jnp.asarray(tok)
     return jnp.zeros(vocab * vocab, dtype=flat.dtype).at[flat].add(1).reshape(vocab, vocab)
@@ -255,7 +255,7 @@ def generator(source, temperature=1.0, top_p=1.0, top_k: int | None = None):
             raise ValueError(f"top_p must be a number in (0, 1], got {top_p!r}")
     top_p = jnp.asarray(top_p, dtype=jnp.result_type(float))
     if top_k is not None:
-        top_k = _check_int("top_k", top_k, low=1)
+        top_k = check_int("top_k", top_k, low=1)
     if isinstance(source, World):
         return eqx.tree_at(lambda w: w.conditionals, source, _distort(source.conditionals, temperature, top_p, top_k))
     return _distort(jnp.asarray(source), temperature, top_p, top_k)
@@ -413,7 +413,7 @@ def expected_tv(conditionals_true, context_probs, T: int, training_conditionals=
     Not jittable: `T` (a concrete int ≥ 0) and the concrete tables set the window, planned on the
     host; the summation kernel is jitted, in chunks. Cost ∝ (Σ_i window_i)·(largest support).
     """
-    T = _check_int("T", T, low=0)
+    T = check_int("T", T, low=0)
     width = float(check_scalar("width", width, low=0.0, strict=True))
     P = np.asarray(_table(conditionals_true), dtype=np.float64)
     pi = np.asarray(context_probs, dtype=np.float64)
@@ -511,12 +511,6 @@ def exponent(beta, beta_next=None):
 # ---------------------------------------------------------------------------------------------
 # validation
 # ---------------------------------------------------------------------------------------------
-
-
-def _check_int(name, value, *, low):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer ≥ {low} (a static Python int), got {value!r}")
-    return int(value)
 
 
 def _check_beta(name, value):

@@ -42,48 +42,15 @@ and m = n the error is +inf for every activation (the Gram matrix is square), as
 
 from __future__ import annotations
 
-import functools
 import math
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._activations import activation_constants, check_activation
 from .._problem import Mixture
 from .._results import Risk
-from .._validate import check_scalar
-
-ACTIVATIONS = ("relu", "tanh", "erf", "linear")
-# the activations themselves, for the simulator and the networks of `jc.nn`
-FUNCTIONS = {
-    "relu": jax.nn.relu,
-    "tanh": jnp.tanh,
-    "erf": jax.scipy.special.erf,
-    "linear": lambda x: x,
-}
-
-
-@functools.cache
-def activation_constants(activation: str) -> tuple[float, float, float]:
-    r"""$(\mu_0, \mu_1, \mu_*)$ of an activation for a standard normal input.
-
-    relu: $(1/\sqrt{2\pi},\ 1/2,\ \sqrt{1/4 - 1/(2\pi)})$; erf: $(0,\ 2/\sqrt{3\pi},\ \sqrt{(2/\pi)\arcsin(2/3) -
-    4/(3\pi)})$; linear: (0, 1, 0); tanh: by 200-point Gauss–Hermite quadrature (smooth integrand).
-    """
-    if activation == "relu":
-        mu0, mu1, second = 1 / math.sqrt(2 * math.pi), 0.5, 0.5
-    elif activation == "erf":
-        mu0, mu1, second = 0.0, 2 / math.sqrt(3 * math.pi), (2 / math.pi) * math.asin(2 / 3)
-    elif activation == "linear":
-        mu0, mu1, second = 0.0, 1.0, 1.0
-    elif activation == "tanh":
-        t, w = np.polynomial.hermite_e.hermegauss(200)
-        w = w / w.sum()
-        s = np.tanh(t)
-        mu0, mu1, second = float(w @ s), float(w @ (t * s)), float(w @ s**2)
-    else:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
-    return mu0, mu1, math.sqrt(max(second - mu0**2 - mu1**2, 0.0))
+from .._validate import check_int, check_scalar
 
 
 def _marchenko_pastur(m: int, d: int, nodes: int):
@@ -135,10 +102,8 @@ def random_features(mix: Mixture, *, n, m: int, p2, lam, activation: str = "relu
     """
     from .ridge import ridge
 
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
-    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
-        raise ValueError(f"m must be a positive integer (a concrete width: it sets the spectrum), got {m!r}")
+    check_activation(activation)
+    m = check_int("m", m, why="a concrete width: it sets the spectrum")
     if mix.synthetic_eigs is not None or mix.compressed or not np.allclose(np.asarray(mix.eigs), 1.0):
         raise ValueError(
             "mix must be isotropic with unit variances (jc.isotropic(d, ...)): random features assume Σ = I"
