@@ -37,8 +37,8 @@ import numpy as np  # noqa: E402
 from jax._src.dispatch import JAXPR_TO_MLIR_MODULE_EVENT  # noqa: E402
 
 import jaxcollapse as jc  # noqa: E402
-from jaxcollapse.theory.random_projections import _random_projections_jit  # noqa: E402
-from jaxcollapse.theory.ridge import _ridge_jit  # noqa: E402
+from jaxcollapse.theory._random_projections import _random_projections_jit  # noqa: E402
+from jaxcollapse.theory._ridge import _ridge_jit  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
 from theory_grid import ridge_scipy  # noqa: E402

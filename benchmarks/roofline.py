@@ -11,7 +11,6 @@ Ridge on the 256 x 256 (n, λ) grid of benchmarks/theory_grid.py (power law, d =
    divided by the kernel's time, as a fraction of (2).
 """
 
-import importlib
 import statistics
 import time
 
@@ -23,9 +22,7 @@ import numpy as np  # noqa: E402
 
 import jaxcollapse as jc  # noqa: E402
 from jaxcollapse import _solve  # noqa: E402
-from jaxcollapse.theory import _common  # noqa: E402
-
-ridge_module = importlib.import_module("jaxcollapse.theory.ridge")  # the module (jc.theory.ridge is the function)
+from jaxcollapse.theory import _common, _ridge as ridge_module  # noqa: E402
 
 D = 1000
 mix = jc.power_law(D, 1.5, signal=1.0, shift=0.5, noise_var=0.1)

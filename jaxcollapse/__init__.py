@@ -4,17 +4,37 @@ Deterministic-equivalent theory (`jaxcollapse.theory`) and Monte Carlo twins
 (`jaxcollapse.simulate`) for models trained on a mix of real and synthetic data.
 """
 
-from . import nn as nn, simulate as simulate, tails as tails, theory as theory
-from ._cache import enable_compilation_cache as enable_compilation_cache
-from ._compress import compress as compress
-from ._optimal import optimal as optimal
-from ._problem import (
-    Mixture as Mixture,
-    fixed_teachers as fixed_teachers,
-    isotropic as isotropic,
-    power_law as power_law,
-)
-from ._results import Estimate as Estimate, Risk as Risk, Status as Status, status_message as status_message
-from ._sweep import sweep as sweep
+from . import nn, simulate, tails, theory
+from ._cache import enable_compilation_cache
+from ._compress import compress
+from ._optimal import optimal
+from ._problem import Mixture, Sample, fixed_teachers, isotropic, power_law
+from ._results import Estimate, Risk, Status, status_message
+from ._sweep import sweep
+from .nn import History, Trained
+from .tails import Tail
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "Estimate",
+    "History",
+    "Mixture",
+    "Risk",
+    "Sample",
+    "Status",
+    "Tail",
+    "Trained",
+    "compress",
+    "enable_compilation_cache",
+    "fixed_teachers",
+    "isotropic",
+    "nn",
+    "optimal",
+    "power_law",
+    "simulate",
+    "status_message",
+    "sweep",
+    "tails",
+    "theory",
+]

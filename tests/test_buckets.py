@@ -8,9 +8,9 @@ from jax._src.dispatch import JAXPR_TO_MLIR_MODULE_EVENT
 
 import jaxcollapse as jc
 from jaxcollapse._buckets import POINT_BUCKETS, pad_spectrum, spectrum_length
-from jaxcollapse.theory.random_projections import _random_projections_jit
-from jaxcollapse.theory.retraining import _retraining_jit
-from jaxcollapse.theory.ridge import _ridge_jit
+from jaxcollapse.theory._random_projections import _random_projections_jit
+from jaxcollapse.theory._retraining import _retraining_jit
+from jaxcollapse.theory._ridge import _ridge_jit
 
 D = 200
 MIX = jc.power_law(D, 1.4, signal=1.0, shift=0.6, noise_var=0.15)

@@ -154,7 +154,7 @@ def test_persistent_compilation_cache(tmp_path):
         # x64 switched on after the import (as the command line does): nothing made at import time
         # may keep float32 (the tails' quadrature nodes once did, 2e-10 off)
         "jax.config.update('jax_enable_x64', True)\n"
-        "print(repr(float(jc.tails.generations(2.0, 1e5, 1e4, 3).error)))\n"
+        "print(repr(float(jc.tails.generations(2.0, T=1e5, T0=1e4, generations=3).total)))\n"
     )
     proc = run("-c", script, str(tmp_path / "lib"))
     assert proc.returncode == 0, proc.stderr
@@ -162,7 +162,9 @@ def test_persistent_compilation_cache(tmp_path):
     assert int(written) >= 1  # the program was written
     import jaxcollapse as jc
 
-    assert float(late_x64) == pytest.approx(float(jc.tails.generations(2.0, 1e5, 1e4, 3).error), rel=1e-13, abs=0)
+    assert float(late_x64) == pytest.approx(
+        float(jc.tails.generations(2.0, T=1e5, T0=1e4, generations=3).total), rel=1e-13, abs=0
+    )
 
 
 def test_compile_flags_only_when_xla_flags_is_unset(monkeypatch):

@@ -92,7 +92,7 @@ def test_cut_batches_never_weigh_labels_beyond_the_cut():
     assert np.all(w[gcd_of_label > cut] == 0) and np.all(w[gcd_of_label <= cut] == 1)
     assert 0.08 < np.mean(w == 0) < 0.2  # P(gcd > 4) ≈ 0.134
     # mixing: the first round(π·n) rows are real and always kept, whatever their gcd
-    mixed = g.batch_source(batch=n, cut=cut, pi=0.25)(jax.random.key(5))
+    mixed = g.batch_source(batch=n, cut=cut, p1=0.25)(jax.random.key(5))
     real = np.arange(n) < n // 4
     assert np.all(np.asarray(mixed.weight)[real] == 1) and np.asarray(mixed.labels)[real].max() > cut
     assert np.all(np.asarray(mixed.weight)[~real][np.asarray(mixed.labels)[~real] + 1 > cut] == 0)
@@ -118,10 +118,10 @@ def test_training_is_deterministic_and_the_loss_falls(quick_run):
     folder, summary = quick_run
     ds = xr.open_zarr(folder / "data.zarr", consolidated=False).load()
     k_train, k_eval = jax.random.split(jax.random.key(QUICK.seed))
-    model, hist = g.train(k_train, **TRAIN)
+    model, hist = g.train(key=k_train, **TRAIN)
     assert np.array_equal(np.asarray(hist.val_loss), ds["error"].values[0])
     assert np.array_equal(np.asarray(hist.train_loss), ds["train_loss"].values[0])
-    ev = g.evaluate(model, k_eval, test_size=QUICK.test_size, per_gcd=QUICK.per_gcd)
+    ev = g.evaluate(model, key=k_eval, test_size=QUICK.test_size, per_gcd=QUICK.per_gcd)
     assert 1 - float(ev.accuracy) == summary["test_error"]["clean"]
     assert np.array_equal(np.asarray(ev.per_gcd), ds["gcd_accuracy"].values[0], equal_nan=True)
     assert jax.tree_util.tree_leaves(model)[0].dtype == jnp.float32  # float32 parameters even with x64
@@ -164,16 +164,16 @@ def test_quick_run_writes_its_files_and_makes_sense(quick_run):
         (lambda: g.Transformer(width=0, key=jax.random.key(0)), "width"),
         (lambda: g.Transformer(width=30, heads=4, key=jax.random.key(0)), "heads"),
         (lambda: g.Transformer(layers=0, key=jax.random.key(0)), "layers"),
-        (lambda: g.train(jax.random.key(0), source="synthetic"), "source"),
-        (lambda: g.train(jax.random.key(0), source="cut", cut=0), "cut"),
-        (lambda: g.train(jax.random.key(0), source="cut", cut=2.5), "cut"),
-        (lambda: g.train(jax.random.key(0), source="cut"), "cut"),
-        (lambda: g.train(jax.random.key(0), source="real", cut=4), "cut"),
-        (lambda: g.train(jax.random.key(0), pi=1.5), "pi"),
-        (lambda: g.train(jax.random.key(0), pi=-0.1), "pi"),
-        (lambda: g.train(jax.random.key(0), source="model"), "teacher"),
-        (lambda: g.train(jax.random.key(0), width=0), "width"),
-        (lambda: g.train(jax.random.key(0), width=30, heads=4), "heads"),
+        (lambda: g.train(key=jax.random.key(0), source="synthetic"), "source"),
+        (lambda: g.train(key=jax.random.key(0), source="cut", cut=0), "cut"),
+        (lambda: g.train(key=jax.random.key(0), source="cut", cut=2.5), "cut"),
+        (lambda: g.train(key=jax.random.key(0), source="cut"), "cut"),
+        (lambda: g.train(key=jax.random.key(0), source="real", cut=4), "cut"),
+        (lambda: g.train(key=jax.random.key(0), p1=1.5), "p1"),
+        (lambda: g.train(key=jax.random.key(0), p1=-0.1), "p1"),
+        (lambda: g.train(key=jax.random.key(0), source="model"), "teacher"),
+        (lambda: g.train(key=jax.random.key(0), width=0), "width"),
+        (lambda: g.train(key=jax.random.key(0), width=30, heads=4), "heads"),
         (lambda: g.sample(jax.random.key(0), 0), "size"),
         (lambda: g.sample(jax.random.key(0), 5, max_operand=10_000), "max_operand"),
     ],

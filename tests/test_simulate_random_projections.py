@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import jaxcollapse as jc
-from jaxcollapse.simulate.random_projections import group_errors, projection
+from jaxcollapse.simulate._random_projections import group_errors, projection
 
 P2 = jnp.array([0.0, 0.2, 0.8])
 LAM = jnp.array([0.0, 1e-3, 1e-1])

@@ -7,7 +7,7 @@ import pytest
 
 import jaxcollapse as jc
 from jaxcollapse._trials import chunk_plan
-from jaxcollapse.simulate.ridge import weighted_ridge
+from jaxcollapse.simulate._ridge import weighted_ridge
 
 D = 200
 

@@ -95,16 +95,16 @@ KERNELS = {
     "tails.cut": Kernel(jc.tails.cut, {"beta": [2.0, 1.5], "T": [1e3, 1e5], "k": [10.0, 100.0]}, (), ()),
     "tails.narrow": Kernel(jc.tails.narrow, {"beta": [2.0, 1.5], "T": [1e3, 1e5], "beta_narrow": [2.5, 3.0]}, (), ()),
     "tails.mix": Kernel(
-        jc.tails.mix, {"beta": [2.0, 1.5], "T": [1e3, 1e5], "k": [10.0, 100.0], "clean_fraction": [0.5, 0.1]}, (), ()
+        jc.tails.mix, {"beta": [2.0, 1.5], "T": [1e3, 1e5], "k": [10.0, 100.0], "p1": [0.5, 0.1]}, (), ()
     ),
     "tails.acquire_tail": Kernel(
         jc.tails.acquire_tail,
-        {"beta": [2.0, 1.5], "T": [1e3, 1e5], "k": [10.0, 100.0], "k_tail": [10.0, 1000.0], "fraction": [0.2, 0.5]},
+        {"beta": [2.0, 1.5], "T": [1e3, 1e5], "k": [10.0, 100.0], "k_tail": [10.0, 1000.0], "p1": [0.2, 0.5]},
         (),
         (),
     ),
     "tails.generations": Kernel(
-        jc.tails.generations, {"beta": [2.0, 1.5], "T": [1e3, 1e5], "T0": [1e3, 1e4], "n": [2.0, 0.0]}, (), ()
+        jc.tails.generations, {"beta": [2.0, 1.5], "T": [1e3, 1e5], "T0": [1e3, 1e4], "generations": [2.0, 0.0]}, (), ()
     ),
 }
 MODELS = [name for name in KERNELS if not name.startswith("tails.")]

@@ -34,8 +34,8 @@ CUT_TABLE = {
 
 @pytest.mark.parametrize("beta", sorted(CLEAN_TABLE))
 def test_clean_table(beta):
-    r = tl.clean(beta, jnp.array([1e3, 1e4, 1e5, 1e6]))
-    np.testing.assert_allclose(r.error, CLEAN_TABLE[beta], rtol=1e-5)
+    r = tl.clean(beta, T=jnp.array([1e3, 1e4, 1e5, 1e6]))
+    np.testing.assert_allclose(r.total, CLEAN_TABLE[beta], rtol=1e-5)
     assert np.all(np.asarray(r.status) == jc.Status.OK) and np.all(np.asarray(r.plateau) == 0)
 
 
@@ -46,8 +46,8 @@ def test_clean_constants():
 
 @pytest.mark.parametrize("k", sorted(CUT_TABLE))
 def test_cut_table(k):
-    r = tl.cut(2.0, jnp.geomspace(1e2, 1e7, 6), k)
-    np.testing.assert_allclose(r.error, CUT_TABLE[k], rtol=1e-5)
+    r = tl.cut(2.0, T=jnp.geomspace(1e2, 1e7, 6), k=k)
+    np.testing.assert_allclose(r.total, CUT_TABLE[k], rtol=1e-5)
     np.testing.assert_allclose(r.plateau, {10: 0.0578542, 100: 0.00604898}[k], rtol=1e-6)
 
 
@@ -57,24 +57,24 @@ def test_cut_table(k):
 def _sources(name, b, T, **a):
     zb = zeta(b)
     if name == "clean":
-        return [(T, 1 / zb, b, 0, INF)], tl.clean(b, T)
+        return [(T, 1 / zb, b, 0, INF)], tl.clean(b, T=T)
     if name == "cut":
         k = a["k"]
-        return [(T, 1 / (zb * P(b, k)), b, 0, k)], tl.cut(b, T, k)
+        return [(T, 1 / (zb * P(b, k)), b, 0, k)], tl.cut(b, T=T, k=k)
     if name == "narrow":
         bn = a["bn"]
-        return [(T, 1 / zeta(bn), bn, 0, INF)], tl.narrow(b, T, bn)
+        return [(T, 1 / zeta(bn), bn, 0, INF)], tl.narrow(b, T=T, beta_narrow=bn)
     if name == "mix":
         k, pi = a["k"], a["pi"]
-        return [(pi * T, 1 / zb, b, 0, INF), ((1 - pi) * T, 1 / (zb * P(b, k)), b, 0, k)], tl.mix(b, T, k, pi)
+        return [(pi * T, 1 / zb, b, 0, INF), ((1 - pi) * T, 1 / (zb * P(b, k)), b, 0, k)], tl.mix(b, T=T, k=k, p1=pi)
     if name == "mix-iid":
         k, pi = a["k"], a["pi"]
         src = [(T, pi / zb + (1 - pi) / (zb * P(b, k)), b, 0, k), (T, pi / zb, b, k, INF)]
-        return src, tl.mix(b, T, k, pi, sampling="iid")
+        return src, tl.mix(b, T=T, k=k, p1=pi, sampling="iid")
     if name == "acquire":
         k, kt, pi = a["k"], a["kt"], a["pi"]
         src = [((1 - pi) * T, 1 / (zb * P(b, k)), b, 0, k), (pi * T, 1 / (zb * (1 - P(b, kt))), b, kt, INF)]
-        return src, tl.acquire_tail(b, T, k, kt, pi)
+        return src, tl.acquire_tail(b, T=T, k=k, k_tail=kt, p1=pi)
     raise AssertionError(name)
 
 
@@ -107,7 +107,7 @@ def test_exact_against_direct_summation(name, b, T, a):
     sources, result = _sources(name, b, T, **a)
     ref, n = reference(b, sources, floor=1e-4, n_max=1e7)
     assert n < 1e7  # the reference summed far enough for its O(floor²) bound
-    np.testing.assert_allclose(float(result.error), ref, rtol=1e-9)
+    np.testing.assert_allclose(float(result.total), ref, rtol=1e-9)
 
 
 @pytest.mark.parametrize("b,T,T0,n", [(2.0, 1e5, 1e4, 3), (1.5, 1e3, 1e4, 1), (2.0, 1e6, 1e3, 6), (2.5, 1e2, 3e4, 2)])
@@ -118,9 +118,9 @@ def test_known_chain_against_direct_summation(b, T, T0, n):
     gen = -np.expm1(T0 * np.log1p(-p))
     fin = -np.expm1(T * np.log1p(-p))
     ref = np.sum(p * (1 - gen**n * fin)) + zeta(b, N + 1) / zeta(b)
-    np.testing.assert_allclose(float(tl.generations(b, T, T0, n).error), ref, rtol=1e-9)
+    np.testing.assert_allclose(float(tl.generations(b, T=T, T0=T0, generations=n).total), ref, rtol=1e-9)
     plateau = np.sum(p * (1 - gen**n)) + zeta(b, N + 1) / zeta(b)
-    np.testing.assert_allclose(float(tl.generations(b, T, T0, n).plateau), plateau, rtol=1e-9)
+    np.testing.assert_allclose(float(tl.generations(b, T=T, T0=T0, generations=n).plateau), plateau, rtol=1e-9)
 
 
 @pytest.mark.parametrize("b,p_nuc,n", [(2.0, 0.9, 1), (2.0, 0.9, 3), (1.5, 0.99, 2), (1.5, 0.5, 5), (3.0, 0.999, 3)])
@@ -130,38 +130,40 @@ def test_top_p_chain_against_cumulative_table(b, p_nuc, n):
     for _ in range(n):
         k = int(np.searchsorted(cdf, p_nuc * mass, side="left")) + 1
         mass = cdf[k - 1]
-    r = tl.generations(b, 1e5, None, n, chain="top_p", p_nuc=p_nuc)
-    np.testing.assert_allclose(float(r.error), float(tl.cut(b, 1e5, k).error), rtol=1e-12)
+    r = tl.generations(b, T=1e5, T0=None, generations=n, chain="top_p", p_nuc=p_nuc)
+    np.testing.assert_allclose(float(r.total), float(tl.cut(b, T=1e5, k=k).total), rtol=1e-12)
     np.testing.assert_allclose(float(r.plateau), 1 - mass, rtol=1e-9)
-    np.testing.assert_array_equal(tl.top_p_rank(b, np.array([p_nuc])), [int(np.searchsorted(cdf, p_nuc)) + 1])
+    np.testing.assert_array_equal(tl.top_p_rank(b, threshold=np.array([p_nuc])), [int(np.searchsorted(cdf, p_nuc)) + 1])
 
 
 def test_identities_between_models():
     T = jnp.geomspace(1.0, 1e9, 12)
-    clean = tl.clean(1.7, T).error
-    np.testing.assert_allclose(tl.mix(1.7, T, 30, 1.0).error, clean, rtol=1e-12)
-    np.testing.assert_allclose(tl.mix(1.7, T, 30, 0.0).error, tl.cut(1.7, T, 30).error, rtol=1e-12)
-    np.testing.assert_allclose(tl.narrow(1.7, T, 1.7).error, clean, rtol=1e-12)
+    clean = tl.clean(1.7, T=T).total
+    np.testing.assert_allclose(tl.mix(1.7, T=T, k=30, p1=1.0).total, clean, rtol=1e-12)
+    np.testing.assert_allclose(tl.mix(1.7, T=T, k=30, p1=0.0).total, tl.cut(1.7, T=T, k=30).total, rtol=1e-12)
+    np.testing.assert_allclose(tl.narrow(1.7, T=T, beta_narrow=1.7).total, clean, rtol=1e-12)
     # Tail data drawn from all ranks (k' = 0) is clean data: acquire_tail is then fixed-count mixing.
-    np.testing.assert_allclose(tl.acquire_tail(1.7, T, 30, 0, 0.2).error, tl.mix(1.7, T, 30, 0.2).error, rtol=1e-12)
+    np.testing.assert_allclose(
+        tl.acquire_tail(1.7, T=T, k=30, k_tail=0, p1=0.2).total, tl.mix(1.7, T=T, k=30, p1=0.2).total, rtol=1e-12
+    )
     # Monotone: more data never hurts; cutting never helps.
     assert np.all(np.diff(np.asarray(clean)) < 0)
-    cut = tl.cut(1.7, T, 30)
-    assert np.all(np.asarray(cut.error) >= np.asarray(cut.plateau))  # the tail mass is a floor
-    assert np.all(np.asarray(cut.error)[-4:] > np.asarray(clean)[-4:])  # …that clean data pass
-    np.testing.assert_allclose(tl.clean(1.7, 0.0).error, 1.0, rtol=1e-14)
+    cut = tl.cut(1.7, T=T, k=30)
+    assert np.all(np.asarray(cut.total) >= np.asarray(cut.plateau))  # the tail mass is a floor
+    assert np.all(np.asarray(cut.total)[-4:] > np.asarray(clean)[-4:])  # …that clean data pass
+    np.testing.assert_allclose(tl.clean(1.7, T=0.0).total, 1.0, rtol=1e-14)
 
 
 def test_acquire_tail_depth():
     # k' = k supplies exactly the missing tail: no floor, better than mixing clean data.
-    r = tl.acquire_tail(2.0, 1e8, 100, 100, 0.05)
+    r = tl.acquire_tail(2.0, T=1e8, k=100, k_tail=100, p1=0.05)
     assert float(r.plateau) == 0.0
-    assert float(r.error) < float(tl.mix(2.0, 1e8, 100, 0.05).error)
+    assert float(r.total) < float(tl.mix(2.0, T=1e8, k=100, p1=0.05).total)
     # Too deep (k' = 10k): the ranks between k and k' stay unseen, whatever T.
-    deep = tl.acquire_tail(2.0, jnp.array([1e8, 1e10]), 100, 1000, 0.05)
+    deep = tl.acquire_tail(2.0, T=jnp.array([1e8, 1e10]), k=100, k_tail=1000, p1=0.05)
     floor = (zeta(2.0, 101) - zeta(2.0, 1001)) / zeta(2.0)
     np.testing.assert_allclose(deep.plateau, floor, rtol=1e-10)
-    assert floor < float(deep.error[-1]) < float(deep.error[0]) and float(deep.error[-1]) < 1.001 * floor
+    assert floor < float(deep.total[-1]) < float(deep.total[0]) and float(deep.total[-1]) < 1.001 * floor
 
 
 # ----------------------------------------------------------------------------- asymptotic laws
@@ -170,72 +172,77 @@ def test_acquire_tail_depth():
 @pytest.mark.parametrize("beta", [1.1, 1.5, 2.0, 3.0])
 def test_clean_law_at_large_T(beta):
     T = np.array([1e8, 1e10])
-    ratio = np.asarray(tl.clean(beta, T).error / tl.clean_law(beta, T))
+    ratio = np.asarray(tl.clean(beta, T=T).total / tl.clean_law(beta, T=T))
     assert np.all(np.abs(ratio - 1) < 2e-6)
 
 
 @pytest.mark.parametrize("beta,bn", [(2.0, 3.0), (1.5, 2.5), (1.3, 4.0)])
 def test_narrow_law(beta, bn):
     T = np.array([1e6, 1e8, 1e10])
-    ratio = np.asarray(tl.narrow(beta, T, bn).error / tl.narrow_law(beta, T, bn))
+    ratio = np.asarray(tl.narrow(beta, T=T, beta_narrow=bn).total / tl.narrow_law(beta, T=T, beta_narrow=bn))
     assert np.all(np.abs(ratio - 1) < 1e-4)
     # The slope is −(β−1)/β̃, slower than the clean −(1−1/β).
-    slope = np.diff(np.log(np.asarray(tl.narrow(beta, T, bn).error))) / np.diff(np.log(T))
+    slope = np.diff(np.log(np.asarray(tl.narrow(beta, T=T, beta_narrow=bn).total))) / np.diff(np.log(T))
     np.testing.assert_allclose(slope, -(beta - 1) / bn, atol=1e-3)
 
 
 def test_cut_law_plateau_and_transition():
     for beta, k in [(2.0, 1000), (1.5, 10**4), (3.0, 300)]:
-        np.testing.assert_allclose(tl.tail_mass_law(beta, 1e6 * k), tl.tail_mass(beta, 1e6 * k), rtol=1e-6)
-        tk = float(tl.transition(beta, k))
+        np.testing.assert_allclose(tl.tail_mass_law(beta, k=1e6 * k), tl.tail_mass(beta, k=1e6 * k), rtol=1e-6)
+        tk = float(tl.transition(beta, k=k))
         # Well before T_k: the clean law (plus a little tail mass); well after: the exact tail mass.
-        ratio = float(tl.cut(beta, tk / 1e3, k).error / tl.cut_law(beta, tk / 1e3, k))
+        ratio = float(tl.cut(beta, T=tk / 1e3, k=k).total / tl.cut_law(beta, T=tk / 1e3, k=k))
         assert 0.99 < ratio < 1.05
-        np.testing.assert_allclose(tl.cut(beta, tk * 1e3, k).error, tl.tail_mass(beta, k), rtol=1e-9)
+        np.testing.assert_allclose(tl.cut(beta, T=tk * 1e3, k=k).total, tl.tail_mass(beta, k=k), rtol=1e-9)
         # At T_k both terms are equal: the exact error sits between one and two plateaus.
-        ratio = float(tl.cut(beta, tk, k).error / tl.tail_mass_law(beta, k))
+        ratio = float(tl.cut(beta, T=tk, k=k).total / tl.tail_mass_law(beta, k=k))
         assert 1.0 < ratio < 2.0
 
 
 @pytest.mark.parametrize("pi", [1e-3, 1e-2, 1e-1])
 def test_mixing_grokking_regimes(pi):
     beta, k = 2.0, 100
-    t_k, t_grok = (float(t) for t in tl.grokking_times(beta, k, pi))
+    t_k, t_grok = (float(t) for t in tl.grokking_times(beta, k=k, p1=pi))
     T = np.array([t_k / 300, np.sqrt(t_k * t_grok) if pi < 0.05 else 3 * t_k, t_grok * 1e4])
-    exact = np.asarray(tl.mix(beta, T, k, pi).error)
-    law = np.asarray(tl.mix_law(beta, T, k, pi))
+    exact = np.asarray(tl.mix(beta, T=T, k=k, p1=pi).total)
+    law = np.asarray(tl.mix_law(beta, T=T, k=k, p1=pi))
     assert np.all(np.abs(exact / law - 1) < np.array([0.02, 0.1, 0.02]))  # the law is ≍ on the plateau
     # After grokking the error follows the clean curve at πT (the constant worse by π^-c only).
     np.testing.assert_allclose(
-        tl.mix(beta, 1e4 * t_grok, k, pi).error, tl.clean(beta, pi * 1e4 * t_grok).error, rtol=1e-3
+        tl.mix(beta, T=1e4 * t_grok, k=k, p1=pi).total, tl.clean(beta, T=pi * 1e4 * t_grok).total, rtol=1e-3
     )
     # The plateau exists: between T_k and T_k/π the error changes by far less than the clean curve.
     if pi <= 1e-2:
         lo, hi = 3 * t_k, t_grok / 3
-        drop = float(tl.mix(beta, lo, k, pi).error / tl.mix(beta, hi, k, pi).error)
+        drop = float(tl.mix(beta, T=lo, k=k, p1=pi).total / tl.mix(beta, T=hi, k=k, p1=pi).total)
         assert drop < 1.5 < (hi / lo) ** 0.5
 
 
 @pytest.mark.parametrize("n", [1, 2, 4, 6])
 def test_generation_laws(n):
     T, T0 = 1e12, 1e5
-    known = float(tl.generations(1.5, T, T0, n).error / tl.generations_law(1.5, T, T0, n))
+    known = float(
+        tl.generations(1.5, T=T, T0=T0, generations=n).total / tl.generations_law(1.5, T=T, T0=T0, generations=n)
+    )
     assert abs(known - 1) < 0.01
-    w = float(tl.generations(2.0, 1e10, 1e4, n, "empirical").error / tl.generations_law(2.0, 1e10, 1e4, n, "empirical"))
+    w = float(
+        tl.generations(2.0, T=1e10, T0=1e4, generations=n, chain="empirical").total
+        / tl.generations_law(2.0, T=1e10, T0=1e4, generations=n, chain="empirical")
+    )
     assert abs(w - 1) < 0.06  # the extinction heuristic: ~6 % (notes §9)
-    p = float(tl.generations(2.0, 1e10, None, n, "top_p", p_nuc=0.99).plateau)
+    p = float(tl.generations(2.0, T=1e10, T0=None, generations=n, chain="top_p", p_nuc=0.99).plateau)
     assert 0.85 * (1 - 0.99**n) < p <= 1 - 0.99**n  # discrete cuts keep a little more than p_nuc^n
 
 
 def test_plateaus_rise_with_generations():
     n = jnp.arange(7)
     for chain, extra in (("known", {}), ("empirical", {}), ("top_p", {"p_nuc": 0.95})):
-        r = tl.generations(1.5, 1e9, 1e4, n, chain=chain, **extra)
-        np.testing.assert_allclose(r.error[0], tl.clean(1.5, 1e9).error, rtol=1e-12)  # n = 0 is clean data
+        r = tl.generations(1.5, T=1e9, T0=1e4, generations=n, chain=chain, **extra)
+        np.testing.assert_allclose(r.total[0], tl.clean(1.5, T=1e9).total, rtol=1e-12)  # n = 0 is clean data
         assert np.all(np.diff(np.asarray(r.plateau)) > 0), chain
-        assert np.all(np.diff(np.asarray(r.error)) > 0), chain
+        assert np.all(np.diff(np.asarray(r.total)) > 0), chain
     # Chain P is linear in n to first order; chain K grows sub-linearly.
-    k = np.asarray(tl.generations(1.5, 1e12, 1e4, n).plateau)
+    k = np.asarray(tl.generations(1.5, T=1e12, T0=1e4, generations=n).plateau)
     assert k[6] / k[1] < 6 * 0.7
 
 
@@ -246,40 +253,42 @@ SIMULATIONS = [
     ("clean", 1.2, dict()),
     ("cut", 2.0, dict(k=100)),
     ("narrow", 1.5, dict(beta_narrow=2.5)),
-    ("mix", 2.0, dict(k=10, clean_fraction=0.05)),
-    ("mix", 2.0, dict(k=10, clean_fraction=0.05, sampling="iid")),
-    ("acquire_tail", 2.0, dict(k=10, k_tail=30, fraction=0.1)),
-    ("generations", 1.5, dict(T0=1000, n=2)),
-    ("generations", 1.5, dict(T0=1000, n=2, chain="top_p", p_nuc=0.99)),
+    ("mix", 2.0, dict(k=10, p1=0.05)),
+    ("mix", 2.0, dict(k=10, p1=0.05, sampling="iid")),
+    ("acquire_tail", 2.0, dict(k=10, k_tail=30, p1=0.1)),
+    ("generations", 1.5, dict(T0=1000, generations=2)),
+    ("generations", 1.5, dict(T0=1000, generations=2, chain="top_p", p_nuc=0.99)),
 ]
 
 
 def _theory(model, beta, T, a):
     a = dict(a)
     if model == "generations":
-        return tl.generations(beta, T, a.pop("T0", None), a.pop("n"), a.pop("chain", "known"), **a)
+        return tl.generations(
+            beta, T=T, T0=a.pop("T0", None), generations=a.pop("generations"), chain=a.pop("chain", "known"), **a
+        )
     if model == "narrow":
-        return tl.narrow(beta, T, a["beta_narrow"])
+        return tl.narrow(beta, T=T, beta_narrow=a["beta_narrow"])
     if model == "mix":
-        return tl.mix(beta, T, a["k"], a["clean_fraction"], sampling=a.get("sampling", "fixed"))
+        return tl.mix(beta, T=T, k=a["k"], p1=a["p1"], sampling=a.get("sampling", "fixed"))
     if model == "acquire_tail":
-        return tl.acquire_tail(beta, T, a["k"], a["k_tail"], a["fraction"])
-    return getattr(tl, model)(beta, T, **a)
+        return tl.acquire_tail(beta, T=T, k=a["k"], k_tail=a["k_tail"], p1=a["p1"])
+    return getattr(tl, model)(beta, T=T, **a)
 
 
 @pytest.mark.parametrize("model,beta,a", SIMULATIONS, ids=[f"{m}-{i}" for i, (m, _, _) in enumerate(SIMULATIONS)])
 def test_simulation_agrees_with_exact_sums(model, beta, a):
     T = 4000
-    est = tl.simulate(model, beta, T, key=jax.random.PRNGKey(7), trials=300, support=2**16, **a)
-    exact = float(_theory(model, beta, T, a).error)
+    est = tl.simulate(model, beta, T=T, key=jax.random.PRNGKey(7), trials=300, support=2**16, **a)
+    exact = float(_theory(model, beta, T, a).total)
     assert abs(float(est.mean) - exact) < 3 * float(est.sem), (float(est.mean), exact, float(est.sem))
 
 
 def test_simulation_draws_beyond_the_support():
     # With a tiny table most of the mass beyond the support is drawn by the Hurwitz inversion:
     # the estimate must still match the exact sum (β = 1.1: the tail beyond 256 holds 57 % of p).
-    est = tl.simulate("clean", 1.1, 3000, key=jax.random.PRNGKey(3), trials=300, support=256)
-    assert abs(float(est.mean) - float(tl.clean(1.1, 3000).error)) < 3 * float(est.sem)
+    est = tl.simulate("clean", 1.1, T=3000, key=jax.random.PRNGKey(3), trials=300, support=256)
+    assert abs(float(est.mean) - float(tl.clean(1.1, T=3000).total)) < 3 * float(est.sem)
 
 
 def test_empirical_chain_approximation_against_simulation():
@@ -288,9 +297,17 @@ def test_empirical_chain_approximation_against_simulation():
     T0 = 1000
     for n, T in [(1, 3000), (3, 300), (3, 10_000)]:
         est = tl.simulate(
-            "generations", 1.5, T, T0=T0, n=n, chain="empirical", key=jax.random.PRNGKey(n), trials=300, support=2**16
+            "generations",
+            1.5,
+            T=T,
+            T0=T0,
+            generations=n,
+            chain="empirical",
+            key=jax.random.PRNGKey(n),
+            trials=300,
+            support=2**16,
         )
-        approx = float(tl.generations(1.5, T, T0, n, "empirical").error)
+        approx = float(tl.generations(1.5, T=T, T0=T0, generations=n, chain="empirical").total)
         assert abs(float(est.mean) - approx) < max(3 * float(est.sem), 0.02 * approx), (n, T, float(est.mean), approx)
 
 
@@ -301,9 +318,9 @@ def test_grad_against_finite_differences():
     # One derivative per kind of argument (and per kind of sum: one piece, two sources, the
     # branching chain's custom JVP); each costs a compilation.
     cases = [
-        (lambda x: tl.clean(x, 1e7).error, 1.8),
-        (lambda x: tl.mix(2.0, 1e6, 100, x).error, 0.01),
-        (lambda x: tl.generations(1.5, x, 1e4, 3, "empirical").error, 5e3),
+        (lambda x: tl.clean(x, T=1e7).total, 1.8),
+        (lambda x: tl.mix(2.0, T=1e6, k=100, p1=x).total, 0.01),
+        (lambda x: tl.generations(1.5, T=x, T0=1e4, generations=3, chain="empirical").total, 5e3),
     ]
     for f, x in cases:
         g = float(jax.grad(f)(x))
@@ -315,33 +332,35 @@ def test_grad_against_finite_differences():
 def test_jit_vmap_broadcast():
     T = jnp.geomspace(10.0, 1e9, 7)
     k = jnp.array([10.0, 100.0, 1000.0])
-    grid = tl.cut(2.0, T[:, None], k[None, :]).error
+    grid = tl.cut(2.0, T=T[:, None], k=k[None, :]).total
     assert grid.shape == (7, 3)
-    assert tl.cut(2.0, T[:1, None], k[None, :1]).plateau.shape == (1, 1)  # size-1 axes are kept
-    by_vmap = jax.vmap(jax.vmap(lambda t, kk: tl.cut(2.0, t, kk).error, (None, 0)), (0, None))(T, k)
+    assert tl.cut(2.0, T=T[:1, None], k=k[None, :1]).plateau.shape == (1, 1)  # size-1 axes are kept
+    by_vmap = jax.vmap(jax.vmap(lambda t, kk: tl.cut(2.0, T=t, k=kk).total, (None, 0)), (0, None))(T, k)
     np.testing.assert_allclose(by_vmap, grid, rtol=1e-13)
-    jitted = jax.jit(lambda t: tl.mix(2.0, t, 100, 0.01).error)(T)
-    np.testing.assert_allclose(jitted, tl.mix(2.0, T, 100, 0.01).error, rtol=1e-13)
+    jitted = jax.jit(lambda t: tl.mix(2.0, T=t, k=100, p1=0.01).total)(T)
+    np.testing.assert_allclose(jitted, tl.mix(2.0, T=T, k=100, p1=0.01).total, rtol=1e-13)
     # generations vmapped over n (a traced integer loop count) and p_nuc
     n = jnp.arange(4)
-    r = jax.vmap(lambda m: tl.generations(2.0, 1e6, None, m, "top_p", p_nuc=0.9).error)(n)
-    np.testing.assert_allclose(r, tl.generations(2.0, 1e6, None, n, "top_p", p_nuc=0.9).error, rtol=1e-13)
+    r = jax.vmap(lambda m: tl.generations(2.0, T=1e6, T0=None, generations=m, chain="top_p", p_nuc=0.9).total)(n)
+    np.testing.assert_allclose(
+        r, tl.generations(2.0, T=1e6, T0=None, generations=n, chain="top_p", p_nuc=0.9).total, rtol=1e-13
+    )
 
 
 def test_traced_invalid_points_are_nan_with_status():
-    f = jax.jit(lambda b, t, k: tl.cut(b, t, k))
+    f = jax.jit(lambda b, t, k: tl.cut(b, T=t, k=k))
     r = f(jnp.array([2.0, 0.9, 2.0, 2.0]), jnp.array([1e3, 1e3, -1.0, 1e3]), jnp.array([10.0, 10.0, 10.0, 2.5]))
     np.testing.assert_array_equal(
         r.status, [jc.Status.OK, jc.Status.INVALID_INPUT, jc.Status.INVALID_INPUT, jc.Status.INVALID_INPUT]
     )
-    assert np.isfinite(r.error[0]) and np.all(np.isnan(r.error[1:]))
-    g = jax.jit(lambda pi: tl.mix(2.0, 1e3, 10, pi).error)(jnp.array([0.5, 1.5]))
+    assert np.isfinite(r.total[0]) and np.all(np.isnan(r.total[1:]))
+    g = jax.jit(lambda pi: tl.mix(2.0, T=1e3, k=10, p1=pi).total)(jnp.array([0.5, 1.5]))
     assert np.isfinite(g[0]) and np.isnan(g[1])
 
 
 def test_sweep_over_tails():
-    ds = jc.sweep(lambda T, k: tl.cut(2.0, T, k), {"T": np.geomspace(1e2, 1e6, 5), "k": [10.0, 100.0]})
-    np.testing.assert_allclose(ds["error"].sel(k=100.0).values, CUT_TABLE[100][:5], rtol=1e-5)
+    ds = jc.sweep(lambda T, k: tl.cut(2.0, T=T, k=k), {"T": np.geomspace(1e2, 1e6, 5), "k": [10.0, 100.0]})
+    np.testing.assert_allclose(ds["total"].sel(k=100.0).values, CUT_TABLE[100][:5], rtol=1e-5)
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -350,27 +369,27 @@ def test_sweep_over_tails():
 @pytest.mark.parametrize(
     "call,name",
     [
-        (lambda: tl.clean(1.0, 10), "beta"),
-        (lambda: tl.clean(0.5, 10), "beta"),
-        (lambda: tl.clean(2.0, -1), "T"),
-        (lambda: tl.clean(2.0, np.nan), "T"),
-        (lambda: tl.cut(2.0, 10, 0), "k"),
-        (lambda: tl.cut(2.0, 10, 2.5), "k"),
-        (lambda: tl.narrow(2.0, 10, 1.0), "beta_narrow"),
-        (lambda: tl.mix(2.0, 10, 5, 1.5), "clean_fraction"),
-        (lambda: tl.mix(2.0, 10, 5, -0.1), "clean_fraction"),
-        (lambda: tl.mix(2.0, 10, 5, 0.1, sampling="other"), "sampling"),
-        (lambda: tl.acquire_tail(2.0, 10, 5, -1, 0.1), "k_tail"),
-        (lambda: tl.acquire_tail(2.0, 10, 5, 10, 2.0), "fraction"),
-        (lambda: tl.generations(2.0, 10, 100, 1, "top_p", p_nuc=0.0), "p_nuc"),
-        (lambda: tl.generations(2.0, 10, 100, 1, "top_p", p_nuc=1.2), "p_nuc"),
-        (lambda: tl.generations(2.0, 10, 100, 1, "top_p"), "p_nuc"),
-        (lambda: tl.generations(2.0, 10, 100, 1.5), "n"),
-        (lambda: tl.generations(2.0, 10, 0, 1), "T0"),
-        (lambda: tl.generations(2.0, 10, 100, 1, "other"), "chain"),
-        (lambda: tl.simulate("clean", 2.0, 10.5, key=jax.random.PRNGKey(0)), "T"),
-        (lambda: tl.simulate("other", 2.0, 10, key=jax.random.PRNGKey(0)), "model"),
-        (lambda: tl.simulate("cut", 2.0, 10, k=0, key=jax.random.PRNGKey(0)), "k"),
+        (lambda: tl.clean(1.0, T=10), "beta"),
+        (lambda: tl.clean(0.5, T=10), "beta"),
+        (lambda: tl.clean(2.0, T=-1), "T"),
+        (lambda: tl.clean(2.0, T=np.nan), "T"),
+        (lambda: tl.cut(2.0, T=10, k=0), "k"),
+        (lambda: tl.cut(2.0, T=10, k=2.5), "k"),
+        (lambda: tl.narrow(2.0, T=10, beta_narrow=1.0), "beta_narrow"),
+        (lambda: tl.mix(2.0, T=10, k=5, p1=1.5), "p1"),
+        (lambda: tl.mix(2.0, T=10, k=5, p1=-0.1), "p1"),
+        (lambda: tl.mix(2.0, T=10, k=5, p1=0.1, sampling="other"), "sampling"),
+        (lambda: tl.acquire_tail(2.0, T=10, k=5, k_tail=-1, p1=0.1), "k_tail"),
+        (lambda: tl.acquire_tail(2.0, T=10, k=5, k_tail=10, p1=2.0), "p1"),
+        (lambda: tl.generations(2.0, T=10, T0=100, generations=1, chain="top_p", p_nuc=0.0), "p_nuc"),
+        (lambda: tl.generations(2.0, T=10, T0=100, generations=1, chain="top_p", p_nuc=1.2), "p_nuc"),
+        (lambda: tl.generations(2.0, T=10, T0=100, generations=1, chain="top_p"), "p_nuc"),
+        (lambda: tl.generations(2.0, T=10, T0=100, generations=1.5), "generations"),
+        (lambda: tl.generations(2.0, T=10, T0=0, generations=1), "T0"),
+        (lambda: tl.generations(2.0, T=10, T0=100, generations=1, chain="other"), "chain"),
+        (lambda: tl.simulate("clean", 2.0, T=10.5, key=jax.random.PRNGKey(0)), "T"),
+        (lambda: tl.simulate("other", 2.0, T=10, key=jax.random.PRNGKey(0)), "model"),
+        (lambda: tl.simulate("cut", 2.0, T=10, k=0, key=jax.random.PRNGKey(0)), "k"),
     ],
 )
 def test_bad_input(call, name):
@@ -384,14 +403,28 @@ def test_simulated_learning_curves_in_one_pass():
     Ts = [100, 1000, 10_000]
     key = jax.random.PRNGKey(11)
     cases = [
-        (dict(model="mix", k=10, clean_fraction=0.01), tl.mix(2.0, np.array(Ts, float), 10, 0.01)),
-        (dict(model="generations", T0=500, n=2, chain="known"), tl.generations(2.0, np.array(Ts, float), 500, 2)),
-        (dict(model="generations", T0=500, n=2, chain="empirical"), None),
+        (dict(model="mix", k=10, p1=0.01), tl.mix(2.0, T=np.array(Ts, float), k=10, p1=0.01)),
+        (
+            dict(model="generations", T0=500, generations=2, chain="known"),
+            tl.generations(2.0, T=np.array(Ts, float), T0=500, generations=2),
+        ),
+        (dict(model="generations", T0=500, generations=2, chain="empirical"), None),
     ]
     for params, exact in cases:
-        est = tl.simulate(params.pop("model"), 2.0, Ts, key=key, trials=300, support=2**15, **params)
+        est = tl.simulate(params.pop("model"), 2.0, T=Ts, key=key, trials=300, support=2**15, **params)
         assert est.mean.shape == (3,) and est.samples.shape == (3, 300)
         assert np.all(np.diff(np.asarray(est.samples), axis=0) <= 1e-15)  # each trial's curve only falls
         if exact is not None:
-            z = np.abs(np.asarray(est.mean) - np.asarray(exact.error)) / np.asarray(est.sem)
+            z = np.abs(np.asarray(est.mean) - np.asarray(exact.total)) / np.asarray(est.sem)
             assert np.all(z < 3), (params, z)
+
+
+def test_optimal_minimises_a_tail_like_any_kernel():
+    """`jc.optimal` reads the headline field `total` of any result: here the best training exponent β̃
+    for a finite budget T (a steeper law learns the head sooner and misses more of the tail)."""
+    grid = np.linspace(1.2, 4.0, 561)
+    values = np.asarray(tl.narrow(2.0, T=1e3, beta_narrow=grid).total)
+    assert 0 < np.argmin(values) < grid.size - 1  # an interior optimum, not a bound
+    x, r = jc.optimal(tl.narrow, over="beta_narrow", bounds=(1.2, 4.0), beta=2.0, T=1e3)
+    assert float(r) <= values.min() * (1 + 1e-9)
+    assert abs(float(x) - grid[np.argmin(values)]) <= 2 * (grid[1] - grid[0])

@@ -104,12 +104,12 @@ def compute(c: Config, *, devices=None, progress=False):
     sources = {
         "clean": dict(source="real"),
         f"cut k = {c.cut}": dict(source="cut", cut=c.cut),
-        f"cut k = {c.cut} + π = {c.pi:g} real": dict(source="cut", cut=c.cut, pi=c.pi),
+        f"cut k = {c.cut} + π = {c.pi:g} real": dict(source="cut", cut=c.cut, p1=c.pi),
     }
 
     def run(label, **kw):
-        model, hist = g.train(k_train, **options, **kw)
-        ev = g.evaluate(model, k_eval, test_size=c.test_size, per_gcd=c.per_gcd)
+        model, hist = g.train(key=k_train, **options, **kw)
+        ev = g.evaluate(model, key=k_eval, test_size=c.test_size, per_gcd=c.per_gcd)
         if progress:
             print(
                 f"{NAME}: {label}: test error {1 - float(ev.accuracy):.4f}, {int(ev.learned)} GCDs learned", flush=True

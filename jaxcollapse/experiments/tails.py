@@ -123,18 +123,18 @@ def _cutting_compute(c: CuttingConfig, *, devices=None, progress=False):
     T = _theory_T(c)
     ks = [np.inf] + [float(k) for k in c.ks]
     labels = ["clean (no cut)"] + [f"cut at k = {k}" for k in c.ks]
-    res = tails.cut(c.beta, T[None, :], np.asarray(ks)[:, None])
+    res = tails.cut(c.beta, T=T[None, :], k=np.asarray(ks)[:, None])
     sims = [
         tails.simulate(
-            "cut", c.beta, _sim_T(c), k=k, key=jax.random.PRNGKey(c.seed + i), trials=c.trials, support=2**18
+            "cut", c.beta, T=_sim_T(c), k=k, key=jax.random.PRNGKey(c.seed + i), trials=c.trials, support=2**18
         )
         for i, k in enumerate(ks)
     ]
-    exact = tails.cut(c.beta, np.asarray(_sim_T(c), float)[None, :], np.asarray(ks)[:, None]).error
+    exact = tails.cut(c.beta, T=np.asarray(_sim_T(c), float)[None, :], k=np.asarray(ks)[:, None]).total
     ds = _dataset(
         labels,
         T,
-        res.error,
+        res.total,
         res.plateau[:, 0],
         _sim_T(c),
         [s.mean for s in sims],
@@ -142,7 +142,7 @@ def _cutting_compute(c: CuttingConfig, *, devices=None, progress=False):
         dict(beta=c.beta, trials=c.trials),
     )
     ds["sim_exact"] = (("curve", "sim_T"), np.asarray(exact))
-    ds["transition"] = (("curve",), np.asarray([np.nan] + [float(tails.transition(c.beta, k)) for k in c.ks]))
+    ds["transition"] = (("curve",), np.asarray([np.nan] + [float(tails.transition(c.beta, k=k)) for k in c.ks]))
     return ds
 
 
@@ -217,12 +217,12 @@ def _narrowing_compute(c: NarrowingConfig, *, devices=None, progress=False):
     T = _theory_T(c)
     bn = [c.beta] + list(c.beta_narrows)
     labels = ["clean (β̃ = β)"] + [f"β̃ = {b:g} (τ = {c.beta / b:.2g})" for b in c.beta_narrows]
-    res = tails.narrow(c.beta, T[None, :], np.asarray(bn)[:, None])
+    res = tails.narrow(c.beta, T=T[None, :], beta_narrow=np.asarray(bn)[:, None])
     sims = [
         tails.simulate(
             "narrow",
             c.beta,
-            _sim_T(c),
+            T=_sim_T(c),
             beta_narrow=b,
             key=jax.random.PRNGKey(c.seed + 10 * i),
             trials=c.trials,
@@ -230,11 +230,11 @@ def _narrowing_compute(c: NarrowingConfig, *, devices=None, progress=False):
         )
         for i, b in enumerate(bn)
     ]
-    exact = tails.narrow(c.beta, np.asarray(_sim_T(c), float)[None, :], np.asarray(bn)[:, None]).error
+    exact = tails.narrow(c.beta, T=np.asarray(_sim_T(c), float)[None, :], beta_narrow=np.asarray(bn)[:, None]).total
     ds = _dataset(
         labels,
         T,
-        res.error,
+        res.total,
         res.plateau[:, 0],
         _sim_T(c),
         [s.mean for s in sims],
@@ -243,7 +243,10 @@ def _narrowing_compute(c: NarrowingConfig, *, devices=None, progress=False):
     )
     ds["sim_exact"] = (("curve", "sim_T"), np.asarray(exact))
     ds["beta_narrow"] = (("curve",), np.asarray(bn))
-    ds["law"] = (("curve", "T"), np.asarray(tails.narrow_law(c.beta, T[None, :], np.asarray(bn)[:, None])))
+    ds["law"] = (
+        ("curve", "T"),
+        np.asarray(tails.narrow_law(c.beta, T=T[None, :], beta_narrow=np.asarray(bn)[:, None])),
+    )
     return ds
 
 
@@ -319,25 +322,25 @@ def _mixing_compute(c: MixingConfig, *, devices=None, progress=False):
     T = _theory_T(c)
     pis = [0.0] + list(c.clean_fractions) + [1.0]
     labels = ["AI only (π = 0)"] + [f"π = {pi:g}" for pi in c.clean_fractions] + ["clean (π = 1)"]
-    res = tails.mix(c.beta, T[None, :], c.k, np.asarray(pis)[:, None])
+    res = tails.mix(c.beta, T=T[None, :], k=c.k, p1=np.asarray(pis)[:, None])
     sims = [
         tails.simulate(
             "mix",
             c.beta,
-            _sim_T(c),
+            T=_sim_T(c),
             k=c.k,
-            clean_fraction=pi,
+            p1=pi,
             key=jax.random.PRNGKey(c.seed + 10 * i),
             trials=c.trials,
             support=2**18,
         )
         for i, pi in enumerate(pis)
     ]
-    exact = tails.mix(c.beta, np.asarray(_sim_T(c), float)[None, :], c.k, np.asarray(pis)[:, None]).error
+    exact = tails.mix(c.beta, T=np.asarray(_sim_T(c), float)[None, :], k=c.k, p1=np.asarray(pis)[:, None]).total
     ds = _dataset(
         labels,
         T,
-        res.error,
+        res.total,
         res.plateau[:, 0],
         _sim_T(c),
         [s.mean for s in sims],
@@ -345,9 +348,9 @@ def _mixing_compute(c: MixingConfig, *, devices=None, progress=False):
         dict(beta=c.beta, k=c.k, trials=c.trials),
     )
     ds["sim_exact"] = (("curve", "sim_T"), np.asarray(exact))
-    ds["clean_fraction"] = (("curve",), np.asarray(pis))
-    ds.attrs["tail_mass"] = float(tails.tail_mass(c.beta, c.k))
-    ds.attrs["T_k"] = float(tails.transition(c.beta, c.k))
+    ds["p1"] = (("curve",), np.asarray(pis))
+    ds.attrs["tail_mass"] = float(tails.tail_mass(c.beta, k=c.k))
+    ds.attrs["T_k"] = float(tails.transition(c.beta, k=c.k))
     return ds
 
 
@@ -357,7 +360,7 @@ def _mixing_summarize(ds):
     tk, mass = ds.attrs["T_k"], ds.attrs["tail_mass"]
     numbers = {"tail_mass": mass, "T_k": tk, "max_theory_vs_simulation_se": z, "max_theory_vs_simulation_pct": pct}
     parts = []
-    for pi, row in zip(ds["clean_fraction"].values[1:-1], E[1:-1]):
+    for pi, row in zip(ds["p1"].values[1:-1], E[1:-1]):
         below = T[(row < 0.5 * mass) & (T > tk)]
         t_drop = float(below[0]) if below.size else float("nan")
         numbers[f"T_half_plateau_pi_{pi:g}"] = t_drop
@@ -377,7 +380,7 @@ def _mixing_figures(ds):
         plateaus=False,
     )
     ax.axhline(ds.attrs["tail_mass"], color="0.4", ls=":", lw=1, label="tail mass of k")
-    for pi in ds["clean_fraction"].values[1:-1]:
+    for pi in ds["p1"].values[1:-1]:
         ax.axvline(ds.attrs["T_k"] / pi, color="0.7", lw=0.8, ls="--")
     ax.legend(fontsize=8, title="dashed: T_k/π", title_fontsize=8)
     return {"tails-mixing": fig}
@@ -433,14 +436,14 @@ def _generations_compute(c: GenerationsConfig, *, devices=None, progress=False):
     parts = []
     for j, chain in enumerate(tails.CHAINS):
         extra = {"p_nuc": c.p_nuc} if chain == "top_p" else {}
-        res = tails.generations(c.beta, T[None, :], c.T0, n[:, None], chain, **extra)
+        res = tails.generations(c.beta, T=T[None, :], T0=c.T0, generations=n[:, None], chain=chain, **extra)
         sims = [
             tails.simulate(
                 "generations",
                 c.beta,
-                _sim_T(c),
+                T=_sim_T(c),
                 T0=c.T0,
-                n=int(g),
+                generations=int(g),
                 chain=chain,
                 key=jax.random.PRNGKey(c.seed + 100 * j + i),
                 trials=c.trials,
@@ -449,11 +452,13 @@ def _generations_compute(c: GenerationsConfig, *, devices=None, progress=False):
             )
             for i, g in enumerate(c.generations)
         ]
-        exact = tails.generations(c.beta, np.asarray(_sim_T(c), float)[None, :], c.T0, n[:, None], chain, **extra).error
+        exact = tails.generations(
+            c.beta, T=np.asarray(_sim_T(c), float)[None, :], T0=c.T0, generations=n[:, None], chain=chain, **extra
+        ).total
         ds = _dataset(
             [f"n = {g}" for g in c.generations],
             T,
-            res.error,
+            res.total,
             res.plateau[:, 0],
             _sim_T(c),
             [s.mean for s in sims],

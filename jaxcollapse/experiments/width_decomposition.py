@@ -36,7 +36,7 @@ class Config:
     seed: int = 0
 
 
-QUICK = dict(d=160, n=80, width_points=97, sim_widths=(0.2, 0.6, 2.0), trials=12)
+QUICK = dict(d=160, n=80, width_points=97, sim_widths=(0.2, 0.6, 2.0), trials=48)
 SPECTRA = ("isotropic", "power_law")
 
 

@@ -9,6 +9,8 @@ the excess risk on the real distribution, E(f(x) − xᵀw1*)², as in the theor
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -19,7 +21,14 @@ from .._problem import Mixture
 from .._results import Estimate
 from .._trials import run_trials
 from .._validate import check_int, check_scalar, concrete_ints
-from ._train import fit
+from ._train import History, fit
+
+
+class MixtureRun(NamedTuple):
+    """What `train_on_mixture` returns: the real test error over trials and the training histories."""
+
+    error: Estimate
+    history: History
 
 
 def two_layer(d: int, m: int, *, key, out: int | None = None, activation: str = "relu") -> eqx.nn.MLP:
@@ -56,9 +65,9 @@ def train_on_mixture(
     initialisation; the whole (n, p2, trial) grid is trained at once by `eqx.filter_vmap`, and within
     a trial every (n, p2) shares the same draws (common random numbers). Full-batch training.
 
-    Returns `(Estimate, History)`: the test error E(f(x) − xᵀw1*)² on `test_size` fresh real inputs
-    (shape broadcast(n, p2), statistics over trials), and the training histories (leading axes
-    broadcast(n, p2) + (trials,)).
+    Returns a `MixtureRun(error, history)`: `error` the `Estimate` of the test error
+    E(f(x) − xᵀw1*)² on `test_size` fresh real inputs (shape broadcast(n, p2), statistics over
+    trials), `history` the training `History` (leading axes broadcast(n, p2) + (trials,)).
     """
     check_activation(activation)
     m = check_int("width", m)
@@ -92,7 +101,7 @@ def train_on_mixture(
         return jnp.mean((jax.vmap(best)(Xt) - Xt @ data.teacher) ** 2), hist
 
     err, hist = run_grid(trial, n_arr, p2_arr, trials, key)
-    return Estimate.from_samples(err), hist
+    return MixtureRun(Estimate.from_samples(err), hist)
 
 
 def check_grid(n, p2):

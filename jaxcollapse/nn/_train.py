@@ -9,7 +9,7 @@ member stops, members that stopped earlier stay frozen).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import equinox as eqx
 import jax
@@ -49,6 +49,14 @@ class History(NamedTuple):
         return first.mean(-1), self.final_train_loss().mean(-1), np.asarray(self.steps).mean(-1)
 
 
+class Trained(NamedTuple):
+    """What `fit` (and `jc.nn.gcd.train`) return: the kept model (best on the held-out split) and
+    the training `History`. A tuple: `model, history = jc.nn.fit(...)` works too."""
+
+    model: Any
+    history: History
+
+
 def schedule(lr, steps: int, warmup: float = 0.05):
     """Linear warm-up over a fraction `warmup` of `steps`, then cosine decay to lr/100."""
     n_warm = max(1, int(round(warmup * steps)))
@@ -70,7 +78,7 @@ def fit(
     eval_every: int = 50,
     patience: int | None = None,
 ):
-    """Train `model` and return `(best_model, History)`.
+    """Train `model`; returns `Trained(model, history)`: the model kept (best on `val`) and its `History`.
 
     - `loss(model, batch) -> scalar` (a mean over the batch; a batch may carry its own weights).
     - `data`: a pytree of arrays with a leading example axis (full batch when `batch_size` is None,
@@ -145,4 +153,4 @@ def fit(
     init = (zero, params, optimizer.init(params), params, jnp.asarray(objective(params, val)), zero, zero, key, hist)
     i, _, _, best, _, best_step, _, _, hist = jax.lax.while_loop(going, chunk, init)
     steps_taken = jnp.minimum(i * eval_every, steps)
-    return eqx.combine(best, static), History(hist[0], hist[1], hist[2], best_step, steps_taken)
+    return Trained(eqx.combine(best, static), History(hist[0], hist[1], hist[2], best_step, steps_taken))

@@ -16,6 +16,8 @@ Needs the optional extra: `pip install 'jaxcollapse[images]'`.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -24,7 +26,17 @@ from .._activations import check_activation
 from .._results import Estimate
 from .._validate import MissingExtra, check_int, check_scalar
 from ._mlp import cast, check_grid, run_grid, two_layer
-from ._train import fit
+from ._train import History, fit
+
+
+class DigitsRun(NamedTuple):
+    """What `train_on_digits` returns (a tuple: it unpacks in this order)."""
+
+    accuracy: Estimate
+    squared_error: Estimate
+    generator_accuracy: jax.Array
+    history: History
+
 
 CLASSES = 10
 IMAGES = 1797
@@ -76,9 +88,10 @@ def train_on_digits(
     """Train two-layer networks of width `m` on n digit images (round(p2·n) generator-labelled).
 
     `n` and `p2` broadcast (n concrete integers, at most the pool size 1797 − test_size − n_val −
-    generator_size). Returns `(accuracy, squared_error, generator_accuracy, History)`: the first two
-    are `Estimate`s over trials of the real test accuracy and of the mean Σ_c (f_c(x) − 1[y = c])²,
-    shape broadcast(n, p2); the third is the generator's test accuracy per trial.
+    generator_size). Returns a `DigitsRun(accuracy, squared_error, generator_accuracy, history)`:
+    the first two are `Estimate`s over trials of the real test accuracy and of the mean
+    Σ_c (f_c(x) − 1[y = c])², shape broadcast(n, p2); the third is the generator's test accuracy per
+    trial; the last the training `History`.
     """
     check_activation(activation)
     m = check_int("width", m)
@@ -131,7 +144,7 @@ def train_on_digits(
         return accuracy.astype(dtype), sq, jnp.mean(generator(X[test]) == y[test]).astype(dtype), hist
 
     acc, sq, gen_acc, hist = run_grid(trial, n_arr, p2_arr, trials, key)
-    return Estimate.from_samples(acc), Estimate.from_samples(sq), gen_acc.reshape(-1, trials)[0], hist
+    return DigitsRun(Estimate.from_samples(acc), Estimate.from_samples(sq), gen_acc.reshape(-1, trials)[0], hist)
 
 
 def _weighted_sq(model, batch):

@@ -226,16 +226,16 @@ def loss(model: Transformer, batch):
 
 
 def batch_source(
-    *, batch: int, classes: int = 100, cut=jnp.inf, pi=0.0, teacher=None, use_teacher=None, max_operand=MAX_OPERAND
+    *, batch: int, classes: int = 100, cut=jnp.inf, p1=0.0, teacher=None, use_teacher=None, max_operand=MAX_OPERAND
 ):
     """The streamed data, `key -> Batch`: `batch` fresh uniform pairs per call.
 
-    The first round(π·batch) rows carry the true gcd; the others carry the source's label: the
+    The first round(`p1`·batch) rows carry the true gcd (the real share); the others carry the source's label: the
     teacher's argmax when `teacher` is given, the true gcd otherwise. A source row whose label
-    (as a gcd, "other" counting as `classes` + 1) exceeds `cut` gets weight 0. `cut`, `pi` and
+    (as a gcd, "other" counting as `classes` + 1) exceeds `cut` gets weight 0. `cut`, `p1` and
     `use_teacher` (default: whether a teacher is given) may be traced; `cut = inf` keeps every row.
     """
-    real_row = jnp.arange(batch) < jnp.round(jnp.asarray(pi) * batch)
+    real_row = jnp.arange(batch) < jnp.round(jnp.asarray(p1) * batch)
     if use_teacher is None:
         use_teacher = teacher is not None
 
@@ -252,7 +252,7 @@ def batch_source(
     return draw
 
 
-def _check_source(source, teacher, cut, pi, classes):
+def _check_source(source, teacher, cut, p1, classes):
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
     if source == "cut" and cut is None:
@@ -268,16 +268,16 @@ def _check_source(source, teacher, cut, pi, classes):
         raise ValueError(f"teacher is only used with source = 'model', got source = {source!r}")
     if cut is not None:
         check_scalar("cut", cut, low=1.0, integer=True, allow_inf=True)
-    check_scalar("pi", pi, low=0.0, high=1.0)
+    check_scalar("p1", p1, low=0.0, high=1.0)
 
 
 def train(
-    key,
     *,
+    key,
     source: str = "real",
     teacher: Transformer | None = None,
     cut=None,
-    pi=0.0,
+    p1=0.0,
     steps: int = 3000,
     batch: int = 256,
     width: int = 64,
@@ -292,21 +292,21 @@ def train(
     val_size: int = 2048,
     max_operand: int = MAX_OPERAND,
 ):
-    """Train a fresh `Transformer` on streamed GCD data; returns `(best_model, History)`.
+    """Train a fresh `Transformer` on streamed GCD data; returns `Trained(model, history)` (the best model).
 
     - `source`: "real" (true gcd), "cut" (true gcd, rows with gcd > `cut` get zero weight), or
       "model" (the argmax labels of the frozen `teacher` on the fresh pairs: one generation; with
       `cut`, teacher labels above it are dropped as well).
-    - `pi`: the fraction of every batch labelled by the true gcd (never dropped): mixing.
+    - `p1`: the real share of every batch, labelled by the true gcd (never dropped): mixing.
     - Each step draws `batch` fresh pairs, so after s steps the model has seen s·`batch` examples.
     - Early stopping (and the choice of the returned model) scores a fixed batch of `val_size`
       real pairs by its error rate: `History.val_loss` is that real test error, every `eval_every`
       steps; `History.train_loss` is the mean weighted cross-entropy of the training batches.
 
-    `cut` and `pi` may be traced (vmap several data sources over one compiled loop); the sizes
+    `cut` and `p1` may be traced (vmap several data sources over one compiled loop); the sizes
     are static. Deterministic: the same arguments give the same model.
     """
-    _check_source(source, teacher, cut, pi, classes)
+    _check_source(source, teacher, cut, p1, classes)
     steps = check_int("steps", steps)
     batch = check_int("batch", batch)
     val_size = check_int("val_size", val_size)
@@ -336,7 +336,7 @@ def train(
     # compiled loop for a given architecture (a teacher of another shape compiles its own).
     use_teacher = jnp.asarray(source == "model")
     teacher = model if teacher is None else teacher
-    return _fit(model, teacher, use_teacher, jnp.asarray(cut, DTYPE), jnp.asarray(pi, DTYPE), k_val, k_fit, **options)
+    return _fit(model, teacher, use_teacher, jnp.asarray(cut, DTYPE), jnp.asarray(p1, DTYPE), k_val, k_fit, **options)
 
 
 @eqx.filter_jit
@@ -345,7 +345,7 @@ def _fit(
     teacher,
     use_teacher,
     cut,
-    pi,
+    p1,
     k_val,
     k_fit,
     *,
@@ -363,7 +363,7 @@ def _fit(
     tokens, g = sample(k_val, val_size, max_operand=max_operand)
     val = Holdout(tokens, label(g, classes))
     data = batch_source(
-        batch=batch, classes=classes, cut=cut, pi=pi, teacher=teacher, use_teacher=use_teacher, max_operand=max_operand
+        batch=batch, classes=classes, cut=cut, p1=p1, teacher=teacher, use_teacher=use_teacher, max_operand=max_operand
     )
     return fit(
         model,
@@ -420,7 +420,7 @@ def stratified(key, per_gcd: int, classes: int = 100, *, max_operand: int = MAX_
     return jax.vmap(one)(ks, jax.random.split(key, classes))
 
 
-def evaluate(model: Transformer, key, *, test_size: int = 8192, per_gcd: int = 256, max_operand: int = MAX_OPERAND):
+def evaluate(model: Transformer, *, key, test_size: int = 8192, per_gcd: int = 256, max_operand: int = MAX_OPERAND):
     """Test accuracy on `test_size` uniform real pairs, and accuracy per gcd k = 1..K (`per_gcd`
     stratified pairs each): an `Evaluation`."""
     test_size = check_int("test_size", test_size)

@@ -24,32 +24,32 @@ def clean_constant(beta):
     return jnp.exp(-jnp.log(zeta(beta, 1.0)) / beta + gammaln(1.0 - 1.0 / beta)) / beta
 
 
-def clean_law(beta, T):
+def clean_law(beta, *, T):
     """C_β T^{-c}: the clean scaling law (within 0.05 % of the exact sum for T ≥ 10³, β ∈ {1.5, 2})."""
     T = _check("T", T, low=0.0, strict=True)
     return clean_constant(beta) * T ** (-exponent(beta))
 
 
-def tail_mass_law(beta, k):
+def tail_mass_law(beta, *, k):
     r"""k^{1−β}/((β − 1) ζ(β)): the asymptotic mass beyond rank k (the exact one is `tail_mass`)."""
     beta = _check("beta", beta, low=1.0, strict=True)
     k = _check("k", k, low=1.0)
     return k ** (1.0 - beta) / ((beta - 1.0) * zeta(beta, 1.0))
 
 
-def transition(beta, k):
+def transition(beta, *, k):
     r"""T_k = [C_β (β − 1) ζ(β)]^{β/(β−1)} k^β: where C_β T^{-c} meets the plateau k^{1−β}/((β−1)ζ(β))."""
     beta = _check("beta", beta, low=1.0, strict=True)
     k = _check("k", k, low=1.0)
     return (clean_constant(beta) * (beta - 1.0) * zeta(beta, 1.0)) ** (beta / (beta - 1.0)) * k**beta
 
 
-def cut_law(beta, T, k):
+def cut_law(beta, *, T, k):
     r"""Theorem 2.1 with constants: max(C_β T^{-c}, k^{1−β}/((β−1)ζ(β))); the two meet at `transition`."""
-    return jnp.maximum(clean_law(beta, T), tail_mass_law(beta, k))
+    return jnp.maximum(clean_law(beta, T=T), tail_mass_law(beta, k=k))
 
 
-def narrow_law(beta, T, beta_narrow):
+def narrow_law(beta, *, T, beta_narrow):
     r"""E ≃ Γ((β−1)/β̃) (T/ζ(β̃))^{-(β−1)/β̃} / (β̃ ζ(β)): training on exponent β̃, testing on β."""
     beta = _check("beta", beta, low=1.0, strict=True)
     T = _check("T", T, low=0.0, strict=True)
@@ -58,21 +58,21 @@ def narrow_law(beta, T, beta_narrow):
     return jnp.exp(gammaln(a)) * (T / zeta(bn, 1.0)) ** (-a) / (bn * zeta(beta, 1.0))
 
 
-def grokking_times(beta, k, clean_fraction):
-    r"""(T_k, T_k/π): where mixing's plateau starts, and where the error drops again ("grokking")."""
-    pi = _check("clean_fraction", clean_fraction, low=0.0, high=1.0, strict=True)
-    t = transition(beta, k)
+def grokking_times(beta, *, k, p1):
+    r"""(T_k, T_k/π): where mixing's plateau starts, and where the error drops again ("grokking"); π = `p1`."""
+    pi = _check("p1", p1, low=0.0, high=1.0, strict=True)
+    t = transition(beta, k=k)
     return t, t / pi
 
 
-def mix_law(beta, T, k, clean_fraction):
+def mix_law(beta, *, T, k, p1):
     r"""The three regimes of mixing: max(C_β T^{-c}, min(plateau_k, C_β (πT)^{-c})).
 
     Clean-like decay for T ≲ T_k, the plateau k^{1−β}/((β−1)ζ(β)) up to T_k/π, then the clean curve at
     effective sample size πT (notes §5.1; the paper's Theorem 3.2, T^{-c} + min(k^{-(β−1)}, (πT)^{-c})).
     """
-    pi = _check("clean_fraction", clean_fraction, low=0.0, high=1.0, strict=True)
-    return jnp.maximum(clean_law(beta, T), jnp.minimum(tail_mass_law(beta, k), clean_law(beta, pi * T)))
+    pi = _check("p1", p1, low=0.0, high=1.0, strict=True)
+    return jnp.maximum(clean_law(beta, T=T), jnp.minimum(tail_mass_law(beta, k=k), clean_law(beta, T=pi * T)))
 
 
 def _g(c, n):
@@ -82,8 +82,8 @@ def _g(c, n):
     return sum((-1) ** (j + 1) * comb(int(n), j) * j ** (-c) for j in range(1, int(n) + 1))
 
 
-def generations_law(beta, T, T0, n, chain: str = "known", *, p_nuc=None):
-    r"""Large-T0 laws of the three chains (n a concrete integer):
+def generations_law(beta, *, T, T0, generations, chain: str = "known", p_nuc=None):
+    r"""Large-T0 laws of the three chains (n = `generations`, a concrete integer):
 
     - `"known"`: C_β [T^{-c} + T0^{-c} G_c(n)], G_c(n) = Σ_{j=1}^n (−1)^{j+1} C(n, j) j^{-c} (sub-linear);
     - `"empirical"`: C_β [T^{-c} + ((n+1)/(2 T0))^c] (extinction of rare ranks, grows like n^c);
@@ -91,8 +91,8 @@ def generations_law(beta, T, T0, n, chain: str = "known", *, p_nuc=None):
     """
     beta = _check("beta", beta, low=1.0, strict=True)
     c = 1.0 - 1.0 / beta
-    n = check_int("n", n, low=0)
-    clean = clean_law(beta, T)
+    n = check_int("generations", generations, low=0)
+    clean = clean_law(beta, T=T)
     if n == 0:
         return clean
     C = clean_constant(beta)

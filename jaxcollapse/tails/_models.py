@@ -27,12 +27,12 @@ INF = float("inf")
 class Tail(eqx.Module):
     """Expected test error of a Hutter model, with the floor it tends to as T → ∞.
 
-    `error` is E(T); `plateau` is E(∞), the p-mass that the training distribution never reaches
+    `total` is E(T) (the headline field, named as in every result of the library); `plateau` is E(∞), the p-mass that the training distribution never reaches
     (0 when it reaches every rank); `status` is a `jc.Status` code per point (NaN error and
     `INVALID_INPUT` for an invalid point inside a traced batch).
     """
 
-    error: Float[Array, ...]
+    total: Float[Array, ...]
     plateau: Float[Array, ...]
     status: Int[Array, ...]
 
@@ -58,15 +58,10 @@ def _compiled(one, **static):
     return call
 
 
-def _vectorized(one, **static):
-    """`one` (a function of scalars) broadcast over its arguments and compiled once per shape."""
-    return _compiled(one, **static)
-
-
 def _finish(error, plateau, valid):
     status = jnp.where(valid, Status.OK, Status.INVALID_INPUT).astype(jnp.int32)
     nan = jnp.nan
-    return Tail(error=jnp.where(valid, error, nan), plateau=jnp.where(valid, plateau, nan), status=status)
+    return Tail(total=jnp.where(valid, error, nan), plateau=jnp.where(valid, plateau, nan), status=status)
 
 
 # ----------------------------------------------------------------------------- sums over pieces
@@ -111,7 +106,7 @@ def _source_error(beta, sources, breaks):
     return error, plateau
 
 
-def tail_mass(beta, k):
+def tail_mass(beta, *, k):
     r"""Σ_{i > k} p_i = ζ(β, k+1)/ζ(β), exactly: the plateau of a tail cut at rank k (0 at k = inf)."""
     beta = _check("beta", beta, low=1.0, strict=True)
     k = _check("k", k, low=0.0, allow_inf=True)
@@ -134,7 +129,7 @@ def _clean_one(beta, T):
     return _finish(error, plateau, valid)
 
 
-def clean(beta, T) -> Tail:
+def clean(beta, *, T) -> Tail:
     r"""Hutter model trained on T samples of p_i ∝ i^-β and tested on p: E = Σ_i p_i (1 − p_i)^T.
 
     Exact in float64 for any T ≥ 0 (T may be real: the exposure), with a fixed cost per point: the
@@ -146,7 +141,7 @@ def clean(beta, T) -> Tail:
     beta = _check("beta", beta, low=1.0, strict=True)
     T = _check("T", T, low=0.0)
 
-    return _vectorized(_clean_one)(beta, T)
+    return _compiled(_clean_one)(beta, T)
 
 
 def _cut_one(beta, T, k):
@@ -158,7 +153,7 @@ def _cut_one(beta, T, k):
     return _finish(error, plateau, valid)
 
 
-def cut(beta, T, k) -> Tail:
+def cut(beta, *, T, k) -> Tail:
     r"""Trained on T samples of p cut at rank k and renormalised: q_i = p_i/P_k (i ≤ k), 0 beyond.
 
     E = Σ_{i ≤ k} p_i (1 − p_i/P_k)^T + (1 − P_k) exactly (Theorem 2.1's model); the plateau is the
@@ -169,7 +164,7 @@ def cut(beta, T, k) -> Tail:
     T = _check("T", T, low=0.0)
     k = _check("k", k, low=1.0, integer=True, allow_inf=True)
 
-    return _vectorized(_cut_one)(beta, T, k)
+    return _compiled(_cut_one)(beta, T, k)
 
 
 def _narrow_one(beta, T, bn):
@@ -179,7 +174,7 @@ def _narrow_one(beta, T, bn):
     return _finish(error, plateau, valid)
 
 
-def narrow(beta, T, beta_narrow) -> Tail:
+def narrow(beta, *, T, beta_narrow) -> Tail:
     r"""Trained on T samples of a Zipf law with exponent β̃ = `beta_narrow`, tested on p (exponent β).
 
     E = Σ_i p_i (1 − q_i)^T with q_i = i^-β̃/ζ(β̃), exactly. β̃ > β narrows the tail (temperature
@@ -190,7 +185,7 @@ def narrow(beta, T, beta_narrow) -> Tail:
     T = _check("T", T, low=0.0)
     beta_narrow = _check("beta_narrow", beta_narrow, low=1.0, strict=True)
 
-    return _vectorized(_narrow_one)(beta, T, beta_narrow)
+    return _compiled(_narrow_one)(beta, T, beta_narrow)
 
 
 def _mix_one(beta, T, k, pi, *, sampling):
@@ -207,8 +202,8 @@ def _mix_one(beta, T, k, pi, *, sampling):
     return _finish(error, plateau, valid)
 
 
-def mix(beta, T, k, clean_fraction, *, sampling: str = "fixed") -> Tail:
-    r"""Trained on a mix of clean samples (fraction π) and tail-cut samples (cut at k, fraction 1 − π).
+def mix(beta, *, T, k, p1, sampling: str = "fixed") -> Tail:
+    r"""Trained on a mix of clean samples (fraction `p1` = π) and tail-cut samples (cut at k, fraction 1 − π).
 
     `sampling="fixed"` (default): exactly πT clean and (1 − π)T cut samples,
     E = Σ_i p_i (1 − p_i)^{πT} (1 − q_i)^{(1−π)T} with q the cut law (§5.1 of the notes).
@@ -221,9 +216,9 @@ def mix(beta, T, k, clean_fraction, *, sampling: str = "fixed") -> Tail:
     beta = _check("beta", beta, low=1.0, strict=True)
     T = _check("T", T, low=0.0)
     k = _check("k", k, low=1.0, integer=True, allow_inf=True)
-    clean_fraction = _check("clean_fraction", clean_fraction, low=0.0, high=1.0)
+    p1 = _check("p1", p1, low=0.0, high=1.0)
 
-    return _vectorized(_mix_one, sampling=sampling)(beta, T, k, clean_fraction)
+    return _compiled(_mix_one, sampling=sampling)(beta, T, k, p1)
 
 
 def _acquire_tail_one(beta, T, k, kt, pi):
@@ -239,21 +234,21 @@ def _acquire_tail_one(beta, T, k, kt, pi):
     return _finish(error, plateau, valid)
 
 
-def acquire_tail(beta, T, k, k_tail, fraction) -> Tail:
+def acquire_tail(beta, *, T, k, k_tail, p1) -> Tail:
     r"""Tail-cut AI data (cut at k, (1 − π)T samples) plus πT real samples from the ranks beyond k' only.
 
     E = Σ_i p_i (1 − q_i)^{(1−π)T} (1 − r_i)^{πT}, r_i = p_i 1{i > k'} / Σ_{j > k'} p_j (§5.2 of the
     notes; Theorem 3.1). k' = `k_tail` = k supplies exactly the missing tail; k' ≫ k leaves the floor
     Σ_{k < i ≤ k'} p_i (the `plateau`), so tail data drawn "too deep" is worthless. `k_tail` ≥ 0
-    (0: the added data are clean), `fraction` = π in [0, 1].
+    (0: the added data are clean), `p1` = π in [0, 1] (the real share).
     """
     beta = _check("beta", beta, low=1.0, strict=True)
     T = _check("T", T, low=0.0)
     k = _check("k", k, low=1.0, integer=True, allow_inf=True)
     k_tail = _check("k_tail", k_tail, low=0.0, integer=True)
-    fraction = _check("fraction", fraction, low=0.0, high=1.0)
+    p1 = _check("p1", p1, low=0.0, high=1.0)
 
-    return _vectorized(_acquire_tail_one)(beta, T, k, k_tail, fraction)
+    return _compiled(_acquire_tail_one)(beta, T, k, k_tail, p1)
 
 
 # ----------------------------------------------------------------------------- generations
@@ -261,11 +256,11 @@ def acquire_tail(beta, T, k, k_tail, fraction) -> Tail:
 CHAINS = ("known", "empirical", "top_p")
 
 
-def top_p_rank(beta, threshold):
+def top_p_rank(beta, *, threshold):
     r"""The smallest rank k with P_k = Σ_{i ≤ k} p_i ≥ `threshold` (inf at threshold 1), by bisection."""
     beta = _check("beta", beta, low=1.0, strict=True)
     threshold = _check("threshold", threshold, low=0.0, high=1.0, strict=True)
-    return _vectorized(_top_p_rank_one)(beta, threshold)
+    return _compiled(_top_p_rank_one)(beta, threshold)
 
 
 def _top_p_rank_one(b, t):
@@ -352,10 +347,10 @@ def _generations_one(beta, T, T0, n, p_nuc, *, chain):
     return _finish(error, plateau, valid)
 
 
-def generations(beta, T, T0, n, chain: str = "known", *, p_nuc=None) -> Tail:
-    r"""The Hutter model trained on T samples after n generations of synthetic data (notes §4).
+def generations(beta, *, T, T0, generations, chain: str = "known", p_nuc=None) -> Tail:
+    r"""The Hutter model trained on T samples after n = `generations` generations of synthetic data (notes §4).
 
-    `n` = 0 is `clean`. Three chains (the paper's exact multi-generation model is not known; the
+    `generations` = 0 is `clean`. Three chains (the paper's exact multi-generation model is not known; the
     three agree on the shape: the same slope −c, then a plateau rising with n):
 
     - `"known"` (chain K, exact): generation m, trained on T0 samples, labels fresh real inputs and is
@@ -376,7 +371,7 @@ def generations(beta, T, T0, n, chain: str = "known", *, p_nuc=None) -> Tail:
         raise ValueError(f"chain must be one of {CHAINS}, got {chain!r}")
     beta = _check("beta", beta, low=1.0, strict=True)
     T = _check("T", T, low=0.0)
-    n = _check("n", n, low=0.0, integer=True)
+    n = _check("generations", generations, low=0.0, integer=True)
     if chain == "top_p":
         if p_nuc is None:
             raise ValueError("p_nuc is required for chain='top_p' (a number in (0, 1])")
@@ -388,7 +383,7 @@ def generations(beta, T, T0, n, chain: str = "known", *, p_nuc=None) -> Tail:
         T0 = _check("T0", T0, low=0.0, strict=True)
         p_nuc = 1.0
 
-    return _vectorized(_generations_one, chain=chain)(beta, T, T0, n, p_nuc)
+    return _compiled(_generations_one, chain=chain)(beta, T, T0, n, p_nuc)
 
 
 def _known_chain(beta, T, T0, n, *, final):

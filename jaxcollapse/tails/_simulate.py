@@ -108,28 +108,28 @@ def _counts(T):
 def simulate(
     model: str,
     beta,
-    T,
     *,
+    T,
     key,
     trials: int = 100,
     support: int = 2**20,
     k=None,
     beta_narrow=None,
-    clean_fraction=None,
+    p1=None,
     sampling: str = "fixed",
     k_tail=None,
-    fraction=None,
     T0=None,
-    n=None,
+    generations=None,
     chain: str = "known",
     p_nuc=None,
-    chunk: int | None = None,
+    chunk_size: int | None = None,
 ) -> Estimate:
     r"""Monte Carlo of `jc.tails.<model>`: `trials` independent training sets.
 
     `model` is one of "clean", "cut", "narrow", "mix", "acquire_tail", "generations", with the same
-    parameters as the theory function of that name (`k`, `beta_narrow`, `clean_fraction` and
-    `sampling`, `k_tail` and `fraction`, `T0`, `n`, `chain` and `p_nuc`).
+    parameters as the theory function of that name (`k`, `beta_narrow`, `p1` and `sampling`,
+    `k_tail` and `p1`, `T0`, `generations`, `chain` and `p_nuc`). `chunk_size`: trials evaluated at
+    once (default: a memory budget).
 
     `T` is a sample count or a sequence of them (Python integers: static shapes). A sequence gives a
     learning curve in one pass: each trial draws one stream of max(T) samples and its error at T' is
@@ -168,27 +168,27 @@ def simulate(
     elif model in ("mix", "acquire_tail"):
         kk = _rank("k", k)
         if model == "mix":
-            check("clean_fraction", clean_fraction, low=0.0, high=1.0)
-            pi = float(clean_fraction)
+            check("p1", p1, low=0.0, high=1.0)
+            pi = float(p1)
             if sampling not in ("fixed", "iid"):
                 raise ValueError(f"sampling must be 'fixed' or 'iid', got {sampling!r}")
             laws = [p, _Law(beta, N, 0, kk)]
             pick = "iid" if sampling == "iid" else "fixed"
         else:
             check("k_tail", k_tail, low=0.0, integer=True)
-            check("fraction", fraction, low=0.0, high=1.0)
-            pi = float(fraction)
+            check("p1", p1, low=0.0, high=1.0)
+            pi = float(p1)
             laws = [_Law(beta, N, float(k_tail), math.inf), _Law(beta, N, 0, kk)]
             pick = "fixed"
     else:
-        n_gen = _int("n", n, 0)
+        n_gen = _int("generations", generations, 0)
         if chain == "top_p":
             check("p_nuc", p_nuc, low=0.0, high=1.0, strict=True)
             laws = [_Law(beta, N, 0, _top_p_cut(p, float(p_nuc), n_gen))]
         elif chain in ("known", "empirical"):
             T0 = _int("T0", T0, 1)
             fn = _known if chain == "known" else _empirical
-            return _run(fn(p, stop, T0, n_gen, error), key, trials, chunk, stop + T0 * max(n_gen, 1), scalar)
+            return _run(fn(p, stop, T0, n_gen, error), key, trials, chunk_size, stop + T0 * max(n_gen, 1), scalar)
         else:
             raise ValueError(f"chain must be one of ('known', 'empirical', 'top_p'), got {chain!r}")
 
@@ -208,7 +208,7 @@ def simulate(
             ranks = jnp.where(first_kind, streams[0][i0], streams[1][jnp.minimum(i1, stop - 1)])
         return error(*_first_seen(ranks, N, stop))
 
-    return _run(one, key, trials, chunk, stop * len(laws), scalar)
+    return _run(one, key, trials, chunk_size, stop * len(laws), scalar)
 
 
 def _rank(name, k):

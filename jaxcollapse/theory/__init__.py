@@ -1,12 +1,27 @@
-"""Deterministic equivalents (theory): one module per model, pure functions of arrays."""
+"""Deterministic equivalents (theory): one private module per model, pure functions of arrays."""
 
-from .random_features import activation_constants as activation_constants, random_features as random_features
-from .random_projections import random_projections as random_projections
-from .rates import (
-    critical_exponent as critical_exponent,
-    crossover_sample_size as crossover_sample_size,
-    rate_exponents as rate_exponents,
-    retraining_scaling_law as retraining_scaling_law,
-)
-from .retraining import retraining as retraining
-from .ridge import ridge as ridge, ridge_floor as ridge_floor, ridge_isotropic as ridge_isotropic
+from .._activations import activation_constants
+from ._random_features import random_features
+from ._random_projections import random_projections
+from ._rates import critical_exponent, crossover_sample_size, rate_exponents, retraining_scaling_law
+from ._retraining import retraining
+from ._ridge import ridge, ridge_floor, ridge_isotropic
+
+__all__ = [
+    "activation_constants",
+    "critical_exponent",
+    "crossover_sample_size",
+    "random_features",
+    "random_projections",
+    "rate_exponents",
+    "retraining",
+    "retraining_scaling_law",
+    "ridge",
+    "ridge_floor",
+    "ridge_isotropic",
+]
+
+# Named by their public path (`jaxcollapse.theory.ridge`) in reprs, sweeps' attrs and checkpoints.
+for _name in __all__:
+    globals()[_name].__module__ = __name__
+del _name

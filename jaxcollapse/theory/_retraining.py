@@ -16,7 +16,6 @@ variance, and $a$, $b$ the deterministic equivalents of $\mathrm{tr}A/d$ and $\m
 from __future__ import annotations
 
 import functools
-import importlib
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -27,8 +26,7 @@ from .._problem import Mixture
 from .._results import Risk
 from .._validate import check_scalar, require_same_covariance, valid_mask
 from ._common import exact_at_zero, finish, grid_table, mixture_valid, moments, times
-
-_ridge = importlib.import_module("jaxcollapse.theory.ridge")
+from ._ridge import _same_covariance
 
 
 def retraining(mix: Mixture, *, n, n0, generations, lam, generator_noise_var) -> Risk:
@@ -105,7 +103,7 @@ def _point(mix: Mixture, table, n, n0, generations, lam, s0) -> Risk:
     lam = jnp.where(valid, lam, 1.0)
     s0 = jnp.where(valid, s0, 0.0)
     d = mix.d
-    bias, variance, _, kappa, converged, infinite = _ridge._same_covariance(mix, n, 0.0, lam, 1.0, table)
+    bias, variance, _, kappa, converged, infinite = _same_covariance(mix, n, 0.0, lam, 1.0, table)
     a, b, rho = downstream_moments(mix, kappa, n)
 
     # λ = 0 with n ≥ d: the downstream fit is OLS, whose variance has the exact inverse-Wishart form.

@@ -100,7 +100,7 @@ def random_features(mix: Mixture, *, n, m: int, p2, lam, activation: str = "relu
     integer (it sets the spectrum); `n`, `p2`, `lam` broadcast and may be traced. Returns a `Risk`
     (`bias` includes the part of the teacher the features cannot express).
     """
-    from .ridge import ridge
+    from ._ridge import ridge
 
     check_activation(activation)
     m = check_int("m", m, why="a concrete width: it sets the spectrum")

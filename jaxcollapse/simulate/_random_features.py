@@ -22,7 +22,7 @@ from .._problem import Mixture
 from .._results import Estimate
 from .._trials import chunk_size_for, run_trials, trials_last
 from .._validate import check_int, check_mixing, require_directions
-from .random_projections import projection
+from ._random_projections import projection
 
 _MAX_CHUNK = 16
 
