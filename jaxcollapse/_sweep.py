@@ -70,91 +70,23 @@ def sweep(
     as dimensions and coordinates, and attrs naming the kernel, a digest of the problem, the
     package and JAX versions, and how many chunks were computed or resumed.
     """
-    import xarray as xr
-
     names, values = _check_axes(fn, axes)
-    shape = tuple(v.shape[0] for v in values)
-    static_names = set(_static_arguments(fn))
-    static = [i for i, name in enumerate(names) if name in static_names]
-    traced = [i for i in range(len(names)) if i not in static]
+    grid = _Grid(names, values, set(_static_arguments(fn)))
     devices = list(jax.devices() if devices is None else devices)
     if not devices:
         raise ValueError("devices must name at least one device")
-    traced_shape = tuple(shape[i] for i in traced)
-    traced_points = math.prod(traced_shape)
-    static_shape = tuple(shape[i] for i in static)
-    static_count = math.prod(static_shape)
     if chunk_size is None:
-        chunk_size = min(traced_points, _DEFAULT_CHUNK_STATIC if static else _DEFAULT_CHUNK)
+        chunk_size = min(grid.traced_points, _DEFAULT_CHUNK_STATIC if grid.static else _DEFAULT_CHUNK)
     chunk_size = check_int("chunk_size", chunk_size)
     fingerprint, description = _fingerprint(fn, names, values)
-
     store = None
     if checkpoint is not None:
-        store = _Checkpoint.open(os.fspath(checkpoint), fingerprint, description, int(chunk_size))
+        store = _Checkpoint.open(os.fspath(checkpoint), fingerprint, description, chunk_size)
         chunk_size = store.chunk_size
-    lanes = _lanes(int(chunk_size), len(devices), bucketed=not static_names)
-    blocks = -(-traced_points // chunk_size)
 
-    mesh = jax.sharding.Mesh(np.array(devices), ("points",))
-    spec = jax.sharding.PartitionSpec("points") if traced else jax.sharding.PartitionSpec()  # one point: replicated
-    sharding = jax.sharding.NamedSharding(mesh, spec)
-    flat = np.unravel_index(np.arange(traced_points), traced_shape) if traced else ()
-
-    def inputs(block, lifted):
-        start = block * chunk_size
-        idx = np.minimum(np.arange(start, start + lanes), traced_points - 1)  # pad with the last point
-        chunk = {names[i]: values[i][flat[k][idx]] for k, i in enumerate(traced)}
-        return {**chunk, **{k: np.full(lanes, v, dtype=float) for k, v in lifted.items()}}
-
-    def compile_chunk(kernel, lifted, static_kw):  # one compilation for every chunk, kept for later sweeps
-        example = {k: jax.ShapeDtypeStruct(v.shape, v.dtype, sharding=sharding) for k, v in inputs(0, lifted).items()}
-        return _program(kernel, static_kw, sharding, example)
-
-    kernel, lifted = _lift_scalars(fn, names, static_names) if traced else (fn, {})
-
-    outputs = None
-    bar = _Progress(static_count * traced_points, enabled=progress)
-    computed = resumed = 0
-    for s, static_idx in enumerate(itertools.product(*(range(n) for n in static_shape))):
-        static_kw = {names[i]: _python_scalar(values[i][j]) for i, j in zip(static, static_idx)}
-        try:
-            run = compile_chunk(kernel, lifted, static_kw)
-        except Exception:
-            if not lifted:
-                raise
-            kernel, lifted = fn, {}  # a bound number the kernel needs as a Python number: bind them again
-            run = compile_chunk(kernel, lifted, static_kw)
-        if outputs is None:
-            outputs = _allocate(run.out_info, static_count, traced_points, store)
-        for b in range(blocks):
-            start, stop = b * chunk_size, min((b + 1) * chunk_size, traced_points)
-            if store is not None and store.is_done(s, b):
-                resumed += 1
-                bar.update(stop - start)
-                continue
-            values_b = {
-                k: jax.make_array_from_callback(v.shape, sharding, lambda i, v=v: v[i])
-                for k, v in inputs(b, lifted).items()
-            }
-            result = _gather(run(values_b))
-            for field, arr in result.items():
-                outputs[field][s, start:stop] = arr[: stop - start]
-            if store is not None:
-                store.mark_done(s, b)
-            computed += 1
-            bar.update(stop - start)
+    bar = _Progress(grid.static_count * grid.traced_points, enabled=progress)
+    outputs, computed, resumed = _compute(fn, grid, chunk_size, devices, store, bar)
     bar.close()
-
-    order = [names[i] for i in static] + [names[i] for i in traced]
-    data_vars = {}
-    for field, arr in outputs.items():
-        arr = np.asarray(arr[...])
-        trailing = arr.shape[2:]
-        arr = arr.reshape(static_shape + traced_shape + trailing)
-        extra = [_trailing_name(field, k, len(trailing)) for k in range(len(trailing))]
-        arr = np.moveaxis(arr, [order.index(n) for n in names], list(range(len(names))))
-        data_vars[field] = (list(names) + extra, arr)
     from . import __version__
 
     attrs = {
@@ -167,7 +99,100 @@ def sweep(
         "chunks_computed": computed,
         "chunks_resumed": resumed,
     }
-    return xr.Dataset(data_vars, coords={n: v for n, v in zip(names, values)}, attrs=attrs)
+    return grid.dataset(outputs, attrs)
+
+
+class _Grid:
+    """The axes of a sweep split into static ones (looped over in Python) and traced ones (flattened
+    into points, evaluated a chunk at a time)."""
+
+    def __init__(self, names, values, static_names):
+        self.names, self.values, self.static_names = names, values, static_names
+        self.static = [i for i, name in enumerate(names) if name in static_names]
+        self.traced = [i for i in range(len(names)) if i not in self.static]
+        self.static_shape = tuple(values[i].shape[0] for i in self.static)
+        self.traced_shape = tuple(values[i].shape[0] for i in self.traced)
+        self.static_count = math.prod(self.static_shape)
+        self.traced_points = math.prod(self.traced_shape)
+        self._flat = np.unravel_index(np.arange(self.traced_points), self.traced_shape) if self.traced else ()
+
+    def static_points(self):
+        """`{name: Python number}` for each combination of the static axes' values, in order."""
+        for idx in itertools.product(*(range(n) for n in self.static_shape)):
+            yield {self.names[i]: _python_scalar(self.values[i][j]) for i, j in zip(self.static, idx)}
+
+    def chunk(self, start, lanes, lifted):
+        """The traced inputs of the `lanes` points from `start` (padded with the last point), and the
+        lifted numbers as arrays of that length."""
+        idx = np.minimum(np.arange(start, start + lanes), self.traced_points - 1)
+        chunk = {self.names[i]: self.values[i][self._flat[k][idx]] for k, i in enumerate(self.traced)}
+        return {**chunk, **{k: np.full(lanes, v, dtype=float) for k, v in lifted.items()}}
+
+    def dataset(self, outputs, attrs):
+        """The `(static points, traced points, ...)` outputs as a Dataset with the axes in their order."""
+        import xarray as xr
+
+        order = [self.names[i] for i in self.static] + [self.names[i] for i in self.traced]
+        data_vars = {}
+        for field, arr in outputs.items():
+            arr = np.asarray(arr[...])
+            trailing = arr.shape[2:]
+            arr = arr.reshape(self.static_shape + self.traced_shape + trailing)
+            extra = [_trailing_name(field, k, len(trailing)) for k in range(len(trailing))]
+            arr = np.moveaxis(arr, [order.index(n) for n in self.names], list(range(len(self.names))))
+            data_vars[field] = (list(self.names) + extra, arr)
+        return xr.Dataset(data_vars, coords=dict(zip(self.names, self.values)), attrs=attrs)
+
+
+def _compute(fn, grid: _Grid, chunk_size, devices, store, bar):
+    """Every chunk of every static point through one compiled program per static point (skipping
+    those a checkpoint holds): `(outputs, chunks computed, chunks resumed)`."""
+    lanes = _lanes(chunk_size, len(devices), bucketed=not grid.static_names)
+    blocks = -(-grid.traced_points // chunk_size)
+    mesh = jax.sharding.Mesh(np.array(devices), ("points",))
+    spec = (
+        jax.sharding.PartitionSpec("points") if grid.traced else jax.sharding.PartitionSpec()
+    )  # one point: replicated
+    sharding = jax.sharding.NamedSharding(mesh, spec)
+
+    def compile_chunk(kernel, lifted, static_kw):  # one compilation for every chunk, kept for later sweeps
+        example = {
+            k: jax.ShapeDtypeStruct(v.shape, v.dtype, sharding=sharding)
+            for k, v in grid.chunk(0, lanes, lifted).items()
+        }
+        return _program(kernel, static_kw, sharding, example)
+
+    kernel, lifted = _lift_scalars(fn, grid.names, grid.static_names) if grid.traced else (fn, {})
+    outputs = None
+    computed = resumed = 0
+    for s, static_kw in enumerate(grid.static_points()):
+        try:
+            run = compile_chunk(kernel, lifted, static_kw)
+        except Exception:
+            if not lifted:
+                raise
+            kernel, lifted = fn, {}  # a bound number the kernel needs as a Python number: bind them again
+            run = compile_chunk(kernel, lifted, static_kw)
+        if outputs is None:
+            outputs = _allocate(run.out_info, grid.static_count, grid.traced_points, store)
+        for b in range(blocks):
+            start, stop = b * chunk_size, min((b + 1) * chunk_size, grid.traced_points)
+            if store is not None and store.is_done(s, b):
+                resumed += 1
+                bar.update(stop - start)
+                continue
+            values_b = {
+                k: jax.make_array_from_callback(v.shape, sharding, lambda i, v=v: v[i])
+                for k, v in grid.chunk(start, lanes, lifted).items()
+            }
+            result = _gather(run(values_b))
+            for field, arr in result.items():
+                outputs[field][s, start:stop] = arr[: stop - start]
+            if store is not None:
+                store.mark_done(s, b)
+            computed += 1
+            bar.update(stop - start)
+    return outputs, computed, resumed
 
 
 # ---------------------------------------------------------------------------------------------

@@ -57,6 +57,22 @@ class Trained(NamedTuple):
     history: History
 
 
+class _LoopState(NamedTuple):
+    """The carry of `fit`'s loop over evaluations (`eval_every` optimizer steps each)."""
+
+    evaluation: jax.Array  # evaluations done so far
+    params: Any
+    opt_state: Any
+    best: Any  # the parameters with the lowest validation loss so far
+    best_val: jax.Array
+    best_step: jax.Array
+    since_best: jax.Array  # evaluations since the best one (for `patience`)
+    key: jax.Array
+    step: jax.Array  # per evaluation: steps taken, mean training loss, validation loss
+    train_loss: jax.Array
+    val_loss: jax.Array
+
+
 def schedule(lr, steps: int, warmup: float = 0.05):
     """Linear warm-up over a fraction `warmup` of `steps`, then cosine decay to lr/100."""
     n_warm = max(1, int(round(warmup * steps)))
@@ -125,32 +141,50 @@ def fit(
         updates, state = optimizer.update(g, state, p)
         return (optax.apply_updates(p, updates), state), value
 
-    def chunk(c):
-        i, p, state, best, best_val, best_step, since, key, hist = c
-        key, sub = jax.random.split(key)
-        (p, state), values = jax.lax.scan(step, (p, state), jax.random.split(sub, eval_every))
-        done = jnp.minimum((i + 1) * eval_every, steps)
-        v = objective(p, val)
-        better = v < best_val  # a NaN loss never becomes the best
-        best = jax.tree_util.tree_map(lambda new, old: jnp.where(better, new, old), p, best)
-        best_val = jnp.where(better, v, best_val)
-        best_step = jnp.where(better, done, best_step)
-        since = jnp.where(better, 0, since + 1)
-        hist = (hist[0].at[i].set(done), hist[1].at[i].set(jnp.mean(values)), hist[2].at[i].set(v))
-        return i + 1, p, state, best, best_val, best_step, since, key, hist
+    def chunk(c: _LoopState) -> _LoopState:
+        key, sub = jax.random.split(c.key)
+        (params, opt_state), values = jax.lax.scan(step, (c.params, c.opt_state), jax.random.split(sub, eval_every))
+        done = jnp.minimum((c.evaluation + 1) * eval_every, steps)
+        v = objective(params, val)
+        better = v < c.best_val  # a NaN loss never becomes the best
+        i = c.evaluation
+        return _LoopState(
+            evaluation=i + 1,
+            params=params,
+            opt_state=opt_state,
+            best=jax.tree_util.tree_map(lambda new, old: jnp.where(better, new, old), params, c.best),
+            best_val=jnp.where(better, v, c.best_val),
+            best_step=jnp.where(better, done, c.best_step),
+            since_best=jnp.where(better, 0, c.since_best + 1),
+            key=key,
+            step=c.step.at[i].set(done),
+            train_loss=c.train_loss.at[i].set(jnp.mean(values)),
+            val_loss=c.val_loss.at[i].set(v),
+        )
 
-    def going(c):
-        i, since = c[0], c[6]
-        keep = i < chunks
+    def going(c: _LoopState):
+        keep = c.evaluation < chunks
         if patience is not None:
-            keep = keep & (since < patience)
+            keep = keep & (c.since_best < patience)
         return keep
 
     dtype = jax.tree_util.tree_leaves(params)[0].dtype
     nan = jnp.full((chunks,), jnp.nan, dtype)
-    hist = (jnp.zeros((chunks,), jnp.int32), nan, nan)
     zero = jnp.int32(0)
-    init = (zero, params, optimizer.init(params), params, jnp.asarray(objective(params, val)), zero, zero, key, hist)
-    i, _, _, best, _, best_step, _, _, hist = jax.lax.while_loop(going, chunk, init)
-    steps_taken = jnp.minimum(i * eval_every, steps)
-    return Trained(eqx.combine(best, static), History(hist[0], hist[1], hist[2], best_step, steps_taken))
+    init = _LoopState(
+        evaluation=zero,
+        params=params,
+        opt_state=optimizer.init(params),
+        best=params,
+        best_val=jnp.asarray(objective(params, val)),
+        best_step=zero,
+        since_best=zero,
+        key=key,
+        step=jnp.zeros((chunks,), jnp.int32),
+        train_loss=nan,
+        val_loss=nan,
+    )
+    end = jax.lax.while_loop(going, chunk, init)
+    steps_taken = jnp.minimum(end.evaluation * eval_every, steps)
+    history = History(end.step, end.train_loss, end.val_loss, end.best_step, steps_taken)
+    return Trained(eqx.combine(end.best, static), history)
