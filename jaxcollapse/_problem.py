@@ -156,9 +156,9 @@ class Mixture(eqx.Module):
         _require_directions(self)
         z = jax.random.normal(key, (n, self.eigs.shape[0]))
         if self.synthetic_eigs is None:
-            return z * jnp.sqrt(self.eigs)
+            return z * jnp.sqrt(self.eigs)[None, :]
         synthetic = jnp.arange(n) < n2
-        return z * jnp.where(synthetic[:, None], jnp.sqrt(self.eigs2), jnp.sqrt(self.eigs))
+        return z * jnp.where(synthetic[:, None], jnp.sqrt(self.eigs2)[None, :], jnp.sqrt(self.eigs)[None, :])
 
     def sample(self, key, n: int, n2=0, *, teachers=None) -> Sample:
         r"""A training set of `n` rows, the first `n2` synthetic (`n2` may be traced: round(p2·n)).
@@ -203,18 +203,24 @@ class Sample(eqx.Module):
     def is_synthetic(self, n2=None) -> Array:
         """Boolean rows that are synthetic: `i < n2` (default: the sample's own `n2`); an array `n2`
         gives one row of flags per value (shape `n2.shape + (n,)`)."""
-        n2 = self.n2 if n2 is None else n2
-        return jnp.arange(self.X.shape[0]) < jnp.expand_dims(jnp.asarray(n2), -1)
+        n2 = jnp.asarray(self.n2 if n2 is None else n2)
+        return _rows(jnp.arange(self.X.shape[0]), n2.ndim) < n2[..., None]
 
     def labels(self, n2=None) -> Float[Array, "... n"]:
         """The labels with the first `n2` rows synthetic (default: the sample's own `n2`); an array
         `n2` gives one label vector per value."""
-        return jnp.where(self.is_synthetic(n2), self.synthetic, self.real)
+        mask = self.is_synthetic(n2)
+        return jnp.where(mask, _rows(self.synthetic, mask.ndim - 1), _rows(self.real, mask.ndim - 1))
 
     @property
     def y(self) -> Float[Array, " n"]:
         """The training labels: synthetic for rows `i < n2`, real after."""
         return self.labels()
+
+
+def _rows(v, leading: int):
+    """`v` with `leading` axes of length 1 in front (explicit broadcasting)."""
+    return v.reshape((1,) * leading + v.shape)
 
 
 def _require_directions(mix: Mixture) -> None:

@@ -35,6 +35,9 @@ import jax  # noqa: E402
 import pytest  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
+jax.config.update(
+    "jax_numpy_rank_promotion", os.environ.get("JC_RANK_PROMOTION", "raise")
+)  # broadcasting across ranks must be explicit
 
 
 def close_to_table(value, printed: str) -> bool:

@@ -71,7 +71,7 @@ def encode(a, b):
     """The token sequences "a ; b" (int32, shape (..., 9)): four digits each, most significant first."""
     powers = 10 ** jnp.arange(DIGITS - 1, -1, -1, dtype=jnp.int32)
     a, b = jnp.broadcast_arrays(jnp.asarray(a, jnp.int32), jnp.asarray(b, jnp.int32))
-    digits = lambda x: (x[..., None] // powers) % 10  # noqa: E731
+    digits = lambda x: (x[..., None] // powers.reshape((1,) * x.ndim + (DIGITS,))) % 10  # noqa: E731
     sep = jnp.full(a.shape + (1,), SEP, jnp.int32)
     return jnp.concatenate([digits(a), sep, digits(b)], axis=-1)
 

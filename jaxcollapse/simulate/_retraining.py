@@ -97,7 +97,7 @@ def trial_errors(mix: Mixture, n: int, n0: int, gens: tuple, lam, s0, key):
     w0, _ = mix.draw_teachers(kw)
     models = chain(mix, n0, max(gens), s0, w0, kc)[jnp.asarray(gens)]  # (G, d)
     X = mix.inputs(kx, n)
-    Y = models @ X.T + jnp.sqrt(mix.noise_var) * jax.random.normal(ke, (n,))  # (G, n)
+    Y = models @ X.T + jnp.sqrt(mix.noise_var) * jax.random.normal(ke, (1, n))  # (G, n)
     if n >= d:
         mu, V = eigh(X.T @ X / n)
         proj = V.T @ (X.T @ Y.T / n)  # (d, G)
@@ -107,7 +107,7 @@ def trial_errors(mix: Mixture, n: int, n0: int, gens: tuple, lam, s0, key):
         proj = U.T @ Y.T  # (n, G)
         alpha = jnp.einsum("ij,jl,jg->lgi", U, pinv_diag(mu[:, None], lam[None, :]), proj) / n  # (L, G, n)
         w_hat = alpha @ X  # (L, G, d)
-    err = jnp.sum(mix.eigs * (w_hat - w0) ** 2, axis=-1)  # (L, G)
+    err = jnp.sum(mix.eigs[None, None, :] * (w_hat - w0[None, None, :]) ** 2, axis=-1)  # (L, G)
     return err.T
 
 

@@ -80,9 +80,9 @@ def piece_sum(summand, seen, lo, hi, far, beta):
     ua, ub = jnp.log(a_safe), jnp.log(b)
     edges = ua + (ub - ua) * jnp.arange(BLOCKS + 1) / BLOCKS
     mid, half = (edges[1:] + edges[:-1]) / 2, (edges[1:] - edges[:-1]) / 2
-    u = mid[:, None] + half[:, None] * _GAUSS_T
+    u = mid[:, None] + half[:, None] * _GAUSS_T[None, :]
     x = jnp.exp(u)
-    integral = jnp.sum(half[:, None] * _GAUSS_W * summand(x) * x)
+    integral = jnp.sum(half[:, None] * _GAUSS_W[None, :] * summand(x) * x)
     # Gregory: Σ_{a..b} f = ∫ + (f_a + f_b)/2 + Σ_j c_j (∇^j f_b − (−1)^j ... ), with forward
     # differences Δ^j at a and backward differences ∇^j at b (no derivatives needed).
     fa = summand(a_safe + jnp.arange(5.0))

@@ -275,7 +275,7 @@ def _distort(cond, temperature, top_p, top_k):
     before = jnp.cumsum(qs, axis=-1) - qs
     keep = (before < top_p) | (top_p >= 1.0)
     if top_k is not None:
-        keep = keep & (jnp.arange(v) < top_k)
+        keep = keep & (jnp.arange(v) < top_k).reshape((1,) * (keep.ndim - 1) + (v,))
     keep = jnp.take_along_axis(keep, jnp.argsort(order, axis=-1), axis=-1)
     return _renorm(jnp.where(keep, q, 0.0))
 

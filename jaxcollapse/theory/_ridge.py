@@ -236,7 +236,7 @@ def _kappa_map(kappa, args):
     r"""$\kappa_k \mapsto \lambda + \frac{\omega_k}{n}\mathrm{tr}\,\Sigma_k M^{-1}$, $M = I + \sum_j \frac{p_j\omega_j}{\kappa_j}\Sigma_j$."""
     n, pw, w, lam, S = args
     M = 1.0 + (pw / kappa) @ S
-    return lam + w * jnp.sum(S / M, axis=1) / n
+    return lam + w * jnp.sum(S / M[None, :], axis=1) / n
 
 
 def _general_covariance(mix, n, p2, lam, weight):
@@ -260,8 +260,8 @@ def _general_covariance(mix, n, p2, lam, weight):
     kappa, converged = monotone_fixed_point(_kappa_map, (n, pw, w, lam_e, S), x0)
 
     minv = 1.0 / (1.0 + (pw / kappa) @ S)
-    beta = (S * minv**2) @ s1 / n
-    m = (S * minv**2) @ S.T / n
+    beta = (S * minv[None, :] ** 2) @ s1 / n
+    m = (S * minv[None, :] ** 2) @ S.T / n
     D = w / kappa**2
     eprime = solve_small(jnp.eye(2) - D[:, None] * m * pw[None, :], D * beta)
     kprime = s1 + (pw * eprime) @ S
