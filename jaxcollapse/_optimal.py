@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
+from typing import Any
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._types import Values
 from ._validate import as_float, check_int
 
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 
 
-def optimal(kernel, over: str = "lam", bounds=(1e-8, 1e3), *, grid: int = 64, xtol: float = 1e-9, **fixed):
+def optimal(
+    kernel: Callable[..., Any],
+    over: str = "lam",
+    bounds: tuple[float, float] = (1e-8, 1e3),
+    *,
+    grid: int = 64,
+    xtol: float = 1e-9,
+    **fixed: Any,
+) -> tuple[Values, Values]:
     r"""Minimise `kernel(**fixed, over=x).total` over `x` in `bounds`, in log-space, for every point.
 
     **Arguments:**

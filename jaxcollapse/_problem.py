@@ -9,9 +9,12 @@ from __future__ import annotations
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, ArrayLike, Bool, Float
 
+from ._types import Key, Scalars
 from ._validate import check_int, check_scalar, check_vector, is_concrete
+
+Scalar = float | Float[ArrayLike, ""]  # a number (a 0-d array, possibly traced)
 
 
 class Mixture(eqx.Module):
@@ -141,7 +144,7 @@ class Mixture(eqx.Module):
 
     # -- sampling: the data of one Monte Carlo trial (every simulator draws through these) --------
 
-    def draw_teachers(self, key) -> tuple[Float[Array, " d"], Float[Array, " d"]]:
+    def draw_teachers(self, key: Key) -> tuple[Float[Array, " d"], Float[Array, " d"]]:
         r"""$(w_1^*, \delta)$: drawn from the priors $N(0, \Gamma)$, $N(0, \Delta)$ (two keys split from
         `key`), or the mixture's fixed vectors (`fixed_teachers`; `key` is then unused)."""
         if self.teacher is not None:
@@ -150,7 +153,7 @@ class Mixture(eqx.Module):
         d = self.eigs.shape[0]
         return jnp.sqrt(self.signal) * jax.random.normal(kw, (d,)), jnp.sqrt(self.shift) * jax.random.normal(kd, (d,))
 
-    def inputs(self, key, n: int, n2=0) -> Float[Array, "n d"]:
+    def inputs(self, key: Key, n: int, n2: Scalar = 0) -> Float[Array, "n d"]:
         r"""`(n, d)` covariates in the eigenbasis: row $i$ is $\Sigma_2^{1/2}z_i$ for $i < n_2$ (synthetic)
         and $\Sigma_1^{1/2}z_i$ otherwise, $z_i \sim N(0, I_d)$ drawn from `key`. `n2` may be traced."""
         _require_directions(self)
@@ -160,7 +163,9 @@ class Mixture(eqx.Module):
         synthetic = jnp.arange(n) < n2
         return z * jnp.where(synthetic[:, None], jnp.sqrt(self.eigs2)[None, :], jnp.sqrt(self.eigs)[None, :])
 
-    def sample(self, key, n: int, n2=0, *, teachers=None) -> Sample:
+    def sample(
+        self, key: Key, n: int, n2: Scalar = 0, *, teachers: tuple[Float[Array, " d"], Float[Array, " d"]] | None = None
+    ) -> Sample:
         r"""A training set of `n` rows, the first `n2` synthetic (`n2` may be traced: round(p2·n)).
 
         `key` is split in three: covariates (`inputs`), teachers (`draw_teachers`, unless `teachers`
@@ -200,13 +205,13 @@ class Sample(eqx.Module):
     teacher: Float[Array, " d"]
     teacher_shift: Float[Array, " d"]
 
-    def is_synthetic(self, n2=None) -> Array:
+    def is_synthetic(self, n2: Scalars | None = None) -> Bool[Array, "*points n"]:
         """Boolean rows that are synthetic: `i < n2` (default: the sample's own `n2`); an array `n2`
         gives one row of flags per value (shape `n2.shape + (n,)`)."""
         n2 = jnp.asarray(self.n2 if n2 is None else n2)
         return _rows(jnp.arange(self.X.shape[0]), n2.ndim) < n2[..., None]
 
-    def labels(self, n2=None) -> Float[Array, "... n"]:
+    def labels(self, n2: Scalars | None = None) -> Float[Array, "*points n"]:
         """The labels with the first `n2` rows synthetic (default: the sample's own `n2`); an array
         `n2` gives one label vector per value."""
         mask = self.is_synthetic(n2)
@@ -236,7 +241,13 @@ def _totals(eigs, signal_weights, total):
 
 
 def isotropic(
-    d: int, *, signal=1.0, shift=1.0, noise_var=0.0, synthetic_noise_var=None, synthetic_scale=None
+    d: int,
+    *,
+    signal: Scalar = 1.0,
+    shift: Scalar = 1.0,
+    noise_var: Scalar = 0.0,
+    synthetic_noise_var: Scalar | None = None,
+    synthetic_scale: Scalar | None = None,
 ) -> Mixture:
     """Σ1 = I_d, Γ = (signal/d) I, Δ = (shift/d) I: so tr(ΣΓ) = `signal` and tr(ΣΔ) = `shift`.
 
@@ -264,14 +275,14 @@ def isotropic(
 
 def power_law(
     d: int,
-    beta,
+    beta: Scalar,
     *,
-    source=None,
-    signal=1.0,
-    shift=1.0,
-    noise_var=0.0,
-    synthetic_noise_var=None,
-    synthetic_beta=None,
+    source: Scalar | None = None,
+    signal: Scalar = 1.0,
+    shift: Scalar = 1.0,
+    noise_var: Scalar = 0.0,
+    synthetic_noise_var: Scalar | None = None,
+    synthetic_beta: Scalar | None = None,
 ) -> Mixture:
     r"""Power-law spectrum $s_j = j^{-\beta}$ (unnormalised), $j = 1..d$.
 
@@ -309,7 +320,13 @@ def power_law(
 
 
 def fixed_teachers(
-    eigs, teacher, synthetic_teacher, *, noise_var=0.0, synthetic_eigs=None, synthetic_noise_var=None
+    eigs: Float[ArrayLike, " d"],
+    teacher: Float[ArrayLike, " d"],
+    synthetic_teacher: Float[ArrayLike, " d"],
+    *,
+    noise_var: Scalar = 0.0,
+    synthetic_eigs: Float[ArrayLike, " d"] | None = None,
+    synthetic_noise_var: Scalar | None = None,
 ) -> Mixture:
     r"""A mixture with fixed (non-random) teachers $w_1^*$ and $w_2^*$ given in the eigenbasis.
 

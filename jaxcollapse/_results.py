@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import equinox as eqx
 import jax.numpy as jnp
-from jaxtyping import Array, Float, Int
+from jaxtyping import Array, ArrayLike, Float, Int
 
 
 class Status:
@@ -28,7 +28,7 @@ class Status:
     }
 
 
-def status_message(code) -> str:
+def status_message(code: int | Int[ArrayLike, ""]) -> str:
     """Human-readable meaning of a `Status` code."""
     return Status.messages.get(int(code), f"unknown status {int(code)}")
 

@@ -23,7 +23,8 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import equinox as eqx
 import jax
@@ -32,6 +33,9 @@ import numpy as np
 
 from ._buckets import POINT_BUCKETS, point_bucket
 from ._validate import check_int
+
+if TYPE_CHECKING:  # xarray is imported when a sweep runs, not with the package
+    import xarray
 
 _DEFAULT_CHUNK = 2**16  # theory kernels: points per compiled call
 _DEFAULT_CHUNK_STATIC = 2**10  # kernels with static axes (simulators): points per call
@@ -44,8 +48,8 @@ def sweep(
     chunk_size: int | None = None,
     progress: bool = True,
     checkpoint: str | os.PathLike | None = None,
-    devices=None,
-):
+    devices: Sequence[jax.Device] | None = None,
+) -> xarray.Dataset:
     r"""Evaluate `fn` on every point of the Cartesian product of `axes`.
 
     **Arguments:**

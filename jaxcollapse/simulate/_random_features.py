@@ -21,6 +21,7 @@ from .._linalg import eigh, pinv_diag
 from .._problem import Mixture
 from .._results import Estimate
 from .._trials import chunk_size_for, run_trials, trials_last
+from .._types import Key, Scalars
 from .._validate import check_int, check_mixing, require_directions
 from ._random_projections import projection
 
@@ -28,7 +29,17 @@ _MAX_CHUNK = 16
 
 
 def random_features(
-    mix: Mixture, *, n, m, p2, lam, activation: str = "relu", trials, key, test_size: int = 1000, chunk_size=None
+    mix: Mixture,
+    *,
+    n: int,
+    m: int,
+    p2: Scalars,
+    lam: Scalars,
+    activation: str = "relu",
+    trials: int,
+    key: Key,
+    test_size: int = 1000,
+    chunk_size: int | None = None,
 ) -> Estimate:
     """Simulate ridge on nonlinear random features; `n`, `m`, `trials`, `test_size` are Python ints.
 

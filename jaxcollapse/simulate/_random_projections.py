@@ -34,6 +34,7 @@ from .._linalg import eigh, pinv_diag, spd_solve
 from .._problem import Mixture
 from .._results import Estimate
 from .._trials import chunk_size_for, run_trials, trials_last
+from .._types import Counts, Key, Scalars
 from .._validate import (
     check_int,
     check_mixing,
@@ -46,7 +47,17 @@ from .._validate import (
 _MAX_CHUNK = 64
 
 
-def random_projections(mix: Mixture, *, n, m, p2, lam, trials, key, chunk_size=None) -> Estimate:
+def random_projections(
+    mix: Mixture,
+    *,
+    n: int,
+    m: Counts,
+    p2: Scalars,
+    lam: Scalars,
+    trials: int,
+    key: Key,
+    chunk_size: int | None = None,
+) -> Estimate:
     r"""Simulate width-$m$ random-projection ridge on a real + synthetic mixture.
 
     $\hat v = (Z^\top Z/n + \lambda)^{-1}Z^\top y/n$ with $Z = XS^\top$, $S_{ij} \sim N(0, 1/d)$; the

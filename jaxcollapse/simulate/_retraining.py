@@ -17,12 +17,24 @@ from .._linalg import eigh, pinv_diag, spd_solve
 from .._problem import Mixture
 from .._results import Estimate
 from .._trials import chunk_size_for, run_trials, trials_last
+from .._types import Counts, Key, Scalars
 from .._validate import check_int, check_scalar, concrete_ints, require_directions, require_same_covariance
 
 _MAX_CHUNK = 256
 
 
-def retraining(mix: Mixture, *, n, n0, generations, lam, generator_noise_var, trials, key, chunk_size=None) -> Estimate:
+def retraining(
+    mix: Mixture,
+    *,
+    n: int,
+    n0: int,
+    generations: Counts,
+    lam: Scalars,
+    generator_noise_var: float,
+    trials: int,
+    key: Key,
+    chunk_size: int | None = None,
+) -> Estimate:
     r"""Simulate ridge trained on the output of a `generations`-step self-training chain.
 
     **Arguments:** as `jaxcollapse.theory.retraining`, except that `n` and `n0` are Python ints

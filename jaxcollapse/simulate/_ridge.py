@@ -20,12 +20,23 @@ from .._linalg import eigh, pinv_diag
 from .._problem import Mixture
 from .._results import Estimate
 from .._trials import chunk_size_for, run_trials, trials_last
+from .._types import Key, Scalars
 from .._validate import check_int, check_mixing, require_directions
 
 _MAX_CHUNK = 64  # larger vmapped batches of small eigendecompositions do not run faster on CPU
 
 
-def ridge(mix: Mixture, *, n, p2, lam, trials, key, weight=1.0, chunk_size=None) -> Estimate:
+def ridge(
+    mix: Mixture,
+    *,
+    n: int,
+    p2: Scalars,
+    lam: Scalars,
+    trials: int,
+    key: Key,
+    weight: Scalars = 1.0,
+    chunk_size: int | None = None,
+) -> Estimate:
     r"""Simulate ridge on a real + synthetic mixture; returns per-trial test errors.
 
     **Arguments:**

@@ -50,6 +50,7 @@ import numpy as np
 from .._activations import activation_constants, check_activation
 from .._problem import Mixture
 from .._results import Risk
+from .._types import Scalars
 from .._validate import check_int, check_scalar
 
 
@@ -92,7 +93,9 @@ _GRADING = 0.25  # ratio of neighbouring segments towards the lower edge
 _SEGMENTS = 16  # the smallest segment is 0.25^15 ≈ 1e-9 of the lower half
 
 
-def random_features(mix: Mixture, *, n, m: int, p2, lam, activation: str = "relu", nodes: int = 16) -> Risk:
+def random_features(
+    mix: Mixture, *, n: Scalars, m: int, p2: Scalars, lam: Scalars, activation: str = "relu", nodes: int = 16
+) -> Risk:
     r"""Gaussian-equivalence test error of ridge on nonlinear random features (module docstring).
 
     `mix` must be isotropic with unit variances (`jc.isotropic(d, ...)`: Σ = I, so every

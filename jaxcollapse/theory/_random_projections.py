@@ -28,11 +28,12 @@ from .._buckets import call_bucketed
 from .._problem import Mixture
 from .._results import Risk
 from .._solve import bracketed_root
+from .._types import Scalars
 from .._validate import check_mixing, check_scalar, require_same_covariance, valid_mask
 from ._common import count, exact_at_zero, finish, grid_table, mixture_valid, moments, narrow_bracket, times
 
 
-def random_projections(mix: Mixture, *, n, m, p2, lam) -> Risk:
+def random_projections(mix: Mixture, *, n: Scalars, m: Scalars, p2: Scalars, lam: Scalars) -> Risk:
     r"""Deterministic-equivalent test error of width-$m$ random-projection ridge on a mixture.
 
     With $r_j = s_j/(s_j+\theta)$, $q_j = 1 - r_j$, $F_1(A) = \sum_j A_j q_j$ and

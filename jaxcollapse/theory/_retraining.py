@@ -24,12 +24,15 @@ from .._batch import block_for, broadcast_map
 from .._buckets import call_bucketed
 from .._problem import Mixture
 from .._results import Risk
+from .._types import Scalars
 from .._validate import check_scalar, require_same_covariance, valid_mask
 from ._common import exact_at_zero, finish, grid_table, mixture_valid, moments, times
 from ._ridge import _same_covariance
 
 
-def retraining(mix: Mixture, *, n, n0, generations, lam, generator_noise_var) -> Risk:
+def retraining(
+    mix: Mixture, *, n: Scalars, n0: Scalars, generations: Scalars, lam: Scalars, generator_noise_var: Scalars
+) -> Risk:
     r"""Test error of ridge trained on data labelled by the `generations`-th model of a self-training chain.
 
     **Arguments:**

@@ -27,13 +27,14 @@ from .._linalg import solve_small
 from .._problem import Mixture
 from .._results import Risk
 from .._solve import bracketed_root, monotone_fixed_point
+from .._types import Scalars, Values
 from .._validate import check_mixing, check_scalar, valid_mask
 from ._common import count, exact_at_zero, finish, grid_table, mixture_valid, moments, narrow_bracket, times
 
 _RIDGELESS_EPS = 1e-12
 
 
-def ridge(mix: Mixture, *, n, p2, lam, weight=1.0) -> Risk:
+def ridge(mix: Mixture, *, n: Scalars, p2: Scalars, lam: Scalars, weight: Scalars = 1.0) -> Risk:
     r"""Deterministic-equivalent test error of ridge trained on a real + synthetic mixture.
 
     For $\Sigma_1 = \Sigma_2 = \Sigma$ and `weight = 1` this is Theorem 1 of *Strong Model Collapse*:
@@ -298,7 +299,7 @@ def _general_covariance(mix, n, p2, lam, weight):
 # ---------------------------------------------------------------------------------------------
 
 
-def ridge_floor(mix: Mixture, *, p2, weight=1.0):
+def ridge_floor(mix: Mixture, *, p2: Scalars, weight: Scalars = 1.0) -> Values:
     r"""The collapse floor: the limit of the test error as $n \to \infty$ and $\lambda \to 0$.
 
     $\lim = p_2^2\omega_2^2\,\mathrm{tr}\,\Delta\Sigma_2\bar M^{-1}\Sigma_1\bar M^{-1}\Sigma_2$ with
@@ -316,7 +317,16 @@ def ridge_floor(mix: Mixture, *, p2, weight=1.0):
     return broadcast_map(point, p2=p2, weight=weight)
 
 
-def ridge_isotropic(*, phi, p2, lam, signal=1.0, shift=1.0, noise_var=0.0, synthetic_noise_var=None) -> Risk:
+def ridge_isotropic(
+    *,
+    phi: Scalars,
+    p2: Scalars,
+    lam: Scalars,
+    signal: Scalars = 1.0,
+    shift: Scalars = 1.0,
+    noise_var: Scalars = 0.0,
+    synthetic_noise_var: Scalars | None = None,
+) -> Risk:
     r"""Closed form for $\Sigma = I$, $\mathrm{tr}\,\Gamma = r^2$ (`signal`), $\mathrm{tr}\,\Delta = c^2$ (`shift`), $\phi = d/n$.
 
     $\kappa = \tfrac12[\lambda + \phi - 1 + \sqrt{(\lambda+\phi-1)^2 + 4\lambda}]$,
