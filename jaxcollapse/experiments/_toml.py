@@ -182,14 +182,28 @@ class _Module:
 
 
 def run_file(path, out, *, progress=True, float32=False):
-    from .._sweep import sweep
+    """Run the sweep a TOML file describes as an experiment: the same files as `jaxcollapse run`."""
     from ._framework import run
 
     cfg = load(path)
     if not isinstance(cfg["name"], str) or not cfg["name"].strip() or "/" in cfg["name"]:
         raise ConfigError(f"name = {cfg['name']!r}: expected a folder name (a non-empty string without '/')")
-    mix = problem(cfg)
-    kname, fn, allowed, fixed = kernel(cfg, mix)
+    kname, fn, allowed, fixed = kernel(cfg, problem(cfg))
+    axes = _axes(cfg, kname, allowed, fixed)
+    fields, plot_axis = _output(cfg, axes)
+    module = _Module(
+        cfg["name"],
+        f"user sweep of {kname} over {', '.join(axes)} ({path})",
+        functools.partial(_compute, fn, axes, fields),
+        functools.partial(_summarize, kname),
+        functools.partial(_figures, kname, cfg["name"], plot_axis),
+    )
+    settings = _Settings(file=str(path), settings=cfg)
+    return run(module, settings, out, devices=None, progress=progress, float32=float32)
+
+
+def _axes(cfg, kname, allowed, fixed):
+    """The `[axes]` table checked against the kernel's keywords and the fixed `[kernel]` values."""
     axes = {}
     for key, spec in cfg["axes"].items():
         if key not in allowed:
@@ -202,6 +216,11 @@ def run_file(path, out, *, progress=True, float32=False):
     missing = [k for k in allowed if k not in axes and k not in fixed and k != "weight"]
     if missing:
         raise ConfigError(f"[kernel]/[axes] {missing[0]}: missing (a fixed value in [kernel] or an axis in [axes])")
+    return axes
+
+
+def _output(cfg, axes):
+    """`(fields, plot_axis)` from the optional `[output]` table."""
     output = cfg.get("output", {})
     fields = output.get("fields", list(_RESULT_FIELDS))
     if not isinstance(fields, list) or not all(f in _RESULT_FIELDS for f in fields):
@@ -209,65 +228,69 @@ def run_file(path, out, *, progress=True, float32=False):
     plot_axis = output.get("plot", next(iter(axes)))
     if plot_axis not in axes:
         raise ConfigError(f"[output] plot = {plot_axis!r}: expected one of the axes {', '.join(axes)}")
+    return fields, plot_axis
 
-    def compute(_config, *, devices=None, progress=False):
-        ds = sweep(fn, axes, progress=progress, devices=devices)
-        keep = [f for f in fields if f in ds.data_vars]
-        if "total" not in keep and "total" in ds.data_vars:
-            keep = ["total"] + keep
-        ds = ds[keep]
-        ds.attrs = {k: v for k, v in ds.attrs.items() if isinstance(v, (str, int, float))}
-        return ds
 
-    def summarize(ds):
-        total = ds["total"].values
-        finite = np.isfinite(total)
-        i = np.unravel_index(np.argmin(np.where(finite, total, np.inf)), total.shape)
-        best = {d: float(ds[d].values[k]) for d, k in zip(ds["total"].dims, i)}
-        numbers = {
-            "points": int(total.size),
-            "finite_points": int(finite.sum()),
-            "min_total": float(total[i]),
-            "argmin": best,
-            "max_total_finite": float(np.max(total[finite])) if finite.any() else None,
-        }
-        where = ", ".join(f"{k} = {v:g}" for k, v in best.items())
-        finding = f"Over {total.size} points of {kname}, the smallest test error is {total[i]:.4g} at {where}."
-        return numbers, finding
+def _compute(fn, axes, fields, _config, *, devices=None, progress=False):
+    from .._sweep import sweep
 
-    def figures(ds):
-        import matplotlib.pyplot as plt
+    ds = sweep(fn, axes, progress=progress, devices=devices)
+    keep = [f for f in fields if f in ds.data_vars]
+    if "total" not in keep and "total" in ds.data_vars:
+        keep = ["total"] + keep
+    ds = ds[keep]
+    ds.attrs = {k: v for k, v in ds.attrs.items() if isinstance(v, (str, int, float))}
+    return ds
 
-        total = ds["total"]
-        others = [d for d in total.dims if d != plot_axis]
-        sel = {d: 0 for d in others[1:]}
-        line_dim = others[0] if others else None
-        data = total.isel(sel) if sel else total
-        fig, ax = plt.subplots(figsize=(6.4, 4.4), constrained_layout=True)
-        x = ds[plot_axis].values
-        if line_dim is None:
-            ax.plot(x, data.values, lw=1.6)
-        else:
-            values = ds[line_dim].values
-            for k in np.unique(np.linspace(0, values.size - 1, min(values.size, 8)).round().astype(int)):
-                ax.plot(
-                    x, data.isel({line_dim: k}).transpose(plot_axis).values, lw=1.6, label=f"{line_dim} = {values[k]:g}"
-                )
-            ax.legend(fontsize=7)
-        if np.all(x > 0) and x.max() / x.min() > 50:
-            ax.set_xscale("log")
-        y = data.values[np.isfinite(data.values)]
-        if y.size and np.all(y > 0):
-            ax.set_yscale("log")
-        ax.set_xlabel(plot_axis)
-        ax.set_ylabel("test error (total)")
-        fixed_text = ", ".join(f"{d} = {float(ds[d].values[0]):g}" for d in sel)
-        ax.set_title(f"{kname}" + (f" ({fixed_text})" if fixed_text else ""), fontsize=9)
-        return {cfg["name"]: fig}
 
-    module = _Module(cfg["name"], f"user sweep of {kname} over {', '.join(axes)} ({path})", compute, summarize, figures)
-    settings = _Settings(file=str(path), settings=cfg)
-    return run(module, settings, out, devices=None, progress=progress, float32=float32)
+def _summarize(kname, ds):
+    total = ds["total"].values
+    finite = np.isfinite(total)
+    i = np.unravel_index(np.argmin(np.where(finite, total, np.inf)), total.shape)
+    best = {d: float(ds[d].values[k]) for d, k in zip(ds["total"].dims, i)}
+    numbers = {
+        "points": int(total.size),
+        "finite_points": int(finite.sum()),
+        "min_total": float(total[i]),
+        "argmin": best,
+        "max_total_finite": float(np.max(total[finite])) if finite.any() else None,
+    }
+    where = ", ".join(f"{k} = {v:g}" for k, v in best.items())
+    finding = f"Over {total.size} points of {kname}, the smallest test error is {total[i]:.4g} at {where}."
+    return numbers, finding
+
+
+def _figures(kname, name, plot_axis, ds):
+    """`total` along `plot_axis`, one line per value of the next axis (at most 8), the rest at
+    their first value."""
+    import matplotlib.pyplot as plt
+
+    total = ds["total"]
+    others = [d for d in total.dims if d != plot_axis]
+    sel = {d: 0 for d in others[1:]}
+    line_dim = others[0] if others else None
+    data = total.isel(sel) if sel else total
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), constrained_layout=True)
+    x = ds[plot_axis].values
+    if line_dim is None:
+        ax.plot(x, data.values, lw=1.6)
+    else:
+        values = ds[line_dim].values
+        for k in np.unique(np.linspace(0, values.size - 1, min(values.size, 8)).round().astype(int)):
+            ax.plot(
+                x, data.isel({line_dim: k}).transpose(plot_axis).values, lw=1.6, label=f"{line_dim} = {values[k]:g}"
+            )
+        ax.legend(fontsize=7)
+    if np.all(x > 0) and x.max() / x.min() > 50:
+        ax.set_xscale("log")
+    y = data.values[np.isfinite(data.values)]
+    if y.size and np.all(y > 0):
+        ax.set_yscale("log")
+    ax.set_xlabel(plot_axis)
+    ax.set_ylabel("test error (total)")
+    fixed_text = ", ".join(f"{d} = {float(ds[d].values[0]):g}" for d in sel)
+    ax.set_title(f"{kname}" + (f" ({fixed_text})" if fixed_text else ""), fontsize=9)
+    return {name: fig}
 
 
 @dataclasses.dataclass(frozen=True)
