@@ -57,6 +57,36 @@ def _dataset(labels, T, theory, plateau, sim_T, mean, sem, attrs):
     )
 
 
+def _curves(c, model, labels, per_curve, seeds, attrs, **common):
+    """One exact curve over `_theory_T(c)` and one simulated learning curve at `_sim_T(c)` per entry
+    of the `per_curve` keyword lists (`jc.tails.<model>` and `jc.tails.simulate`, `common` keywords
+    shared), with the exact values at the simulated T (`sim_exact`): the Dataset every tails
+    experiment starts from. Curve i is simulated with `PRNGKey(seeds[i])`."""
+    kernel = getattr(tails, model)
+    columns = {k: np.asarray(v, float)[:, None] for k, v in per_curve.items()}
+    T = _theory_T(c)
+    res = kernel(c.beta, T=T[None, :], **columns, **common)
+    exact = kernel(c.beta, T=np.asarray(_sim_T(c), float)[None, :], **columns, **common).total
+    sims = [
+        tails.simulate(
+            model,
+            c.beta,
+            T=_sim_T(c),
+            key=jax.random.PRNGKey(seed),
+            trials=c.trials,
+            support=2**18,
+            **{k: v[i] for k, v in per_curve.items()},
+            **common,
+        )
+        for i, seed in enumerate(seeds)
+    ]
+    ds = _dataset(
+        labels, T, res.total, res.plateau[:, 0], _sim_T(c), [s.mean for s in sims], [s.sem for s in sims], attrs
+    )
+    ds["sim_exact"] = (("curve", "sim_T"), np.asarray(exact))
+    return ds
+
+
 def _gap(ds):
     """|simulation − exact sum| at the simulated T, in s.e. and %. Points where every trial gave the
     same error (s.e. at rounding level: the whole support was seen) carry no sampling information."""
@@ -120,28 +150,10 @@ def _cutting_compute(c: CuttingConfig, *, devices=None, progress=False):
     _check_common(c)
     for k in c.ks:
         check_range("ks", k, 1)
-    T = _theory_T(c)
     ks = [np.inf] + [float(k) for k in c.ks]
     labels = ["clean (no cut)"] + [f"cut at k = {k}" for k in c.ks]
-    res = tails.cut(c.beta, T=T[None, :], k=np.asarray(ks)[:, None])
-    sims = [
-        tails.simulate(
-            "cut", c.beta, T=_sim_T(c), k=k, key=jax.random.PRNGKey(c.seed + i), trials=c.trials, support=2**18
-        )
-        for i, k in enumerate(ks)
-    ]
-    exact = tails.cut(c.beta, T=np.asarray(_sim_T(c), float)[None, :], k=np.asarray(ks)[:, None]).total
-    ds = _dataset(
-        labels,
-        T,
-        res.total,
-        res.plateau[:, 0],
-        _sim_T(c),
-        [s.mean for s in sims],
-        [s.sem for s in sims],
-        dict(beta=c.beta, trials=c.trials),
-    )
-    ds["sim_exact"] = (("curve", "sim_T"), np.asarray(exact))
+    seeds = [c.seed + i for i in range(len(ks))]
+    ds = _curves(c, "cut", labels, {"k": ks}, seeds, dict(beta=c.beta, trials=c.trials))
     ds["transition"] = (("curve",), np.asarray([np.nan] + [float(tails.transition(c.beta, k=k)) for k in c.ks]))
     return ds
 
@@ -214,38 +226,14 @@ def _narrowing_compute(c: NarrowingConfig, *, devices=None, progress=False):
     _check_common(c)
     for b in c.beta_narrows:
         check_range("beta_narrows", b, 1.0, strict_low=True)
-    T = _theory_T(c)
     bn = [c.beta] + list(c.beta_narrows)
     labels = ["clean (β̃ = β)"] + [f"β̃ = {b:g} (τ = {c.beta / b:.2g})" for b in c.beta_narrows]
-    res = tails.narrow(c.beta, T=T[None, :], beta_narrow=np.asarray(bn)[:, None])
-    sims = [
-        tails.simulate(
-            "narrow",
-            c.beta,
-            T=_sim_T(c),
-            beta_narrow=b,
-            key=jax.random.PRNGKey(c.seed + 10 * i),
-            trials=c.trials,
-            support=2**18,
-        )
-        for i, b in enumerate(bn)
-    ]
-    exact = tails.narrow(c.beta, T=np.asarray(_sim_T(c), float)[None, :], beta_narrow=np.asarray(bn)[:, None]).total
-    ds = _dataset(
-        labels,
-        T,
-        res.total,
-        res.plateau[:, 0],
-        _sim_T(c),
-        [s.mean for s in sims],
-        [s.sem for s in sims],
-        dict(beta=c.beta, trials=c.trials),
-    )
-    ds["sim_exact"] = (("curve", "sim_T"), np.asarray(exact))
+    seeds = [c.seed + 10 * i for i in range(len(bn))]
+    ds = _curves(c, "narrow", labels, {"beta_narrow": bn}, seeds, dict(beta=c.beta, trials=c.trials))
     ds["beta_narrow"] = (("curve",), np.asarray(bn))
     ds["law"] = (
         ("curve", "T"),
-        np.asarray(tails.narrow_law(c.beta, T=T[None, :], beta_narrow=np.asarray(bn)[:, None])),
+        np.asarray(tails.narrow_law(c.beta, T=ds["T"].values[None, :], beta_narrow=np.asarray(bn)[:, None])),
     )
     return ds
 
@@ -319,35 +307,10 @@ def _mixing_compute(c: MixingConfig, *, devices=None, progress=False):
     check_range("k", c.k, 1)
     for pi in c.clean_fractions:
         check_range("clean_fractions", pi, 0.0, 1.0)
-    T = _theory_T(c)
     pis = [0.0] + list(c.clean_fractions) + [1.0]
     labels = ["AI only (π = 0)"] + [f"π = {pi:g}" for pi in c.clean_fractions] + ["clean (π = 1)"]
-    res = tails.mix(c.beta, T=T[None, :], k=c.k, p1=np.asarray(pis)[:, None])
-    sims = [
-        tails.simulate(
-            "mix",
-            c.beta,
-            T=_sim_T(c),
-            k=c.k,
-            p1=pi,
-            key=jax.random.PRNGKey(c.seed + 10 * i),
-            trials=c.trials,
-            support=2**18,
-        )
-        for i, pi in enumerate(pis)
-    ]
-    exact = tails.mix(c.beta, T=np.asarray(_sim_T(c), float)[None, :], k=c.k, p1=np.asarray(pis)[:, None]).total
-    ds = _dataset(
-        labels,
-        T,
-        res.total,
-        res.plateau[:, 0],
-        _sim_T(c),
-        [s.mean for s in sims],
-        [s.sem for s in sims],
-        dict(beta=c.beta, k=c.k, trials=c.trials),
-    )
-    ds["sim_exact"] = (("curve", "sim_T"), np.asarray(exact))
+    seeds = [c.seed + 10 * i for i in range(len(pis))]
+    ds = _curves(c, "mix", labels, {"p1": pis}, seeds, dict(beta=c.beta, k=c.k, trials=c.trials), k=c.k)
     ds["p1"] = (("curve",), np.asarray(pis))
     ds.attrs["tail_mass"] = float(tails.tail_mass(c.beta, k=c.k))
     ds.attrs["T_k"] = float(tails.transition(c.beta, k=c.k))
@@ -431,41 +394,13 @@ def _generations_compute(c: GenerationsConfig, *, devices=None, progress=False):
     check_range("p_nuc", c.p_nuc, 0.0, 1.0, strict_low=True)
     for g in c.generations:
         check_range("generations", g, 0)
-    T = _theory_T(c)
-    n = np.asarray(c.generations, float)
     parts = []
     for j, chain in enumerate(tails.CHAINS):
         extra = {"p_nuc": c.p_nuc} if chain == "top_p" else {}
-        res = tails.generations(c.beta, T=T[None, :], T0=c.T0, generations=n[:, None], chain=chain, **extra)
-        sims = [
-            tails.simulate(
-                "generations",
-                c.beta,
-                T=_sim_T(c),
-                T0=c.T0,
-                generations=int(g),
-                chain=chain,
-                key=jax.random.PRNGKey(c.seed + 100 * j + i),
-                trials=c.trials,
-                support=2**18,
-                **extra,
-            )
-            for i, g in enumerate(c.generations)
-        ]
-        exact = tails.generations(
-            c.beta, T=np.asarray(_sim_T(c), float)[None, :], T0=c.T0, generations=n[:, None], chain=chain, **extra
-        ).total
-        ds = _dataset(
-            [f"n = {g}" for g in c.generations],
-            T,
-            res.total,
-            res.plateau[:, 0],
-            _sim_T(c),
-            [s.mean for s in sims],
-            [s.sem for s in sims],
-            {},
-        )
-        ds["sim_exact"] = (("curve", "sim_T"), np.asarray(exact))
+        labels = [f"n = {g}" for g in c.generations]
+        seeds = [c.seed + 100 * j + i for i in range(len(c.generations))]
+        per_curve = {"generations": [int(g) for g in c.generations]}
+        ds = _curves(c, "generations", labels, per_curve, seeds, {}, T0=c.T0, chain=chain, **extra)
         parts.append(ds.expand_dims(chain=[chain]))
     out = xr.concat(parts, dim="chain")
     out.attrs.update(beta=c.beta, T0=c.T0, p_nuc=c.p_nuc, trials=c.trials)
