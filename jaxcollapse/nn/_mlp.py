@@ -20,6 +20,7 @@ from .._activations import FUNCTIONS, check_activation
 from .._problem import Mixture
 from .._results import Estimate
 from .._trials import run_trials
+from .._types import Counts, Key, Scalars
 from .._validate import check_int, check_scalar, concrete_ints
 from ._train import History, fit
 
@@ -31,7 +32,7 @@ class MixtureRun(NamedTuple):
     history: History
 
 
-def two_layer(d: int, m: int, *, key, out: int | None = None, activation: str = "relu") -> eqx.nn.MLP:
+def two_layer(d: int, m: int, *, key: Key, out: int | None = None, activation: str = "relu") -> eqx.nn.MLP:
     """A two-layer network x ↦ vᵀσ(Wx + b) + c of width `m` on `d` inputs (`out` outputs, or a scalar)."""
     d = check_int("d", d)
     m = check_int("width", m)
@@ -44,11 +45,11 @@ def two_layer(d: int, m: int, *, key, out: int | None = None, activation: str = 
 def train_on_mixture(
     mix: Mixture,
     *,
-    n,
+    n: Counts,
     m: int,
-    p2,
+    p2: Scalars,
     trials: int,
-    key,
+    key: Key,
     activation: str = "relu",
     steps: int = 2000,
     lr: float = 1e-2,
@@ -57,7 +58,7 @@ def train_on_mixture(
     test_size: int = 2000,
     eval_every: int = 50,
     patience: int | None = 8,
-):
+) -> MixtureRun:
     """Train two-layer networks of width `m` on n rows (round(p2·n) synthetic) and measure real test error.
 
     `n` and `p2` may be arrays (they broadcast; `n` must be concrete integers: the rows are drawn at

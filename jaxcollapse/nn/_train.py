@@ -16,7 +16,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jaxtyping import Array, Float, PyTree
 
+from .._types import Key
 from .._validate import check_int, check_scalar
 
 
@@ -34,7 +36,7 @@ class History(NamedTuple):
     best_step: jax.Array
     steps: jax.Array
 
-    def final_train_loss(self):
+    def final_train_loss(self) -> np.ndarray:
         """The training loss at each run's last evaluation (runs that stop early end at different
         evaluations), as a NumPy array over the leading (vmapped) axes."""
         train = np.asarray(self.train_loss)
@@ -42,7 +44,7 @@ class History(NamedTuple):
         last = finite.shape[-1] - 1 - np.argmax(finite[..., ::-1], axis=-1)
         return np.take_along_axis(train, last[..., None], -1)[..., 0]
 
-    def trial_means(self):
+    def trial_means(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(first training loss, final training loss, steps taken), each averaged over the last
         leading axis (the trials of a vmapped run), as NumPy arrays."""
         first = np.asarray(self.train_loss)[..., 0]
@@ -73,27 +75,27 @@ class _LoopState(NamedTuple):
     val_loss: jax.Array
 
 
-def schedule(lr, steps: int, warmup: float = 0.05):
+def schedule(lr: float, steps: int, warmup: float = 0.05) -> optax.Schedule:
     """Linear warm-up over a fraction `warmup` of `steps`, then cosine decay to lr/100."""
     n_warm = max(1, int(round(warmup * steps)))
     return optax.warmup_cosine_decay_schedule(0.0, lr, n_warm, max(steps, n_warm + 1), end_value=lr / 100)
 
 
 def fit(
-    model,
-    loss: Callable,
-    data,
-    val,
+    model: PyTree,
+    loss: Callable[[PyTree, PyTree], Float[Array, ""]],
+    data: PyTree | Callable[[Key], PyTree],
+    val: PyTree,
     *,
     steps: int,
-    key,
+    key: Key,
     lr: float = 1e-2,
     weight_decay: float = 1e-4,
     warmup: float = 0.05,
     batch_size: int | None = None,
     eval_every: int = 50,
     patience: int | None = None,
-):
+) -> Trained:
     """Train `model`; returns `Trained(model, history)`: the model kept (best on `val`) and its `History`.
 
     - `loss(model, batch) -> scalar` (a mean over the batch; a batch may carry its own weights).

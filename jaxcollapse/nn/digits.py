@@ -16,17 +16,22 @@ Needs the optional extra: `pip install 'jaxcollapse[images]'`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jaxtyping import Array, Float, Int
 
 from .._activations import check_activation
 from .._results import Estimate
+from .._types import Counts, Key, Scalars
 from .._validate import MissingExtra, check_int, check_scalar
 from ._mlp import cast, check_grid, run_grid, two_layer
 from ._train import History, fit
+
+__all__ = ["CLASSES", "IMAGES", "DigitsRun", "load", "ridge_generator", "train_on_digits"]
 
 
 class DigitsRun(NamedTuple):
@@ -42,7 +47,7 @@ CLASSES = 10
 IMAGES = 1797
 
 
-def load():
+def load() -> tuple[Float[np.ndarray, "1797 64"], Int[np.ndarray, " 1797"]]:
     """The digits as (images (1797, 64) float, centred per pixel, unit overall variance; labels (1797,) int)."""
     try:
         from sklearn.datasets import load_digits
@@ -58,7 +63,9 @@ def load():
     return X, y.astype(np.int32)
 
 
-def ridge_generator(X, labels, lam=1.0):
+def ridge_generator(
+    X: Float[Array, "n features"], labels: Int[Array, " n"], lam: float = 1.0
+) -> Callable[[Float[Array, "m features"]], Int[Array, " m"]]:
     """A ridge classifier (one-hot targets, bias column, ridge `lam`) fitted to (X, labels); returns
     the function images ↦ argmax labels."""
     A = jnp.concatenate([X, jnp.ones((X.shape[0], 1), X.dtype)], 1)
@@ -69,11 +76,11 @@ def ridge_generator(X, labels, lam=1.0):
 
 def train_on_digits(
     *,
-    n,
+    n: Counts,
     m: int,
-    p2,
+    p2: Scalars,
     trials: int,
-    key,
+    key: Key,
     generator_size: int = 40,
     generator_lam: float = 1.0,
     test_size: int = 397,
@@ -84,7 +91,7 @@ def train_on_digits(
     weight_decay: float = 1e-4,
     eval_every: int = 25,
     patience: int | None = 8,
-):
+) -> DigitsRun:
     """Train two-layer networks of width `m` on n digit images (round(p2·n) generator-labelled).
 
     `n` and `p2` broadcast (n concrete integers, at most the pool size 1797 − test_size − n_val −

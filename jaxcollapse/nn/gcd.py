@@ -21,15 +21,20 @@ Classes: gcd 1..K (class index k − 1) plus one class "other" (index K) for gcd
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import NamedTuple
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
+from .._types import Key, Scalars
 from .._validate import check_int, check_scalar
-from ._train import History, fit
+
+# History is not defined here (it is jc.nn.History) but stays importable from this module.
+from ._train import History as History, Trained, fit
 
 VOCAB = 11  # digits 0-9 and the separator
 SEP = 10  # the token of ';'
@@ -44,7 +49,7 @@ DTYPE = jnp.float32
 # ----------------------------------------------------------------------------------------- data
 
 
-def gcd(a, b):
+def gcd(a: Int[ArrayLike, "*#batch"], b: Int[ArrayLike, "*#batch"]) -> Int[Array, "*batch"]:
     """gcd(a, b) elementwise (integer arrays that broadcast; gcd(a, 0) = |a|), by Euclid's algorithm.
 
     All entries step together in one `lax.while_loop` until every remainder is zero: at most 20
@@ -67,7 +72,7 @@ def _check_max_operand(max_operand) -> int:
     return max_operand
 
 
-def encode(a, b):
+def encode(a: Int[ArrayLike, "*#batch"], b: Int[ArrayLike, "*#batch"]) -> Int[Array, "*batch 9"]:
     """The token sequences "a ; b" (int32, shape (..., 9)): four digits each, most significant first."""
     powers = 10 ** jnp.arange(DIGITS - 1, -1, -1, dtype=jnp.int32)
     a, b = jnp.broadcast_arrays(jnp.asarray(a, jnp.int32), jnp.asarray(b, jnp.int32))
@@ -76,14 +81,14 @@ def encode(a, b):
     return jnp.concatenate([digits(a), sep, digits(b)], axis=-1)
 
 
-def decode(tokens):
+def decode(tokens: Int[ArrayLike, "*batch 9"]) -> tuple[Int[Array, "*batch"], Int[Array, "*batch"]]:
     """The operands (a, b) of token sequences made by `encode`."""
     tokens = jnp.asarray(tokens, jnp.int32)
     powers = 10 ** jnp.arange(DIGITS - 1, -1, -1, dtype=jnp.int32)
     return tokens[..., :DIGITS] @ powers, tokens[..., DIGITS + 1 :] @ powers
 
 
-def sample(key, size: int, *, max_operand: int = MAX_OPERAND):
+def sample(key: Key, size: int, *, max_operand: int = MAX_OPERAND) -> tuple[Int[Array, "size 9"], Int[Array, " size"]]:
     """`size` pairs with a, b uniform in [1, max_operand]: (tokens int32 (size, 9), gcd int32 (size,))."""
     size = check_int("size", size)
     max_operand = _check_max_operand(max_operand)
@@ -91,7 +96,7 @@ def sample(key, size: int, *, max_operand: int = MAX_OPERAND):
     return encode(ab[0], ab[1]), gcd(ab[0], ab[1]).astype(jnp.int32)
 
 
-def label(g, classes: int = 100):
+def label(g: Int[ArrayLike, "*batch"], classes: int = 100) -> Int[Array, "*batch"]:
     """Class index of gcd values: k − 1 for gcd k ≤ `classes`, `classes` ("other") beyond."""
     return (jnp.minimum(g, classes + 1) - 1).astype(jnp.int32)
 
@@ -109,7 +114,7 @@ def gcd_distribution(max_operand: int = MAX_OPERAND) -> np.ndarray:
     return count / M**2
 
 
-def zipf(k):
+def zipf(k: Scalars) -> Float[np.ndarray, "*points"]:
     """The large-operand law P(gcd = k) = 6/(π² k²) (β = 2)."""
     return 6.0 / (math.pi**2 * np.asarray(k, dtype=float) ** 2)
 
@@ -126,7 +131,7 @@ class Block(eqx.Module):
     up: eqx.nn.Linear
     down: eqx.nn.Linear
 
-    def __init__(self, width: int, heads: int, *, key):
+    def __init__(self, width: int, heads: int, *, key: Key) -> None:
         k1, k2, k3 = jax.random.split(key, 3)
         self.norm1 = eqx.nn.LayerNorm(width, dtype=DTYPE)
         self.attention = eqx.nn.MultiheadAttention(
@@ -143,7 +148,7 @@ class Block(eqx.Module):
         self.up = eqx.nn.Linear(width, 4 * width, dtype=DTYPE, key=k2)
         self.down = eqx.nn.Linear(4 * width, width, dtype=DTYPE, key=k3)
 
-    def __call__(self, x):
+    def __call__(self, x: Float[Array, "9 width"]) -> Float[Array, "9 width"]:
         h = jax.vmap(self.norm1)(x)
         x = x + self.attention(h, h, h)
         h = jax.vmap(self.norm2)(x)
@@ -164,7 +169,7 @@ class Transformer(eqx.Module):
     head: eqx.nn.Linear
     classes: int = eqx.field(static=True)
 
-    def __init__(self, *, width: int = 64, heads: int = 4, layers: int = 2, classes: int = 100, key):
+    def __init__(self, *, width: int = 64, heads: int = 4, layers: int = 2, classes: int = 100, key: Key) -> None:
         width = check_int("width", width)
         heads = check_int("heads", heads)
         layers = check_int("layers", layers)
@@ -178,14 +183,14 @@ class Transformer(eqx.Module):
         self.norm = eqx.nn.LayerNorm(width, dtype=DTYPE)
         self.head = eqx.nn.Linear(width, classes + 1, dtype=DTYPE, key=k_head)
 
-    def __call__(self, tokens):
+    def __call__(self, tokens: Int[Array, " 9"]) -> Float[Array, " classes+1"]:
         x = jax.vmap(self.embed)(tokens) + self.position
         for block in self.blocks:
             x = block(x)
         return self.head(jnp.mean(jax.vmap(self.norm)(x), axis=0))
 
 
-def predict(model: Transformer, tokens, *, chunk: int = 2048):
+def predict(model: Transformer, tokens: Int[ArrayLike, "n 9"], *, chunk: int = 2048) -> Int[Array, " n"]:
     """Argmax class indices (int32) of `model` on token sequences (n, 9), `chunk` sequences at a time."""
     tokens = jnp.asarray(tokens, jnp.int32)
     n = tokens.shape[0]
@@ -213,7 +218,7 @@ class Holdout(NamedTuple):
     labels: jax.Array
 
 
-def loss(model: Transformer, batch):
+def loss(model: Transformer, batch: Batch | Holdout) -> Float[Array, ""]:
     """Weighted cross-entropy Σ w·CE / Σ w on a `Batch` (weights renormalised over the kept rows);
     the fraction misclassified on a `Holdout`."""
     logits = jax.vmap(model)(batch.tokens)
@@ -226,8 +231,15 @@ def loss(model: Transformer, batch):
 
 
 def batch_source(
-    *, batch: int, classes: int = 100, cut=jnp.inf, p1=0.0, teacher=None, use_teacher=None, max_operand=MAX_OPERAND
-):
+    *,
+    batch: int,
+    classes: int = 100,
+    cut: Float[ArrayLike, ""] = jnp.inf,
+    p1: Float[ArrayLike, ""] = 0.0,
+    teacher: Transformer | None = None,
+    use_teacher: Bool[ArrayLike, ""] | None = None,
+    max_operand: int = MAX_OPERAND,
+) -> Callable[[Key], Batch]:
     """The streamed data, `key -> Batch`: `batch` fresh uniform pairs per call.
 
     The first round(`p1`·batch) rows carry the true gcd (the real share); the others carry the source's label: the
@@ -273,11 +285,11 @@ def _check_source(source, teacher, cut, p1, classes):
 
 def train(
     *,
-    key,
+    key: Key,
     source: str = "real",
     teacher: Transformer | None = None,
-    cut=None,
-    p1=0.0,
+    cut: Float[ArrayLike, ""] | None = None,
+    p1: Float[ArrayLike, ""] = 0.0,
     steps: int = 3000,
     batch: int = 256,
     width: int = 64,
@@ -291,7 +303,7 @@ def train(
     patience: int | None = None,
     val_size: int = 2048,
     max_operand: int = MAX_OPERAND,
-):
+) -> Trained:
     """Train a fresh `Transformer` on streamed GCD data; returns `Trained(model, history)` (the best model).
 
     - `source`: "real" (true gcd), "cut" (true gcd, rows with gcd > `cut` get zero weight), or
@@ -396,7 +408,9 @@ class Evaluation(NamedTuple):
     learned: jax.Array
 
 
-def stratified(key, per_gcd: int, classes: int = 100, *, max_operand: int = MAX_OPERAND):
+def stratified(
+    key: Key, per_gcd: int, classes: int = 100, *, max_operand: int = MAX_OPERAND
+) -> tuple[Int[Array, "classes per_gcd 9"], Bool[Array, "classes per_gcd"]]:
     """`per_gcd` pairs with gcd exactly k for each k = 1..`classes`: k·(a', b'), a', b' uniform in
     [1, ⌊max_operand/k⌋] and coprime (rejection from 4·per_gcd + 16 candidates).
 
@@ -420,7 +434,9 @@ def stratified(key, per_gcd: int, classes: int = 100, *, max_operand: int = MAX_
     return jax.vmap(one)(ks, jax.random.split(key, classes))
 
 
-def evaluate(model: Transformer, *, key, test_size: int = 8192, per_gcd: int = 256, max_operand: int = MAX_OPERAND):
+def evaluate(
+    model: Transformer, *, key: Key, test_size: int = 8192, per_gcd: int = 256, max_operand: int = MAX_OPERAND
+) -> Evaluation:
     """Test accuracy on `test_size` uniform real pairs, and accuracy per gcd k = 1..K (`per_gcd`
     stratified pairs each): an `Evaluation`."""
     test_size = check_int("test_size", test_size)
@@ -444,10 +460,17 @@ def _evaluate(model, key, *, test_size, per_gcd, max_operand):
 
 
 __all__ = [
+    "DIGITS",
+    "DTYPE",
+    "LEARNED",
+    "LENGTH",
+    "MAX_OPERAND",
+    "SEP",
+    "SOURCES",
+    "VOCAB",
     "Batch",
     "Block",
     "Evaluation",
-    "History",
     "Holdout",
     "Transformer",
     "batch_source",

@@ -18,6 +18,7 @@ from jax.scipy.special import zeta
 from jaxtyping import Array, Float, Int
 
 from .._results import Status
+from .._types import Scalars, Values
 from .._validate import check_scalar as _check
 from ._sums import far_rank, log_survival, piece_sum, tail_mass as _tail_mass
 
@@ -106,7 +107,7 @@ def _source_error(beta, sources, breaks):
     return error, plateau
 
 
-def tail_mass(beta, *, k):
+def tail_mass(beta: Scalars, *, k: Scalars) -> Values:
     r"""Σ_{i > k} p_i = ζ(β, k+1)/ζ(β), exactly: the plateau of a tail cut at rank k (0 at k = inf)."""
     beta = _check("beta", beta, low=1.0, strict=True)
     k = _check("k", k, low=0.0, allow_inf=True)
@@ -129,7 +130,7 @@ def _clean_one(beta, T):
     return _finish(error, plateau, valid)
 
 
-def clean(beta, *, T) -> Tail:
+def clean(beta: Scalars, *, T: Scalars) -> Tail:
     r"""Hutter model trained on T samples of p_i ∝ i^-β and tested on p: E = Σ_i p_i (1 − p_i)^T.
 
     Exact in float64 for any T ≥ 0 (T may be real: the exposure), with a fixed cost per point: the
@@ -153,7 +154,7 @@ def _cut_one(beta, T, k):
     return _finish(error, plateau, valid)
 
 
-def cut(beta, *, T, k) -> Tail:
+def cut(beta: Scalars, *, T: Scalars, k: Scalars) -> Tail:
     r"""Trained on T samples of p cut at rank k and renormalised: q_i = p_i/P_k (i ≤ k), 0 beyond.
 
     E = Σ_{i ≤ k} p_i (1 − p_i/P_k)^T + (1 − P_k) exactly (Theorem 2.1's model); the plateau is the
@@ -174,7 +175,7 @@ def _narrow_one(beta, T, bn):
     return _finish(error, plateau, valid)
 
 
-def narrow(beta, *, T, beta_narrow) -> Tail:
+def narrow(beta: Scalars, *, T: Scalars, beta_narrow: Scalars) -> Tail:
     r"""Trained on T samples of a Zipf law with exponent β̃ = `beta_narrow`, tested on p (exponent β).
 
     E = Σ_i p_i (1 − q_i)^T with q_i = i^-β̃/ζ(β̃), exactly. β̃ > β narrows the tail (temperature
@@ -202,7 +203,7 @@ def _mix_one(beta, T, k, pi, *, sampling):
     return _finish(error, plateau, valid)
 
 
-def mix(beta, *, T, k, p1, sampling: str = "fixed") -> Tail:
+def mix(beta: Scalars, *, T: Scalars, k: Scalars, p1: Scalars, sampling: str = "fixed") -> Tail:
     r"""Trained on a mix of clean samples (fraction `p1` = π) and tail-cut samples (cut at k, fraction 1 − π).
 
     `sampling="fixed"` (default): exactly πT clean and (1 − π)T cut samples,
@@ -234,7 +235,7 @@ def _acquire_tail_one(beta, T, k, kt, pi):
     return _finish(error, plateau, valid)
 
 
-def acquire_tail(beta, *, T, k, k_tail, p1) -> Tail:
+def acquire_tail(beta: Scalars, *, T: Scalars, k: Scalars, k_tail: Scalars, p1: Scalars) -> Tail:
     r"""Tail-cut AI data (cut at k, (1 − π)T samples) plus πT real samples from the ranks beyond k' only.
 
     E = Σ_i p_i (1 − q_i)^{(1−π)T} (1 − r_i)^{πT}, r_i = p_i 1{i > k'} / Σ_{j > k'} p_j (§5.2 of the
@@ -256,7 +257,7 @@ def acquire_tail(beta, *, T, k, k_tail, p1) -> Tail:
 CHAINS = ("known", "empirical", "top_p")
 
 
-def top_p_rank(beta, *, threshold):
+def top_p_rank(beta: Scalars, *, threshold: Scalars) -> Values:
     r"""The smallest rank k with P_k = Σ_{i ≤ k} p_i ≥ `threshold` (inf at threshold 1), by bisection."""
     beta = _check("beta", beta, low=1.0, strict=True)
     threshold = _check("threshold", threshold, low=0.0, high=1.0, strict=True)
@@ -347,7 +348,15 @@ def _generations_one(beta, T, T0, n, p_nuc, *, chain):
     return _finish(error, plateau, valid)
 
 
-def generations(beta, *, T, T0, generations, chain: str = "known", p_nuc=None) -> Tail:
+def generations(
+    beta: Scalars,
+    *,
+    T: Scalars,
+    T0: Scalars | None,
+    generations: Scalars,
+    chain: str = "known",
+    p_nuc: Scalars | None = None,
+) -> Tail:
     r"""The Hutter model trained on T samples after n = `generations` generations of synthetic data (notes §4).
 
     `generations` = 0 is `clean`. Three chains (the paper's exact multi-generation model is not known; the

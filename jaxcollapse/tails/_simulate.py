@@ -10,6 +10,7 @@ for that trial; recording when each rank is first drawn gives it at every prefix
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -18,6 +19,7 @@ from jax.scipy.special import zeta
 
 from .._results import Estimate
 from .._trials import chunk_size_for, run_trials
+from .._types import Counts, Key
 from .._validate import check_scalar as check
 
 MODELS = ("clean", "cut", "narrow", "mix", "acquire_tail", "generations")
@@ -107,21 +109,21 @@ def _counts(T):
 
 def simulate(
     model: str,
-    beta,
+    beta: float,
     *,
-    T,
-    key,
+    T: Counts | Sequence[int],
+    key: Key,
     trials: int = 100,
     support: int = 2**20,
-    k=None,
-    beta_narrow=None,
-    p1=None,
+    k: float | None = None,
+    beta_narrow: float | None = None,
+    p1: float | None = None,
     sampling: str = "fixed",
-    k_tail=None,
-    T0=None,
-    generations=None,
+    k_tail: int | None = None,
+    T0: int | None = None,
+    generations: int | None = None,
     chain: str = "known",
-    p_nuc=None,
+    p_nuc: float | None = None,
     chunk_size: int | None = None,
 ) -> Estimate:
     r"""Monte Carlo of `jc.tails.<model>`: `trials` independent training sets.

@@ -35,7 +35,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import betainc, gammaln, xlog1py, xlogy
+from jaxtyping import Array, ArrayLike, Float, Int
 
+from .._types import Key, Scalars, Values
 from .._validate import check_int, check_scalar, is_concrete
 
 __all__ = [
@@ -85,7 +87,7 @@ class World(eqx.Module):
         return self.context_probs.shape[0]
 
 
-def zipf(size: int, beta) -> jax.Array:
+def zipf(size: int, beta: Float[ArrayLike, ""]) -> Float[Array, " size"]:
     """`(size,)` Zipf probabilities $\\propto r^{-\\beta}$, $r = 1..size$, normalised (exact)."""
     size = check_int("vocab", size, low=2)
     beta = check_scalar("beta", beta, low=0.0, strict=True)
@@ -96,7 +98,7 @@ def _zipf(size, beta):
     return jax.nn.softmax(-beta * jnp.log(jnp.arange(1, size + 1, dtype=jnp.result_type(float))))
 
 
-def world(*, vocab: int = 1000, beta=1.5, beta_next=None, key=None) -> World:
+def world(*, vocab: int = 1000, beta: float = 1.5, beta_next: float | None = None, key: Key | None = None) -> World:
     """The tailed bigram world: Zipf(`beta`) contexts, Zipf(`beta_next`) next tokens over a random
     permutation of the vocabulary per context (drawn from `key`; `None` means `jax.random.key(0)`).
 
@@ -149,7 +151,9 @@ def _table(source):
     return source.conditionals if isinstance(source, World) else jnp.asarray(source)
 
 
-def sample(world: World, key, T: int, conditionals=None):
+def sample(
+    world: World, key: Key, T: int, conditionals: Float[ArrayLike, "vocab vocab"] | World | None = None
+) -> tuple[Int[Array, " T"], Int[Array, " T"]]:
     """`T` iid (context, next-token) pairs: contexts from the world's context law $p$ (real
     contexts), tokens from `conditionals` (a `(V, V)` table or a World, e.g. from `generator`;
     default: the world's own). Returns `(contexts, tokens)`, two `(T,)` int arrays.
@@ -175,7 +179,9 @@ def _sample_pairs(context_probs, cond, key, T):
     return ctx, tok
 
 
-def sample_sequence(conditionals, key, length: int, start=0):
+def sample_sequence(
+    conditionals: Float[ArrayLike, "vocab vocab"] | World, key: Key, length: int, start: int | Int[ArrayLike, ""] = 0
+) -> Int[Array, " length"]:
     """A token sequence of `length` (static int ≥ 1) from the Markov chain
     $x_{t+1} \\sim q(\\cdot|x_t)$, $x_0$ = `start`: "text" from a bigram model (`conditionals`: a
     `(V, V)` table or a World). Returns a `(length,)` int array. Jittable, vmappable over `key`."""
@@ -194,7 +200,7 @@ def sample_sequence(conditionals, key, length: int, start=0):
     return jnp.concatenate([x0[None], rest.astype(x0.dtype)])
 
 
-def fit(pairs, vocab: int) -> jax.Array:
+def fit(pairs: tuple[Int[ArrayLike, " T"], Int[ArrayLike, " T"]], vocab: int) -> Int[Array, "vocab vocab"]:
     """The count learner: `(V, V)` table of counts $n_T(i, j)$ from `pairs = (contexts, tokens)`.
     `vocab` is a static int. Jittable, vmappable. Row sums are $n_T(i)$; see `empirical`."""
     vocab = check_int("vocab", vocab, low=2)
@@ -203,7 +209,7 @@ def fit(pairs, vocab: int) -> jax.Array:
     return jnp.zeros(vocab * vocab, dtype=flat.dtype).at[flat].add(1).reshape(vocab, vocab)
 
 
-def empirical(counts) -> jax.Array:
+def empirical(counts: Int[ArrayLike, "*batch vocab vocab"]) -> Float[Array, "*batch vocab vocab"]:
     """Empirical conditionals $\\hat q(j|i) = n(i,j)/n(i)$; an unseen context ($n(i) = 0$) gets the
     uniform row $1/V$ (a convention, so that the table can be sampled; `tv_error` does not use it)."""
     counts = jnp.asarray(counts)
@@ -212,7 +218,7 @@ def empirical(counts) -> jax.Array:
     return jnp.where(n > 0, counts / jnp.where(n > 0, n, 1), 1.0 / v).astype(jnp.result_type(float))
 
 
-def tv_error(world: World, counts) -> jax.Array:
+def tv_error(world: World, counts: Int[ArrayLike, "*batch vocab vocab"]) -> Float[Array, "*batch"]:
     """The count learner's error on the true world: $\\sum_i p_i \\mathrm{TV}(\\hat q(\\cdot|i),
     p(\\cdot|i))$ with $\\mathrm{TV} = \\frac12\\ell_1$, and $\\mathrm{TV} = 1$ for an unseen context
     ($n(i) = 0$). Exact. `counts`: from `fit` (leading batch axes allowed)."""
@@ -229,7 +235,12 @@ def tv_error(world: World, counts) -> jax.Array:
 # ---------------------------------------------------------------------------------------------
 
 
-def generator(source, temperature=1.0, top_p=1.0, top_k: int | None = None):
+def generator(
+    source: Float[ArrayLike, "vocab vocab"] | World,
+    temperature: Float[ArrayLike, ""] = 1.0,
+    top_p: Float[ArrayLike, ""] = 1.0,
+    top_k: int | None = None,
+) -> Float[Array, "vocab vocab"] | World:
     """Decoding-time distortion of a bigram model: per context, $q \\propto \\hat q^{1/\\tau}$
     (`temperature` τ > 0), then the nucleus cut (`top_p` in (0, 1]: keep tokens in decreasing
     probability until the cumulative mass of the tempered law reaches `top_p`, i.e. the smallest
@@ -295,7 +306,7 @@ def _log_binom_pmf(k, m, q):
     return gammaln(m + 1.0) - gammaln(k + 1.0) - gammaln(m - k + 1.0) + xlogy(k, q) + xlog1py(m - k, -q)
 
 
-def abs_deviation(m, p, q=None):
+def abs_deviation(m: Scalars, p: Scalars, q: Scalars | None = None) -> Values:
     r"""$E|X - mp|$ for $X \sim \mathrm{Bin}(m, q)$ (`q=None`: $q = p$), elementwise, exact.
 
     With $c = mp$, $k = \lfloor c \rfloor$, $F$ the Bin(m, q) CDF and $b$ its pmf:
@@ -365,7 +376,9 @@ def _cdf_correction(m, p, q):
     return jnp.where(ok, -2.0 * (m * q - c) * (cdf - edge), 0.0)
 
 
-def expected_context_tv(probs, m, train_probs=None):
+def expected_context_tv(
+    probs: Float[ArrayLike, "*batch vocab"], m: Scalars, train_probs: Float[ArrayLike, "*batch vocab"] | None = None
+) -> Float[Array, "*batch"]:
     r"""Exact $E\,\mathrm{TV}(\hat p_m, p)$ for one context: $\hat p_m$ the empirical law of `m` ≥ 1
     draws from `train_probs` (`None`: from `probs` itself, clean data), compared with the true
     `probs` (last axis: tokens). $= \frac1{2m}\sum_j E|X_j - m p_j|$, $X_j \sim \mathrm{Bin}(m, q_j)$
@@ -398,7 +411,14 @@ def _correction_kernel(m, p, q, log_w):
     return jnp.exp(log_w) * 0.5 * _cdf_correction(m, p, q) / m
 
 
-def expected_tv(conditionals_true, context_probs, T: int, training_conditionals=None, *, width: float = 10.0):
+def expected_tv(
+    conditionals_true: Float[ArrayLike, "vocab vocab"] | World,
+    context_probs: Float[ArrayLike, " vocab"],
+    T: int,
+    training_conditionals: Float[ArrayLike, "vocab vocab"] | World | None = None,
+    *,
+    width: float = 10.0,
+) -> float:
     r"""Exact expected error $E\sum_i p_i \mathrm{TV}(\hat q(\cdot|i), p(\cdot|i))$ of the count
     learner trained on `T` pairs whose contexts follow `context_probs` $p_i$ and whose tokens follow
     `training_conditionals` (`None`: the true `conditionals_true`, clean data; else AI data,
@@ -483,7 +503,11 @@ def expected_tv(conditionals_true, context_probs, T: int, training_conditionals=
     return float(np.sum(pi * (total + unseen)))
 
 
-def limit_tv(conditionals_true, context_probs, training_conditionals) -> jax.Array:
+def limit_tv(
+    conditionals_true: Float[ArrayLike, "vocab vocab"] | World,
+    context_probs: Float[ArrayLike, " vocab"],
+    training_conditionals: Float[ArrayLike, "vocab vocab"] | World,
+) -> Float[Array, ""]:
     """The T → ∞ limit of `expected_tv` on AI data: $\\sum_i p_i \\mathrm{TV}(q(\\cdot|i), p(\\cdot|i))$
     (the floor; exact). For a top-k cut this is the tail mass $\\sum_i p_i \\sum_{r > k} p(r|i)
     \\asymp k^{-(\\beta_{next}-1)}$. Jittable."""
@@ -491,7 +515,7 @@ def limit_tv(conditionals_true, context_probs, training_conditionals) -> jax.Arr
     return jnp.sum(jnp.asarray(context_probs) * 0.5 * jnp.abs(Q - P).sum(axis=-1))
 
 
-def exponent(beta, beta_next=None):
+def exponent(beta: Scalars, beta_next: Scalars | None = None) -> Values:
     r"""Predicted decay exponent $c$ of `expected_tv` $\asymp T^{-c}$ on clean data:
     $c = \min(1 - 1/\beta,\ c_{next})$, $c_{next} = \min(1 - 1/\beta_{next}, 1/2)$
     (`beta_next=None`: $= \beta$, then $c = \min(1 - 1/\beta, 1/2)$).

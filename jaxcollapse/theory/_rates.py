@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from .._types import Scalars, Values
 from .._validate import check_scalar
 
 
@@ -24,14 +25,14 @@ def _common(beta, source):
     return beta, source, jnp.minimum(source, 1.0)
 
 
-def critical_exponent(beta, source):
+def critical_exponent(beta: Scalars, source: Scalars) -> Values:
     r"""$\ell_{crit} = \beta/(1 + 2\beta\bar r)$: with $\lambda = T^{-\ell_{crit}}$ the error decays at the
     optimal rate $T^{-2\beta\bar r/(2\beta\bar r + 1)}$ (adaptive regularisation)."""
     beta, _, rbar = _common(beta, source)
     return beta / (1.0 + 2.0 * beta * rbar)
 
 
-def rate_exponents(beta, source, ell):
+def rate_exponents(beta: Scalars, source: Scalars, ell: Scalars) -> tuple[Values, Values, Values]:
     r"""`(bias, variance, fake)` exponents at $\lambda = T^{-\ell}$, $0 \le \ell < \beta$: the bias decays like
     $T^{-2\ell\bar r}$, the variance like $T^{-(1-\ell/\beta)}$, and the fake-data term with a fixed
     generator sample size $T_0$ grows like $T^{+\ell/\beta}$ (it decays like $T^{-(1-\ell/\beta)}$
@@ -41,7 +42,18 @@ def rate_exponents(beta, source, ell):
     return 2.0 * ell * rbar, 1.0 - ell / beta, ell / beta
 
 
-def retraining_scaling_law(T, *, beta, source, ell, noise_var, generations, generator_noise_var, T0=None, phi0=0.0):
+def retraining_scaling_law(
+    T: Scalars,
+    *,
+    beta: Scalars,
+    source: Scalars,
+    ell: Scalars,
+    noise_var: Scalars,
+    generations: Scalars,
+    generator_noise_var: Scalars,
+    T0: Scalars | None = None,
+    phi0: Scalars = 0.0,
+) -> Values:
     r"""The scaling law $T^{-2\ell\bar r} + (\sigma^2 + G\sigma_0^2 (T/T_0)/(1-\phi_0))\,T^{-(1-\ell/\beta)}$
     (constants set to one; $T_0 = T$ when `T0` is `None`; $\phi_0 = d/T_0 < 1$)."""
     beta, _, rbar = _common(beta, source)
@@ -56,7 +68,15 @@ def retraining_scaling_law(T, *, beta, source, ell, noise_var, generations, gene
     return T ** (-2.0 * ell * rbar) + effective * T ** (-(1.0 - ell / beta))
 
 
-def crossover_sample_size(*, beta, source, ell, generations, generator_noise_var, phi0=0.0):
+def crossover_sample_size(
+    *,
+    beta: Scalars,
+    source: Scalars,
+    ell: Scalars,
+    generations: Scalars,
+    generator_noise_var: Scalars,
+    phi0: Scalars = 0.0,
+) -> Values:
     r"""$T^* \approx (G\sigma_0^2/(1-\phi_0))^{-1/(2\ell\bar r - 1 + \ell/\beta)}$: where, with $T_0 = T$ and
     $\ell > \ell_{crit}$, the observed slope turns from the fast $-2\ell\bar r$ (bias) to the slow
     $-(1-\ell/\beta)$ (fake data)."""
