@@ -41,21 +41,21 @@ class Risk(eqx.Module):
     width-m models (absent for classical ridge). `status` holds a `Status` code per point.
     """
 
-    total: Float[Array, ...]
-    bias: Float[Array, ...]
-    variance: Float[Array, ...]
-    collapse: Float[Array, ...]
-    kappa: Float[Array, ...]
-    status: Int[Array, ...]
-    theta: Float[Array, ...] | None = None
+    total: Float[Array, "*points"]
+    bias: Float[Array, "*points"]
+    variance: Float[Array, "*points"]
+    collapse: Float[Array, "*points"]
+    kappa: Float[Array, "*points"]
+    status: Int[Array, "*points"]
+    theta: Float[Array, "*points"] | None = None
 
 
 class Estimate(eqx.Module):
     """Monte Carlo estimate of a test error: per-trial `samples` (last axis) and their summary."""
 
-    samples: Float[Array, "... trials"]
-    mean: Float[Array, ...]
-    sem: Float[Array, ...]
+    samples: Float[Array, "*points trials"]
+    mean: Float[Array, "*points"]
+    sem: Float[Array, "*points"]
 
     @classmethod
     def from_samples(cls, samples) -> Estimate:

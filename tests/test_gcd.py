@@ -86,13 +86,13 @@ def test_stratified_pairs_have_the_asked_gcd():
 
 def test_cut_batches_never_weigh_labels_beyond_the_cut():
     cut, n = 4, 4096
-    batch = g.batch_source(batch=n, cut=cut)(jax.random.key(5))
+    batch = g.batch_source(batch=n, k=cut)(jax.random.key(5))
     labels, w = np.asarray(batch.labels), np.asarray(batch.weight)
     gcd_of_label = labels + 1  # class k - 1 is gcd k; "other" is K + 1
     assert np.all(w[gcd_of_label > cut] == 0) and np.all(w[gcd_of_label <= cut] == 1)
     assert 0.08 < np.mean(w == 0) < 0.2  # P(gcd > 4) ≈ 0.134
     # mixing: the first round(π·n) rows are real and always kept, whatever their gcd
-    mixed = g.batch_source(batch=n, cut=cut, p1=0.25)(jax.random.key(5))
+    mixed = g.batch_source(batch=n, k=cut, p1=0.25)(jax.random.key(5))
     real = np.arange(n) < n // 4
     assert np.all(np.asarray(mixed.weight)[real] == 1) and np.asarray(mixed.labels)[real].max() > cut
     assert np.all(np.asarray(mixed.weight)[~real][np.asarray(mixed.labels)[~real] + 1 > cut] == 0)
@@ -165,10 +165,10 @@ def test_quick_run_writes_its_files_and_makes_sense(quick_run):
         (lambda: g.Transformer(width=30, heads=4, key=jax.random.key(0)), "heads"),
         (lambda: g.Transformer(layers=0, key=jax.random.key(0)), "layers"),
         (lambda: g.train(key=jax.random.key(0), source="synthetic"), "source"),
-        (lambda: g.train(key=jax.random.key(0), source="cut", cut=0), "cut"),
-        (lambda: g.train(key=jax.random.key(0), source="cut", cut=2.5), "cut"),
-        (lambda: g.train(key=jax.random.key(0), source="cut"), "cut"),
-        (lambda: g.train(key=jax.random.key(0), source="real", cut=4), "cut"),
+        (lambda: g.train(key=jax.random.key(0), source="cut", k=0), "k"),
+        (lambda: g.train(key=jax.random.key(0), source="cut", k=2.5), "k"),
+        (lambda: g.train(key=jax.random.key(0), source="cut"), "k"),
+        (lambda: g.train(key=jax.random.key(0), source="real", k=4), "k"),
         (lambda: g.train(key=jax.random.key(0), p1=1.5), "p1"),
         (lambda: g.train(key=jax.random.key(0), p1=-0.1), "p1"),
         (lambda: g.train(key=jax.random.key(0), source="model"), "teacher"),

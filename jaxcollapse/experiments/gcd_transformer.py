@@ -103,8 +103,8 @@ def compute(c: Config, *, devices=None, progress=False):
     )
     sources = {
         "clean": dict(source="real"),
-        f"cut k = {c.cut}": dict(source="cut", cut=c.cut),
-        f"cut k = {c.cut} + π = {c.pi:g} real": dict(source="cut", cut=c.cut, p1=c.pi),
+        f"cut k = {c.cut}": dict(source="cut", k=c.cut),
+        f"cut k = {c.cut} + π = {c.pi:g} real": dict(source="cut", k=c.cut, p1=c.pi),
     }
 
     def run(label, **kw):

@@ -10,5 +10,6 @@
 """
 
 from . import digits as digits, gcd as gcd
-from ._mlp import train_on_mixture as train_on_mixture, two_layer as two_layer
+from ._mlp import MixtureRun as MixtureRun, train_on_mixture as train_on_mixture, two_layer as two_layer
 from ._train import History as History, Trained as Trained, fit as fit, schedule as schedule
+from .digits import DigitsRun as DigitsRun

@@ -234,7 +234,7 @@ def batch_source(
     *,
     batch: int,
     classes: int = 100,
-    cut: Float[ArrayLike, ""] = jnp.inf,
+    k: Float[ArrayLike, ""] = jnp.inf,
     p1: Float[ArrayLike, ""] = 0.0,
     teacher: Transformer | None = None,
     use_teacher: Bool[ArrayLike, ""] | None = None,
@@ -244,8 +244,8 @@ def batch_source(
 
     The first round(`p1`·batch) rows carry the true gcd (the real share); the others carry the source's label: the
     teacher's argmax when `teacher` is given, the true gcd otherwise. A source row whose label
-    (as a gcd, "other" counting as `classes` + 1) exceeds `cut` gets weight 0. `cut`, `p1` and
-    `use_teacher` (default: whether a teacher is given) may be traced; `cut = inf` keeps every row.
+    (as a gcd, "other" counting as `classes` + 1) exceeds `k` gets weight 0. `k`, `p1` and
+    `use_teacher` (default: whether a teacher is given) may be traced; `k = inf` keeps every row.
     """
     real_row = jnp.arange(batch) < jnp.round(jnp.asarray(p1) * batch)
     if use_teacher is None:
@@ -258,19 +258,19 @@ def batch_source(
             source = true
         else:  # one branch runs (a traced flag lets real and generated sources share one compiled loop)
             source = jax.lax.cond(use_teacher, lambda: jax.lax.stop_gradient(predict(teacher, tokens)), lambda: true)
-        kept = real_row | (source + 1 <= cut)
+        kept = real_row | (source + 1 <= k)
         return Batch(tokens, jnp.where(real_row, true, source), kept.astype(DTYPE))
 
     return draw
 
 
-def _check_source(source, teacher, cut, p1, classes):
+def _check_source(source, teacher, k, p1, classes):
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
-    if source == "cut" and cut is None:
-        raise ValueError("cut must be given (an integer ≥ 1, or inf) when source = 'cut'")
-    if source == "real" and cut is not None:
-        raise ValueError("cut applies to source 'cut' or 'model', not to source = 'real' (real labels are never cut)")
+    if source == "cut" and k is None:
+        raise ValueError("k must be given (the tail cut: an integer ≥ 1, or inf) when source = 'cut'")
+    if source == "real" and k is not None:
+        raise ValueError("k applies to source 'cut' or 'model', not to source = 'real' (real labels are never cut)")
     if source == "model":
         if not isinstance(teacher, Transformer):
             raise ValueError(f"teacher must be a Transformer when source = 'model', got {type(teacher).__name__}")
@@ -278,8 +278,8 @@ def _check_source(source, teacher, cut, p1, classes):
             raise ValueError(f"classes must equal the teacher's ({teacher.classes}), got {classes}")
     elif teacher is not None:
         raise ValueError(f"teacher is only used with source = 'model', got source = {source!r}")
-    if cut is not None:
-        check_scalar("cut", cut, low=1.0, integer=True, allow_inf=True)
+    if k is not None:
+        check_scalar("k", k, low=1.0, integer=True, allow_inf=True)
     check_scalar("p1", p1, low=0.0, high=1.0)
 
 
@@ -288,7 +288,7 @@ def train(
     key: Key,
     source: str = "real",
     teacher: Transformer | None = None,
-    cut: Float[ArrayLike, ""] | None = None,
+    k: Float[ArrayLike, ""] | None = None,
     p1: Float[ArrayLike, ""] = 0.0,
     steps: int = 3000,
     batch: int = 256,
@@ -306,19 +306,19 @@ def train(
 ) -> Trained:
     """Train a fresh `Transformer` on streamed GCD data; returns `Trained(model, history)` (the best model).
 
-    - `source`: "real" (true gcd), "cut" (true gcd, rows with gcd > `cut` get zero weight), or
+    - `source`: "real" (true gcd), "cut" (true gcd, rows with gcd > `k` get zero weight), or
       "model" (the argmax labels of the frozen `teacher` on the fresh pairs: one generation; with
-      `cut`, teacher labels above it are dropped as well).
+      `k`, teacher labels above it are dropped as well).
     - `p1`: the real share of every batch, labelled by the true gcd (never dropped): mixing.
     - Each step draws `batch` fresh pairs, so after s steps the model has seen s·`batch` examples.
     - Early stopping (and the choice of the returned model) scores a fixed batch of `val_size`
       real pairs by its error rate: `History.val_loss` is that real test error, every `eval_every`
       steps; `History.train_loss` is the mean weighted cross-entropy of the training batches.
 
-    `cut` and `p1` may be traced (vmap several data sources over one compiled loop); the sizes
+    `k` and `p1` may be traced (vmap several data sources over one compiled loop); the sizes
     are static. Deterministic: the same arguments give the same model.
     """
-    _check_source(source, teacher, cut, p1, classes)
+    _check_source(source, teacher, k, p1, classes)
     steps = check_int("steps", steps)
     batch = check_int("batch", batch)
     val_size = check_int("val_size", val_size)
@@ -331,7 +331,7 @@ def train(
     check_int("eval_every", eval_every)
     k_init, k_val, k_fit = jax.random.split(key, 3)
     model = Transformer(width=width, heads=heads, layers=layers, classes=classes, key=k_init)
-    cut = jnp.inf if cut is None else cut
+    k = jnp.inf if k is None else k
     options = dict(
         steps=steps,
         batch=batch,
@@ -348,7 +348,7 @@ def train(
     # compiled loop for a given architecture (a teacher of another shape compiles its own).
     use_teacher = jnp.asarray(source == "model")
     teacher = model if teacher is None else teacher
-    return _fit(model, teacher, use_teacher, jnp.asarray(cut, DTYPE), jnp.asarray(p1, DTYPE), k_val, k_fit, **options)
+    return _fit(model, teacher, use_teacher, jnp.asarray(k, DTYPE), jnp.asarray(p1, DTYPE), k_val, k_fit, **options)
 
 
 @eqx.filter_jit
@@ -356,7 +356,7 @@ def _fit(
     model,
     teacher,
     use_teacher,
-    cut,
+    k,
     p1,
     k_val,
     k_fit,
@@ -375,7 +375,7 @@ def _fit(
     tokens, g = sample(k_val, val_size, max_operand=max_operand)
     val = Holdout(tokens, label(g, classes))
     data = batch_source(
-        batch=batch, classes=classes, cut=cut, p1=p1, teacher=teacher, use_teacher=use_teacher, max_operand=max_operand
+        batch=batch, classes=classes, k=k, p1=p1, teacher=teacher, use_teacher=use_teacher, max_operand=max_operand
     )
     return fit(
         model,

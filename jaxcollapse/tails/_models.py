@@ -33,9 +33,9 @@ class Tail(eqx.Module):
     `INVALID_INPUT` for an invalid point inside a traced batch).
     """
 
-    total: Float[Array, ...]
-    plateau: Float[Array, ...]
-    status: Int[Array, ...]
+    total: Float[Array, "*points"]
+    plateau: Float[Array, "*points"]
+    status: Int[Array, "*points"]
 
 
 # ----------------------------------------------------------------------------- validation
