@@ -20,7 +20,7 @@ def _mc(world, T, trials, key, conditionals=None):
     """Monte Carlo mean and standard error of the count learner's TV error."""
 
     def one(k):
-        return bg.tv_error(world, bg.fit(bg.sample(world, k, T, conditionals), world.vocab))
+        return bg.tv_error(world, bg.fit(bg.sample(world, key=k, T=T, conditionals=conditionals), vocab=world.vocab))
 
     errs = np.asarray(jax.jit(jax.vmap(one))(jax.random.split(key, trials)))
     return errs.mean(), errs.std(ddof=1) / np.sqrt(trials)
@@ -56,7 +56,7 @@ def test_de_moivre_and_general_abs_deviation_match_brute_force():
 
 @pytest.mark.parametrize("T", [10, 100, 1000])
 def test_expected_tv_matches_monte_carlo_clean(small_world, T):
-    exact = bg.expected_tv(small_world.conditionals, small_world.context_probs, T)
+    exact = bg.expected_tv(small_world.conditionals, small_world.context_probs, T=T)
     mean, se = _mc(small_world, T, 1000, jax.random.key(T))
     # measured: z = -0.17, +1.62, -0.74 (T = 10, 100, 1000)
     assert abs(mean - exact) < 3 * se, (T, exact, mean, se)
@@ -65,22 +65,26 @@ def test_expected_tv_matches_monte_carlo_clean(small_world, T):
 @pytest.mark.parametrize("T", [100, 1000])
 def test_expected_tv_matches_monte_carlo_ai_data(small_world, T):
     gen = bg.generator(small_world, temperature=0.8, top_p=0.9)
-    exact = bg.expected_tv(small_world.conditionals, small_world.context_probs, T, gen.conditionals)
+    exact = bg.expected_tv(
+        small_world.conditionals, small_world.context_probs, T=T, training_conditionals=gen.conditionals
+    )
     mean, se = _mc(small_world, T, 2000, jax.random.key(T + 1), gen)
     # measured: z = -1.02, -0.31 (T = 100, 1000)
     assert abs(mean - exact) < 3 * se, (T, exact, mean, se)
     # above their floor; at T = 1000 worse than real data (at T = 100 the narrowed law's lower
     # variance wins: 0.449 against 0.464)
-    clean = bg.expected_tv(small_world.conditionals, small_world.context_probs, T)
+    clean = bg.expected_tv(small_world.conditionals, small_world.context_probs, T=T)
     assert exact > clean if T >= 1000 else exact < clean
-    assert exact > float(bg.limit_tv(small_world.conditionals, small_world.context_probs, gen.conditionals))
+    assert exact > float(
+        bg.limit_tv(small_world.conditionals, small_world.context_probs, training_conditionals=gen.conditionals)
+    )
 
 
 def test_expected_tv_at_T0_and_window_width(small_world):
     P, pi = small_world.conditionals, small_world.context_probs
-    assert bg.expected_tv(P, pi, 0) == pytest.approx(1.0)
+    assert bg.expected_tv(P, pi, T=0) == pytest.approx(1.0)
     # the summation window is wide enough: widening it changes nothing
-    assert bg.expected_tv(P, pi, 500, width=8.0) == pytest.approx(bg.expected_tv(P, pi, 500, width=14.0), rel=1e-12)
+    assert bg.expected_tv(P, pi, T=500, width=8.0) == pytest.approx(bg.expected_tv(P, pi, T=500, width=14.0), rel=1e-12)
 
 
 # --- scaling exponents -------------------------------------------------------------------------
@@ -92,7 +96,7 @@ def test_per_context_slope_approaches_exponent(beta, tol):
     # measured slopes -0.327 (β = 1.5, predicted -1/3) and -0.478 (β = 3, predicted -1/2, log corrections)
     z = bg.zipf(100_000, beta)
     m = np.geomspace(10**3.5, 1e5, 5)
-    e = np.asarray(jax.vmap(lambda mm: bg.expected_context_tv(z, mm))(jnp.asarray(m)))
+    e = np.asarray(jax.vmap(lambda mm: bg.expected_context_tv(z, m=mm))(jnp.asarray(m)))
     slope = np.polyfit(np.log(m), np.log(e), 1)[0]
     assert abs(slope + float(bg.exponent(beta))) < tol, slope
 
@@ -101,7 +105,7 @@ def test_bigram_slope_approaches_exponent():
     # whole world, β = 3 (c = min(2/3, 1/2) = 1/2), V = 60, T in [1e4, 1e5]: measured slope -0.475
     w = bg.world(vocab=60, beta=3.0, key=jax.random.key(3))
     Ts = [10_000, 31_623, 100_000]
-    e = [bg.expected_tv(w.conditionals, w.context_probs, T) for T in Ts]
+    e = [bg.expected_tv(w.conditionals, w.context_probs, T=T) for T in Ts]
     slope = np.polyfit(np.log(Ts), np.log(e), 1)[0]
     assert abs(slope + 0.5) < 0.06, slope
     assert float(bg.exponent(1.5)) == pytest.approx(1 / 3)
@@ -144,11 +148,11 @@ def test_top_k_floor(small_world):
     P, pi = small_world.conditionals, small_world.context_probs
     Q = bg.generator(P, top_k=k)
     assert np.all(np.asarray((Q > 0).sum(axis=1)) == k)
-    floor = float(bg.limit_tv(P, pi, Q))
+    floor = float(bg.limit_tv(P, pi, training_conditionals=Q))
     z = np.asarray(bg.zipf(60, small_world.beta_next))
     assert floor == pytest.approx(z[k:].sum(), rel=1e-12)  # the tail mass beyond rank k, ≍ k^-(β-1)
-    e = [bg.expected_tv(P, pi, T, Q) for T in (1_000, 30_000)]
-    clean = bg.expected_tv(P, pi, 30_000)
+    e = [bg.expected_tv(P, pi, T=T, training_conditionals=Q) for T in (1_000, 30_000)]
+    clean = bg.expected_tv(P, pi, T=30_000)
     # measured: e = floor × 1.21 (T = 1e3), × 1.008 (T = 3e4); real data: floor × 0.21 at T = 3e4
     assert e[1] < e[0] and e[1] - floor < 0.02 * floor, (e, floor)
     assert clean < 0.3 * floor  # real data keep improving below the AI floor
@@ -169,7 +173,7 @@ def test_top_k_floor(small_world):
         (lambda: bg.generator(jnp.eye(3), top_p=0.0), "top_p"),
         (lambda: bg.generator(jnp.eye(3), top_p=1.5), "top_p"),
         (lambda: bg.generator(jnp.eye(3), top_k=0), "top_k"),
-        (lambda: bg.expected_tv(jnp.eye(3), jnp.ones(3) / 3, -1), "T"),
+        (lambda: bg.expected_tv(jnp.eye(3), jnp.ones(3) / 3, T=-1), "T"),
         (lambda: bg.exponent(0.9), "beta"),
     ],
 )
@@ -180,7 +184,7 @@ def test_bad_input_names_argument(call, name):
 
 def test_bad_sample_size(small_world):
     with pytest.raises(ValueError, match="^T must"):
-        bg.sample(small_world, jax.random.key(0), -3)
+        bg.sample(small_world, key=jax.random.key(0), T=-3)
 
 
 # --- jit / vmap --------------------------------------------------------------------------------
@@ -188,14 +192,14 @@ def test_bad_sample_size(small_world):
 
 def test_jit_and_vmap_equal_eager(small_world):
     keys = jax.random.split(jax.random.key(5), 3)
-    eager = [bg.sample(small_world, k, 200) for k in keys]
-    batched = jax.vmap(lambda k: bg.sample(small_world, k, 200))(keys)
-    jitted = jax.jit(bg.sample, static_argnums=2)(small_world, keys[1], 200)
+    eager = [bg.sample(small_world, key=k, T=200) for k in keys]
+    batched = jax.vmap(lambda k: bg.sample(small_world, key=k, T=200))(keys)
+    jitted = jax.jit(bg.sample, static_argnames="T")(small_world, key=keys[1], T=200)
     for a, e in enumerate(eager):
         assert np.array_equal(batched[0][a], e[0]) and np.array_equal(batched[1][a], e[1])
     assert np.array_equal(jitted[0], eager[1][0]) and np.array_equal(jitted[1], eager[1][1])
     # sampled contexts follow p, tokens the conditionals (coarse check on one big draw)
-    ctx, tok = bg.sample(small_world, jax.random.key(9), 40_000)
+    ctx, tok = bg.sample(small_world, key=jax.random.key(9), T=40_000)
     assert abs(np.mean(np.asarray(ctx) == 0) - float(small_world.context_probs[0])) < 0.01  # 4 s.e.
     top = np.asarray(small_world.order)[np.asarray(ctx), 0]
     assert abs(np.mean(np.asarray(tok) == top) - float(bg.zipf(60, 1.5)[0])) < 0.01
@@ -205,8 +209,8 @@ def test_jit_and_vmap_equal_eager(small_world):
         assert np.allclose(
             vm[a], bg.generator(small_world.conditionals, temperature=t, top_p=0.9), rtol=1e-13, atol=1e-15
         )
-    seq = jax.jit(bg.sample_sequence, static_argnums=2)(small_world, keys[0], 50)
-    assert seq.shape == (50,) and np.array_equal(seq, bg.sample_sequence(small_world, keys[0], 50))
-    counts = bg.fit((jnp.asarray([0, 0, 1]), jnp.asarray([2, 2, 0])), 3)
+    seq = jax.jit(bg.sample_sequence, static_argnames="length")(small_world, key=keys[0], length=50)
+    assert seq.shape == (50,) and np.array_equal(seq, bg.sample_sequence(small_world, key=keys[0], length=50))
+    counts = bg.fit((jnp.asarray([0, 0, 1]), jnp.asarray([2, 2, 0])), vocab=3)
     assert np.array_equal(counts, [[0, 0, 2], [1, 0, 0], [0, 0, 0]])
     assert np.allclose(bg.empirical(counts), [[0, 0, 1], [1, 0, 0], [1 / 3, 1 / 3, 1 / 3]])

@@ -40,7 +40,7 @@ def quick_run(tmp_path_factory):
 
 def test_label_frequencies_follow_the_inverse_square_law():
     n = 200_000
-    _, gcds = g.sample(jax.random.key(1), n)
+    _, gcds = g.sample(key=jax.random.key(1), size=n)
     counts = np.bincount(np.asarray(gcds), minlength=7)
     exact = g.gcd_distribution()
     for k in range(1, 7):
@@ -53,7 +53,7 @@ def test_label_frequencies_follow_the_inverse_square_law():
 
 
 def test_tokens_decode_to_the_operands_and_gcd_is_euclid():
-    tokens, gcds = g.sample(jax.random.key(2), 3000)
+    tokens, gcds = g.sample(key=jax.random.key(2), size=3000)
     assert tokens.shape == (3000, 9) and tokens.dtype == jnp.int32 and gcds.dtype == jnp.int32
     tokens = np.asarray(tokens)
     assert np.all(tokens[:, 4] == g.SEP) and np.all(np.delete(tokens, 4, axis=1) <= 9) and tokens.min() >= 0
@@ -77,7 +77,7 @@ def test_gcd_matches_math_gcd():
 
 def test_stratified_pairs_have_the_asked_gcd():
     K, n = 30, 40
-    tokens, valid = g.stratified(jax.random.key(4), n, K)
+    tokens, valid = g.stratified(key=jax.random.key(4), per_gcd=n, classes=K)
     assert tokens.shape == (K, n, 9) and bool(valid.all())
     a, b = g.decode(tokens)
     assert np.all(np.asarray(g.gcd(a, b)) == np.arange(1, K + 1)[:, None])
@@ -174,8 +174,8 @@ def test_quick_run_writes_its_files_and_makes_sense(quick_run):
         (lambda: g.train(key=jax.random.key(0), source="model"), "teacher"),
         (lambda: g.train(key=jax.random.key(0), width=0), "width"),
         (lambda: g.train(key=jax.random.key(0), width=30, heads=4), "heads"),
-        (lambda: g.sample(jax.random.key(0), 0), "size"),
-        (lambda: g.sample(jax.random.key(0), 5, max_operand=10_000), "max_operand"),
+        (lambda: g.sample(key=jax.random.key(0), size=0), "size"),
+        (lambda: g.sample(key=jax.random.key(0), size=5, max_operand=10_000), "max_operand"),
     ],
 )
 def test_bad_input_raises(call, match):

@@ -73,7 +73,7 @@ def compute(c: Config, *, devices=None, progress=False):
     freq = np.zeros((len(settings), V * V))
     for s, (t, p) in enumerate(settings):
         gen = bg.generator(w, temperature=t, top_p=p)
-        ctx, tok = bg.sample(w, jax.random.fold_in(k_rank, s), c.rank_samples, gen)
+        ctx, tok = bg.sample(w, key=jax.random.fold_in(k_rank, s), T=c.rank_samples, conditionals=gen)
         counts = np.bincount(np.asarray(ctx) * V + np.asarray(tok), minlength=V * V)
         freq[s] = np.sort(counts)[::-1] / c.rank_samples
     last = int(np.max(np.nonzero(freq.max(axis=0) > 0)[0])) + 1
@@ -93,9 +93,13 @@ def compute(c: Config, *, devices=None, progress=False):
     floor = np.zeros(len(sources))
     for a, gen in enumerate(sources.values()):
         train = None if gen is None else gen.conditionals
-        theory[a] = [bg.expected_tv(w.conditionals, w.context_probs, int(T), train) for T in Ts]
-        at_sim[a] = [bg.expected_tv(w.conditionals, w.context_probs, int(T), train) for T in sim_Ts]
-        floor[a] = 0.0 if gen is None else float(bg.limit_tv(w.conditionals, w.context_probs, train))
+        theory[a] = [bg.expected_tv(w.conditionals, w.context_probs, T=int(T), training_conditionals=train) for T in Ts]
+        at_sim[a] = [
+            bg.expected_tv(w.conditionals, w.context_probs, T=int(T), training_conditionals=train) for T in sim_Ts
+        ]
+        floor[a] = (
+            0.0 if gen is None else float(bg.limit_tv(w.conditionals, w.context_probs, training_conditionals=train))
+        )
         for b, T in enumerate(sim_Ts):
             keys = jax.random.split(jax.random.fold_in(jax.random.fold_in(k_sim, int(T)), a), c.trials)
             errs = np.asarray(_trials(w, w.conditionals if gen is None else gen.conditionals, int(T), keys))
@@ -138,7 +142,7 @@ def _trials(w, cond, T, keys):
     """TV error of the count learner on `T` pairs (tokens from `cond`), one per key."""
 
     def one(k):
-        return bg.tv_error(w, bg.fit(bg.sample(w, k, T, cond), w.vocab))
+        return bg.tv_error(w, bg.fit(bg.sample(w, key=k, T=T, conditionals=cond), vocab=w.vocab))
 
     return jax.vmap(one)(keys)
 

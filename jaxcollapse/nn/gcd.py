@@ -88,7 +88,7 @@ def decode(tokens: Int[ArrayLike, "*batch 9"]) -> tuple[Int[Array, "*batch"], In
     return tokens[..., :DIGITS] @ powers, tokens[..., DIGITS + 1 :] @ powers
 
 
-def sample(key: Key, size: int, *, max_operand: int = MAX_OPERAND) -> tuple[Int[Array, "size 9"], Int[Array, " size"]]:
+def sample(*, key: Key, size: int, max_operand: int = MAX_OPERAND) -> tuple[Int[Array, "size 9"], Int[Array, " size"]]:
     """`size` pairs with a, b uniform in [1, max_operand]: (tokens int32 (size, 9), gcd int32 (size,))."""
     size = check_int("size", size)
     max_operand = _check_max_operand(max_operand)
@@ -252,7 +252,7 @@ def batch_source(
         use_teacher = teacher is not None
 
     def draw(key):
-        tokens, g = sample(key, batch, max_operand=max_operand)
+        tokens, g = sample(key=key, size=batch, max_operand=max_operand)
         true = label(g, classes)
         if teacher is None:
             source = true
@@ -372,7 +372,7 @@ def _fit(
     val_size,
     max_operand,
 ):
-    tokens, g = sample(k_val, val_size, max_operand=max_operand)
+    tokens, g = sample(key=k_val, size=val_size, max_operand=max_operand)
     val = Holdout(tokens, label(g, classes))
     data = batch_source(
         batch=batch, classes=classes, k=k, p1=p1, teacher=teacher, use_teacher=use_teacher, max_operand=max_operand
@@ -409,7 +409,7 @@ class Evaluation(NamedTuple):
 
 
 def stratified(
-    key: Key, per_gcd: int, classes: int = 100, *, max_operand: int = MAX_OPERAND
+    *, key: Key, per_gcd: int, classes: int = 100, max_operand: int = MAX_OPERAND
 ) -> tuple[Int[Array, "classes per_gcd 9"], Bool[Array, "classes per_gcd"]]:
     """`per_gcd` pairs with gcd exactly k for each k = 1..`classes`: k·(a', b'), a', b' uniform in
     [1, ⌊max_operand/k⌋] and coprime (rejection from 4·per_gcd + 16 candidates).
@@ -449,8 +449,8 @@ def evaluate(
 def _evaluate(model, key, *, test_size, per_gcd, max_operand):
     K = model.classes
     k_test, k_strat = jax.random.split(key)
-    tokens, g = sample(k_test, test_size, max_operand=max_operand)
-    strat, valid = stratified(k_strat, per_gcd, K, max_operand=max_operand)
+    tokens, g = sample(key=k_test, size=test_size, max_operand=max_operand)
+    strat, valid = stratified(key=k_strat, per_gcd=per_gcd, classes=K, max_operand=max_operand)
     pred = predict(model, jnp.concatenate([tokens, strat.reshape(-1, LENGTH)]))  # one compiled forward pass
     accuracy = jnp.mean(pred[:test_size] == label(g, K))
     pred = pred[test_size:].reshape(K, per_gcd)

@@ -152,7 +152,7 @@ def _table(source):
 
 
 def sample(
-    world: World, key: Key, T: int, conditionals: Float[ArrayLike, "vocab vocab"] | World | None = None
+    world: World, *, key: Key, T: int, conditionals: Float[ArrayLike, "vocab vocab"] | World | None = None
 ) -> tuple[Int[Array, " T"], Int[Array, " T"]]:
     """`T` iid (context, next-token) pairs: contexts from the world's context law $p$ (real
     contexts), tokens from `conditionals` (a `(V, V)` table or a World, e.g. from `generator`;
@@ -180,7 +180,7 @@ def _sample_pairs(context_probs, cond, key, T):
 
 
 def sample_sequence(
-    conditionals: Float[ArrayLike, "vocab vocab"] | World, key: Key, length: int, start: int | Int[ArrayLike, ""] = 0
+    conditionals: Float[ArrayLike, "vocab vocab"] | World, *, key: Key, length: int, start: int | Int[ArrayLike, ""] = 0
 ) -> Int[Array, " length"]:
     """A token sequence of `length` (static int ≥ 1) from the Markov chain
     $x_{t+1} \\sim q(\\cdot|x_t)$, $x_0$ = `start`: "text" from a bigram model (`conditionals`: a
@@ -200,7 +200,7 @@ def sample_sequence(
     return jnp.concatenate([x0[None], rest.astype(x0.dtype)])
 
 
-def fit(pairs: tuple[Int[ArrayLike, " T"], Int[ArrayLike, " T"]], vocab: int) -> Int[Array, "vocab vocab"]:
+def fit(pairs: tuple[Int[ArrayLike, " T"], Int[ArrayLike, " T"]], *, vocab: int) -> Int[Array, "vocab vocab"]:
     """The count learner: `(V, V)` table of counts $n_T(i, j)$ from `pairs = (contexts, tokens)`.
     `vocab` is a static int. Jittable, vmappable. Row sums are $n_T(i)$; see `empirical`."""
     vocab = check_int("vocab", vocab, low=2)
@@ -237,6 +237,7 @@ def tv_error(world: World, counts: Int[ArrayLike, "*batch vocab vocab"]) -> Floa
 
 def generator(
     source: Float[ArrayLike, "vocab vocab"] | World,
+    *,
     temperature: Float[ArrayLike, ""] = 1.0,
     top_p: Float[ArrayLike, ""] = 1.0,
     top_k: int | None = None,
@@ -377,7 +378,7 @@ def _cdf_correction(m, p, q):
 
 
 def expected_context_tv(
-    probs: Float[ArrayLike, "*batch vocab"], m: Scalars, train_probs: Float[ArrayLike, "*batch vocab"] | None = None
+    probs: Float[ArrayLike, "*batch vocab"], *, m: Scalars, train_probs: Float[ArrayLike, "*batch vocab"] | None = None
 ) -> Float[Array, "*batch"]:
     r"""Exact $E\,\mathrm{TV}(\hat p_m, p)$ for one context: $\hat p_m$ the empirical law of `m` ≥ 1
     draws from `train_probs` (`None`: from `probs` itself, clean data), compared with the true
@@ -414,9 +415,9 @@ def _correction_kernel(m, p, q, log_w):
 def expected_tv(
     conditionals_true: Float[ArrayLike, "vocab vocab"] | World,
     context_probs: Float[ArrayLike, " vocab"],
+    *,
     T: int,
     training_conditionals: Float[ArrayLike, "vocab vocab"] | World | None = None,
-    *,
     width: float = 10.0,
 ) -> float:
     r"""Exact expected error $E\sum_i p_i \mathrm{TV}(\hat q(\cdot|i), p(\cdot|i))$ of the count
@@ -446,7 +447,18 @@ def expected_tv(
         raise ValueError(f"training_conditionals must have the shape of conditionals_true {P.shape}, got {Q.shape}")
     if T == 0:
         return float(pi.sum())
-    # compact each row to the tokens the training law emits (the rest add p(j|i) for any m ≥ 1)
+    p_rows, q_rows, zero_mass = _compact_rows(P, Q)
+    ctx, m = _windows(T, pi, width)
+    total, hard = _window_sums(p_rows, q_rows, zero_mass, pi, ctx, m, T, clean)
+    if hard is not None:
+        _add_corrections(total, *hard)
+    unseen = np.where(pi >= 1.0, 0.0, np.exp(T * np.log1p(-np.minimum(pi, 1.0))))
+    return float(np.sum(pi * (total + unseen)))
+
+
+def _compact_rows(P, Q):
+    """Each context's row restricted to the tokens the training law emits (first, in order; the
+    rest add p(j|i) to the error for any m ≥ 1, kept as `zero_mass`): `(p_rows, q_rows, zero_mass)`."""
     emit = Q > 0
     zero_mass = 0.5 * np.where(emit, 0.0, P).sum(axis=1)
     order = np.argsort(~emit, axis=1, kind="stable")
@@ -455,17 +467,26 @@ def expected_tv(
     p_rows = np.take_along_axis(P, order, axis=1)
     q_rows = np.take_along_axis(Q, order, axis=1)
     q_rows = np.where(np.take_along_axis(emit, order, axis=1), q_rows, 0.0)
-    # the window over m per context
+    return p_rows, q_rows, zero_mass
+
+
+def _windows(T, pi, width):
+    """The counts m ∈ [Tp_i ± width·(sd + 1)] ∩ [1, T] of every context, flattened: `(context, m)`."""
     mean = T * pi
     sd = np.sqrt(T * pi * (1 - pi))
     lo = np.clip(np.floor(mean - width * (sd + 1)), 1, T).astype(np.int64)
     hi = np.clip(np.ceil(mean + width * (sd + 1)), 1, T).astype(np.int64)
-    live = pi > 0
-    lens = np.where(live, hi - lo + 1, 0)
-    ctx = np.repeat(np.arange(v), lens)
+    lens = np.where(pi > 0, hi - lo + 1, 0)
+    ctx = np.repeat(np.arange(pi.shape[0]), lens)
     start = np.repeat(lo - np.cumsum(np.concatenate([[0], lens[:-1]])), lens)
-    m = (np.arange(lens.sum()) + start).astype(np.float64)
-    # fixed chunks of ~2^20 (pair, token) entries: one compilation per (support, clean)
+    return ctx, (np.arange(lens.sum()) + start).astype(np.float64)
+
+
+def _window_sums(p_rows, q_rows, zero_mass, pi, ctx, m, T, clean):
+    """Σ over each context's window of P(n_i = m)·E[TV | m] by `_window_kernel`, in fixed chunks of
+    ~2^20 (pair, token) entries (one compilation per (support, clean)): `(per-context totals,
+    the (context, m, p, q, log weight) entries whose binomial CDF needs `betainc`, or None)`."""
+    v, support = p_rows.shape
     chunk = max(64, 1 << int(np.log2(max(1, (1 << 20) // support))))
     total = np.zeros(v)
     pr, qr, zm, pj = (jnp.asarray(x) for x in (p_rows, q_rows, zero_mass, pi))
@@ -484,28 +505,31 @@ def expected_tv(
             rows, cols = np.nonzero(np.asarray(hard))
             lw = np.asarray(lw)
             hard_parts.append((c_idx[rows], mm[rows], p_rows[c_idx[rows], cols], q_rows[c_idx[rows], cols], lw[rows]))
-    if hard_parts:  # the binomial CDF by betainc, only where it is not 0/1 to rounding (compacted)
-        hc, hm, hp, hq, hw = (np.concatenate(x) for x in zip(*hard_parts))
-        # chunks of 4^k entries, 256 to 65536: a few programs, and a small problem does not pay
-        # for 65536 betainc evaluations
-        size = next(b for b in (1 << 8, 1 << 10, 1 << 12, 1 << 14, 1 << 16) if b >= min(hc.size, 1 << 16))
-        for s in range(0, hc.size, size):
-            pad = size - hm[s : s + size].size
-            args = (
-                np.pad(hm[s : s + size], (0, pad), constant_values=1.0),
-                np.pad(hp[s : s + size], (0, pad)),
-                np.pad(hq[s : s + size], (0, pad)),
-                np.pad(hw[s : s + size], (0, pad), constant_values=-np.inf),
-            )
-            corr = np.asarray(_correction_kernel(*map(jnp.asarray, args)))[: size - pad]
-            np.add.at(total, hc[s : s + size], corr)
-    unseen = np.where(pi >= 1.0, 0.0, np.exp(T * np.log1p(-np.minimum(pi, 1.0))))
-    return float(np.sum(pi * (total + unseen)))
+    hard = tuple(np.concatenate(x) for x in zip(*hard_parts)) if hard_parts else None
+    return total, hard
+
+
+def _add_corrections(total, hc, hm, hp, hq, hw):
+    """Add the `betainc` corrections of the binomial CDF, only where it is not 0/1 to rounding,
+    in chunks of 4^k entries (256 to 65536: a few programs, and a small problem does not pay for
+    65536 evaluations)."""
+    size = next(b for b in (1 << 8, 1 << 10, 1 << 12, 1 << 14, 1 << 16) if b >= min(hc.size, 1 << 16))
+    for s in range(0, hc.size, size):
+        pad = size - hm[s : s + size].size
+        args = (
+            np.pad(hm[s : s + size], (0, pad), constant_values=1.0),
+            np.pad(hp[s : s + size], (0, pad)),
+            np.pad(hq[s : s + size], (0, pad)),
+            np.pad(hw[s : s + size], (0, pad), constant_values=-np.inf),
+        )
+        corr = np.asarray(_correction_kernel(*map(jnp.asarray, args)))[: size - pad]
+        np.add.at(total, hc[s : s + size], corr)
 
 
 def limit_tv(
     conditionals_true: Float[ArrayLike, "vocab vocab"] | World,
     context_probs: Float[ArrayLike, " vocab"],
+    *,
     training_conditionals: Float[ArrayLike, "vocab vocab"] | World,
 ) -> Float[Array, ""]:
     """The T → ∞ limit of `expected_tv` on AI data: $\\sum_i p_i \\mathrm{TV}(q(\\cdot|i), p(\\cdot|i))$
