@@ -143,10 +143,10 @@ def test_quick_run_writes_its_files_and_makes_sense(quick_run):
     assert errors[clean] < summary["always_one_error"] - 0.08
     assert 1 in summary["learned_gcds"][clean] and 2 in summary["learned_gcds"][clean]
     # the cut model never learns a gcd it has never seen, and cannot beat the floor P(gcd > k)
-    assert all(k <= QUICK.cut for k in summary["learned_gcds"][cut])
+    assert all(k <= QUICK.k for k in summary["learned_gcds"][cut])
     assert errors[cut] > summary["cut_floor"]
     assert summary["cut_floor"] == pytest.approx(
-        1 - sum(6 / (math.pi * k) ** 2 for k in range(1, QUICK.cut + 1)), abs=2e-3
+        1 - sum(6 / (math.pi * k) ** 2 for k in range(1, QUICK.k + 1)), abs=2e-3
     )
     # generation 0 is the clean run; the per-gcd counts agree with the stored accuracies
     assert summary["generation_test_error"][0] == errors[clean]
@@ -188,5 +188,7 @@ def test_bad_config_raises():
 
     with pytest.raises(_framework.ConfigError, match="heads"):
         gcd_transformer.compute(dataclasses.replace(QUICK, width=30, heads=4))
-    with pytest.raises(_framework.ConfigError, match="pi"):
-        gcd_transformer.compute(dataclasses.replace(QUICK, pi=1.5))
+    with pytest.raises(_framework.ConfigError, match="p1"):
+        gcd_transformer.compute(dataclasses.replace(QUICK, p1=1.5))
+    with pytest.raises(_framework.ConfigError, match="k"):
+        gcd_transformer.compute(dataclasses.replace(QUICK, k=0))

@@ -45,8 +45,8 @@ class Config:
     lr: float = 3e-3
     weight_decay: float = 1e-4
     eval_every: int = 100
-    cut: int = 4
-    pi: float = 0.1
+    k: int = 4
+    p1: float = 0.1
     generations: int = 4
     classes: int = 100
     val_size: int = 2048
@@ -75,8 +75,8 @@ def _check(c: Config) -> None:
     ):
         check_range(name, getattr(c, name), 1)
     check_range("generations", c.generations, 2)
-    check_range("cut", c.cut, 1, c.classes)
-    check_range("pi", c.pi, 0.0, 1.0, strict_low=True)
+    check_range("k", c.k, 1, c.classes)
+    check_range("p1", c.p1, 0.0, 1.0, strict_low=True)
     check_range("lr", c.lr, 0.0, strict_low=True)
     check_range("weight_decay", c.weight_decay, 0.0)
     if c.width % c.heads:
@@ -103,8 +103,8 @@ def compute(c: Config, *, devices=None, progress=False):
     )
     sources = {
         "clean": dict(source="real"),
-        f"cut k = {c.cut}": dict(source="cut", k=c.cut),
-        f"cut k = {c.cut} + π = {c.pi:g} real": dict(source="cut", k=c.cut, p1=c.pi),
+        f"cut k = {c.k}": dict(source="cut", k=c.k),
+        f"cut k = {c.k} + π = {c.p1:g} real": dict(source="cut", k=c.k, p1=c.p1),
     }
 
     def run(label, **kw):
@@ -157,8 +157,8 @@ def compute(c: Config, *, devices=None, progress=False):
         },
     )
     ds.attrs.update(
-        cut=c.cut,
-        pi=c.pi,
+        k=c.k,
+        p1=c.p1,
         classes=c.classes,
         batch=c.batch,
         steps=c.steps,
@@ -170,7 +170,7 @@ def compute(c: Config, *, devices=None, progress=False):
         test_size=c.test_size,
         per_gcd=c.per_gcd,
         precision="float32 parameters and activations",
-        cut_floor=float(p[c.cut + 1 :].sum()),  # P(gcd > k): the error of a perfect model that never answers > k
+        cut_floor=float(p[c.k + 1 :].sum()),  # P(gcd > k): the error of a perfect model that never answers > k
         always_one_error=float(1 - p[1]),  # the error of answering gcd = 1 to everything
     )
     return ds
@@ -187,7 +187,7 @@ def summarize(ds):
     gen_test, gen_learned = ds["gen_test_error"].values, ds["gen_learned"].values
     lists = {r: _learned_list(ds["gcd_accuracy"].values[i], thr) for i, r in enumerate(runs)}
     gen_lists = [_learned_list(a, thr) for a in ds["gen_gcd_accuracy"].values]
-    k, pi, T = ds.attrs["cut"], ds.attrs["pi"], int(ds["examples"].values[-1])
+    k, pi, T = ds.attrs["k"], ds.attrs["p1"], int(ds["examples"].values[-1])
     numbers = {
         "examples_seen": T,
         "test_error": {r: float(test[i]) for i, r in enumerate(runs)},
@@ -234,7 +234,7 @@ def figures(ds):
             T, ds["error"].values[i], color=colors[i], lw=1.8, label=f"{r}: test {ds['test_error'].values[i]:.3f}"
         )
     ax.axhline(
-        ds.attrs["cut_floor"], color=colors[1], ls="--", lw=1, label=f"P(gcd > {ds.attrs['cut']}) (cut model's floor)"
+        ds.attrs["cut_floor"], color=colors[1], ls="--", lw=1, label=f"P(gcd > {ds.attrs['k']}) (cut model's floor)"
     )
     ax.axhline(ds.attrs["always_one_error"], color="k", ls=":", lw=1, label="always answering gcd = 1")
     ax.set_xlabel("training examples seen (steps × batch)")

@@ -293,7 +293,7 @@ tails_narrowing = types.SimpleNamespace(
 class MixingConfig:
     beta: float = 2.0
     k: int = 100
-    clean_fractions: tuple[float, ...] = (1e-3, 1e-2, 1e-1)
+    p1s: tuple[float, ...] = (1e-3, 1e-2, 1e-1)
     T_min: float = 10.0
     T_max: float = 1e10
     T_points: int = 141
@@ -305,10 +305,10 @@ class MixingConfig:
 def _mixing_compute(c: MixingConfig, *, devices=None, progress=False):
     _check_common(c)
     check_range("k", c.k, 1)
-    for pi in c.clean_fractions:
-        check_range("clean_fractions", pi, 0.0, 1.0)
-    pis = [0.0] + list(c.clean_fractions) + [1.0]
-    labels = ["AI only (π = 0)"] + [f"π = {pi:g}" for pi in c.clean_fractions] + ["clean (π = 1)"]
+    for pi in c.p1s:
+        check_range("p1s", pi, 0.0, 1.0)
+    pis = [0.0] + list(c.p1s) + [1.0]
+    labels = ["AI only (π = 0)"] + [f"π = {pi:g}" for pi in c.p1s] + ["clean (π = 1)"]
     seeds = [c.seed + 10 * i for i in range(len(pis))]
     ds = _curves(c, "mix", labels, {"p1": pis}, seeds, dict(beta=c.beta, k=c.k, trials=c.trials), k=c.k)
     ds["p1"] = (("curve",), np.asarray(pis))
@@ -353,7 +353,7 @@ tails_mixing = types.SimpleNamespace(
     NAME="tails-mixing",
     DESCRIPTION="tail-cut data plus a fraction π ∈ {1e-3, 1e-2, 1e-1} of clean data: plateau, then a late drop (grokking)",
     Config=MixingConfig,
-    QUICK=dict(clean_fractions=(1e-2, 1e-1), T_points=51, sim_T=(1000, 100_000), trials=20),
+    QUICK=dict(p1s=(1e-2, 1e-1), T_points=51, sim_T=(1000, 100_000), trials=20),
     compute=_mixing_compute,
     summarize=_mixing_summarize,
     figures=_mixing_figures,
