@@ -3,7 +3,8 @@
 Every simulator (`jc.simulate.*`, `jc.tails.simulate`, `jc.nn`) is a function of one PRNG key —
 one trial — that `run_trials` maps over `trials` keys split from the caller's key. Trial `t` always
 gets `jax.random.split(key, trials)[t]`, whatever the chunking, so results do not depend on the
-chunk size (nor on the order in which chunks run).
+chunk size (nor on the order in which chunks run) beyond rounding: a batch of another size may
+be computed in another order.
 
 Chunks: `chunk_size` trials are vmapped at once and the chunks run one after another (`lax.map`),
 so memory is bounded by one chunk. The trials are padded to a whole number of equal chunks (the

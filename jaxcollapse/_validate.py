@@ -107,6 +107,19 @@ def check_mixing(*, n, p2, lam, weight):
     return n, p2, lam, weight
 
 
+LOOP_POLICIES = ("replace", "accumulate", "accumulate-subsample")
+LOOP_DESIGNS = ("fixed", "fresh")
+
+
+def check_loop(policy, design) -> None:
+    """A data loop's `policy` and `design` (`jc.theory.data_loop`, `jc.simulate.data_loop`): one of
+    `LOOP_POLICIES` and `LOOP_DESIGNS`, or a `ValueError` that lists them."""
+    if policy not in LOOP_POLICIES:
+        raise ValueError(f"policy must be one of {LOOP_POLICIES}, got {policy!r}")
+    if design not in LOOP_DESIGNS:
+        raise ValueError(f"design must be one of {LOOP_DESIGNS}, got {design!r}")
+
+
 def require_same_covariance(mix, name: str) -> None:
     """Models solved only in the label-shift setting Σ2 = Σ1 refuse other mixtures."""
     if not mix.same_covariance:

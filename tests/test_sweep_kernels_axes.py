@@ -90,6 +90,18 @@ KERNELS = {
         ("n", "n0", "generations", "generator_noise_var"),
         (("generations", "lam"),),
     ),
+    "theory.data_loop": Kernel(
+        functools.partial(jc.theory.data_loop, MIX, policy="accumulate", design="fixed"),
+        {"n0": [30.0, 11.0], "generations": [2.0, 0.0], "lam": [0.0, 0.1], "generator_noise_var": [0.1, 0.5]},
+        (),
+        (),
+    ),
+    "simulate.data_loop": Kernel(
+        functools.partial(jc.simulate.data_loop, MIX, policy="accumulate", design="fresh", **SIM),
+        {"n0": [30, 6], "generations": [2, 0], "lam": [0.1, 0.0], "generator_noise_var": [0.1, 0.5]},
+        ("n0", "generations", "generator_noise_var"),
+        (),
+    ),
     # the tail models: swept once over all of their axes together (no pairs)
     "tails.clean": Kernel(jc.tails.clean, {"beta": [2.0, 1.5], "T": [1e3, 1e5]}, (), ()),
     "tails.cut": Kernel(jc.tails.cut, {"beta": [2.0, 1.5], "T": [1e3, 1e5], "k": [10.0, 100.0]}, (), ()),

@@ -1,6 +1,7 @@
 """Deterministic equivalents (theory): one private module per model, pure functions of arrays."""
 
 from .._activations import activation_constants
+from ._data_loop import data_loop, data_loop_bound, data_loop_growth
 from ._random_features import random_features
 from ._random_projections import random_projections
 from ._rates import critical_exponent, crossover_sample_size, rate_exponents, retraining_scaling_law
@@ -11,6 +12,9 @@ __all__ = [
     "activation_constants",
     "critical_exponent",
     "crossover_sample_size",
+    "data_loop",
+    "data_loop_bound",
+    "data_loop_growth",
     "random_features",
     "random_projections",
     "rate_exponents",

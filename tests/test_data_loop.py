@@ -1,0 +1,195 @@
+"""Self-consuming data loops (`jc.theory.data_loop`, `jc.simulate.data_loop`): replace, accumulate,
+accumulate-subsample with a fixed or fresh design.
+
+References held apart from the kernel: the coefficients of the generation noises obtained by
+iterating each policy's linear recursion on coefficient vectors (no closed form used), the
+inverse-Wishart mean d/(n0 - d - 1), Gerstgrasser et al.'s π²/6 bound, `jc.theory.retraining`
+where the two models coincide, and Monte Carlo of the estimator itself."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxcollapse as jc
+
+G = np.array([0, 1, 2, 5, 20])
+S1, S0 = 0.2, 0.5
+UNDER = jc.power_law(12, 1.2, signal=1.0, shift=0.3, noise_var=S1)  # n0 = 40 ≥ d + 2, anisotropic Σ
+OVER = jc.isotropic(30, signal=1.0, shift=0.3, noise_var=S1)  # n0 = 12 ≤ d - 2, isotropic Σ
+TRIALS = 1500
+
+
+def _coefficients(policy, generations):
+    """Coefficients c_j of the noise vectors u_j = A ε_j in ŵ_G − P w*, from the recursion itself:
+    replace ŵ_g = P ŵ_{g−1} + u_g; accumulate (g+1) ŵ_g = Σ_{j<g} ŵ_j + Σ_{j≤g} u_j (in e = ŵ − P w*)."""
+    rows = []
+    for g in range(generations + 1):
+        unit = np.eye(generations + 1)[g]
+        if policy == "replace":
+            rows.append((rows[-1] if rows else 0) + unit)
+        else:
+            rows.append((sum(rows) + np.eye(generations + 1)[: g + 1].sum(0)) / (g + 1))
+    return rows[-1]
+
+
+@pytest.mark.parametrize("policy", ["replace", "accumulate"])
+def test_fixed_design_is_the_recursion_with_the_inverse_wishart_mean(policy):
+    d, n0 = UNDER.d, 40
+    trace = d / (n0 - d - 1)
+    for g in (0, 1, 3, 20):
+        c = _coefficients(policy, g)
+        expected = trace * (S1 * c[0] ** 2 + S0 * np.sum(c[1:] ** 2))
+        got = jc.theory.data_loop(
+            UNDER, n0=n0, generations=g, lam=0.0, generator_noise_var=S0, policy=policy, design="fixed"
+        )
+        assert float(got.total) == pytest.approx(expected, rel=1e-12)
+        assert int(got.status) == jc.Status.OK
+    # over-parameterised, isotropic: the unreached part of w* stays, the noise trace is n0/(d - n0 - 1)
+    d, n0, g = OVER.d, 12, 5
+    c = _coefficients(policy, g)
+    expected = (1 - n0 / d) * float(OVER.signal_energy) + n0 / (d - n0 - 1) * (S1 * c[0] ** 2 + S0 * np.sum(c[1:] ** 2))
+    got = jc.theory.data_loop(
+        OVER, n0=n0, generations=g, lam=0.0, generator_noise_var=S0, policy=policy, design="fixed"
+    )
+    assert float(got.total) == pytest.approx(expected, rel=1e-12)
+
+
+def test_accumulate_is_bounded_and_replace_grows_linearly():
+    n0 = 40
+    acc = jc.theory.data_loop(
+        UNDER, n0=n0, generations=1e6, lam=0.0, generator_noise_var=S0, policy="accumulate", design="fixed"
+    )
+    bound = jc.theory.data_loop_bound(UNDER, n0=n0, generator_noise_var=S0)
+    d = UNDER.d
+    assert float(bound) == pytest.approx(d / (n0 - d - 1) * (S1 + S0 * (math.pi**2 / 6 - 1)), rel=1e-14)
+    assert float(acc.total) == pytest.approx(float(bound), rel=1e-5)  # the tail of Σ 1/k² is ~1/G
+    rep = jc.theory.data_loop(
+        UNDER, n0=n0, generations=jnp.array([3.0, 4.0]), lam=0.0, generator_noise_var=S0, policy="replace"
+    )
+    slope = float(rep.total[1] - rep.total[0])
+    assert slope == pytest.approx(float(jc.theory.data_loop_growth(UNDER, n0=n0, generator_noise_var=S0)), rel=1e-12)
+
+
+def test_replace_fresh_is_retraining_where_the_models_coincide():
+    """λ = 0, n0 ≥ d + 2: G + 1 unbiased OLS steps whose noises add; the order does not matter."""
+    g = jnp.array([0.0, 1.0, 4.0, 20.0])
+    loop = jc.theory.data_loop(UNDER, n0=40.0, generations=g, lam=0.0, generator_noise_var=S0, policy="replace")
+    chain = jc.theory.retraining(UNDER, n=40.0, n0=40.0, generations=g, lam=0.0, generator_noise_var=S0)
+    np.testing.assert_allclose(loop.total, chain.total, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "mix, n0, policy, design",
+    [
+        (UNDER, 40, "replace", "fixed"),
+        (UNDER, 40, "accumulate", "fixed"),
+        (UNDER, 40, "replace", "fresh"),
+        (OVER, 12, "replace", "fixed"),
+        (OVER, 12, "accumulate", "fixed"),
+        (OVER, 12, "replace", "fresh"),
+    ],
+)
+def test_theory_against_simulation(mix, n0, policy, design):
+    kw = dict(n0=n0, lam=0.0, generator_noise_var=S0, policy=policy, design=design)
+    est = jc.simulate.data_loop(mix, generations=G, trials=TRIALS, key=jax.random.key(3), **kw)
+    risk = jc.theory.data_loop(mix, generations=G.astype(float), **kw)
+    assert np.all(np.asarray(risk.status) == jc.Status.OK)
+    mean, sem, th = np.asarray(est.mean), np.asarray(est.sem), np.asarray(risk.total)
+    assert np.all(np.abs(mean - th) <= np.maximum(4 * sem, 0.03 * th)), (mean, sem, th)
+
+
+def test_no_theory_where_no_formula_is_known():
+    kw = dict(n0=40, generations=3.0, generator_noise_var=S0)
+    cases = [
+        dict(lam=0.1, policy="replace", design="fixed"),
+        dict(lam=0.0, policy="accumulate", design="fresh"),
+        dict(lam=0.0, policy="accumulate-subsample", design="fixed"),
+    ]
+    for case in cases:
+        r = jc.theory.data_loop(UNDER, **kw, **case)
+        assert int(r.status) == jc.Status.NO_THEORY and np.isnan(float(r.total)), case
+    aniso_over = jc.theory.data_loop(jc.power_law(30, 1.2), n0=12, generations=3.0, lam=0.0, generator_noise_var=S0)
+    assert int(aniso_over.status) == jc.Status.NO_THEORY
+    at_threshold = jc.theory.data_loop(UNDER, n0=13, generations=2.0, lam=0.0, generator_noise_var=S0, design="fixed")
+    assert np.isinf(float(at_threshold.total)) and int(at_threshold.status) == jc.Status.INFINITE
+    noiseless = jc.theory.data_loop(
+        jc.power_law(12, 1.2, noise_var=0.0), n0=13, generations=2.0, lam=0.0, generator_noise_var=0.0
+    )
+    assert float(noiseless.total) == 0.0 and int(noiseless.status) == jc.Status.OK  # OLS of exact labels
+
+
+def test_simulator_policies_share_generation_zero_and_trials_are_independent_of_chunks():
+    kw = dict(n0=40, generations=np.array([0, 2]), lam=jnp.array([0.0, 0.1]), generator_noise_var=S0, trials=6)
+    key = jax.random.key(11)
+    base = jc.simulate.data_loop(UNDER, policy="replace", design="fixed", key=key, **kw)
+    assert base.samples.shape == (2, 6)
+    for policy in ("accumulate", "accumulate-subsample"):
+        other = jc.simulate.data_loop(UNDER, policy=policy, design="fixed", key=key, **kw)
+        # generation 0 fits the same real rows (the subsample of a one-generation pool is all of it)
+        np.testing.assert_allclose(other.samples[0], base.samples[0], rtol=1e-9)
+    chunked = jc.simulate.data_loop(UNDER, policy="replace", design="fixed", key=key, chunk_size=4, **kw)
+    np.testing.assert_allclose(chunked.samples, base.samples, rtol=1e-12)  # the same trials, batched otherwise
+
+
+def test_transforms_and_gradients():
+    f = lambda g, s0: (
+        jc.theory.data_loop(
+            UNDER, n0=40.0, generations=g, lam=0.0, generator_noise_var=s0, policy="accumulate", design="fixed"
+        ).total
+    )  # noqa: E731
+    g = jnp.array([0.5, 3.0, 7.25])
+    np.testing.assert_allclose(jax.jit(jax.vmap(f, (0, None)))(g, S0), f(g, S0), rtol=1e-13)
+    dg = jax.grad(lambda x: f(x, S0))(3.0)
+    h = 1e-5
+    fd = (f(3.0 + h, S0) - f(3.0 - h, S0)) / (2 * h)
+    assert float(dg) == pytest.approx(float(fd), rel=1e-7)
+    ds0 = jax.grad(lambda s: f(3.0, s))(S0)
+    assert float(ds0) == pytest.approx(float((f(3.0, S0 + h) - f(3.0, S0 - h)) / (2 * h)), rel=1e-8)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (
+            lambda: jc.theory.data_loop(UNDER, n0=40, generations=1, lam=0.0, generator_noise_var=S0, policy="keep"),
+            "policy",
+        ),
+        (
+            lambda: jc.theory.data_loop(UNDER, n0=40, generations=1, lam=0.0, generator_noise_var=S0, design="new"),
+            "design",
+        ),
+        (lambda: jc.theory.data_loop(UNDER, n0=0, generations=1, lam=0.0, generator_noise_var=S0), "n0"),
+        (lambda: jc.theory.data_loop(UNDER, n0=40, generations=-1, lam=0.0, generator_noise_var=S0), "generations"),
+        (lambda: jc.theory.data_loop(UNDER, n0=40, generations=1, lam=-0.1, generator_noise_var=S0), "lam"),
+        (
+            lambda: jc.theory.data_loop(UNDER, n0=40, generations=1, lam=0.0, generator_noise_var=-1.0),
+            "generator_noise_var",
+        ),
+        (
+            lambda: jc.simulate.data_loop(
+                UNDER, n0=40, generations=1.5, lam=0.0, generator_noise_var=S0, trials=2, key=jax.random.key(0)
+            ),
+            "generations",
+        ),
+        (
+            lambda: jc.simulate.data_loop(
+                UNDER, n0=0, generations=1, lam=0.0, generator_noise_var=S0, trials=2, key=jax.random.key(0)
+            ),
+            "n0",
+        ),
+    ],
+)
+def test_bad_input_raises(call, match):
+    with pytest.raises(ValueError, match=f"^{match} "):
+        call()
+
+
+def test_invalid_points_in_a_traced_batch_are_nan():
+    r = jax.jit(lambda g: jc.theory.data_loop(UNDER, n0=40.0, generations=g, lam=0.0, generator_noise_var=S0))(
+        jnp.array([1.0, -1.0])
+    )
+    assert np.isfinite(float(r.total[0])) and np.isnan(float(r.total[1]))
+    assert int(r.status[1]) == jc.Status.INVALID_INPUT
