@@ -135,11 +135,10 @@ def test_simulator_policies_share_generation_zero_and_trials_are_independent_of_
 
 
 def test_transforms_and_gradients():
-    f = lambda g, s0: (
-        jc.theory.data_loop(
-            UNDER, n0=40.0, generations=g, lam=0.0, generator_noise_var=s0, policy="accumulate", design="fixed"
-        ).total
-    )  # noqa: E731
+    def f(g, s0):
+        kw = dict(n0=40.0, lam=0.0, policy="accumulate", design="fixed")
+        return jc.theory.data_loop(UNDER, generations=g, generator_noise_var=s0, **kw).total
+
     g = jnp.array([0.5, 3.0, 7.25])
     np.testing.assert_allclose(jax.jit(jax.vmap(f, (0, None)))(g, S0), f(g, S0), rtol=1e-13)
     dg = jax.grad(lambda x: f(x, S0))(3.0)
