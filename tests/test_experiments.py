@@ -120,3 +120,18 @@ def test_generations_overparameterised_is_exponential(tmp_path_factory):
     assert summary["fitted_contraction_rate"] == pytest.approx(summary["psi"], rel=1e-6)
     assert 0.99 < summary["noiseless_error_at_last_over_null"] < 1.0
     assert summary["max_theory_vs_simulation_se"] < 4
+
+
+def test_data_loops_replace_grows_and_accumulate_stays_bounded(tmp_path_factory):
+    folder, summary = _run("data-loops", tmp_path_factory)
+    final = summary["final_over_generation_0"]
+    for design in ("fixed", "fresh"):
+        assert final[f"replace/{design}/lam=0"] > 8  # linear growth: about 1 + 20 σ0²/σ1² here
+        assert final[f"accumulate/{design}/lam=0"] < 2.5  # bounded (π²/6-type sum)
+        assert final[f"accumulate/{design}/lam=0"] < final[f"accumulate-subsample/{design}/lam=0"]
+        assert final[f"accumulate-subsample/{design}/lam=0"] < final[f"replace/{design}/lam=0"]
+    assert summary["theory_points"] == 3 * 6  # λ = 0: replace (both designs) and accumulate (fixed)
+    assert summary["max_theory_vs_simulation_se"] < 4
+    ds = xr.open_zarr(folder / "data.zarr", consolidated=False).load()
+    acc = ds.sel(policy="accumulate", design="fixed", lam=0.0)
+    assert np.all(np.diff(acc["total"].values) > 0) and acc["total"].values[-1] < ds.attrs["accumulate_bound"]

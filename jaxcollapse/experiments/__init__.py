@@ -4,6 +4,7 @@ See `_framework` for what an experiment module provides and what a run writes.
 """
 
 from . import (
+    data_loops,
     gcd_transformer,
     mixing,
     nn_digits,
@@ -31,6 +32,7 @@ EXPERIMENTS = {
         generations_lambda,
         generations_scaling,
         generations_overparameterised,
+        data_loops,
         tails_cutting,
         tails_narrowing,
         tails_mixing,
