@@ -119,6 +119,12 @@ def test_no_theory_where_no_formula_is_known():
         jc.power_law(12, 1.2, noise_var=0.0), n0=13, generations=2.0, lam=0.0, generator_noise_var=0.0
     )
     assert float(noiseless.total) == 0.0 and int(noiseless.status) == jc.Status.OK  # OLS of exact labels
+    # n0 = d - 1 without noise: min-norm fits of exact labels miss the part of w* outside the row
+    # space, 1 - n0/d of the signal (isotropic), whatever the noise trace's divergence
+    iso = jc.isotropic(12, signal=1.0, noise_var=0.0)
+    for design, expected in (("fixed", 1 / 12), ("fresh", 1 - (11 / 12) ** 3)):
+        r = jc.theory.data_loop(iso, n0=11, generations=2.0, lam=0.0, generator_noise_var=0.0, design=design)
+        assert float(r.total) == pytest.approx(expected, rel=1e-12) and int(r.status) == jc.Status.OK
 
 
 def test_simulator_policies_share_generation_zero_and_trials_are_independent_of_chunks():

@@ -121,24 +121,25 @@ def _point(mix, n0, generations, lam, s0, *, policy, design) -> Risk:
     isotropic = jnp.all(mix.eigs == mix.eigs[0])
     under = n0 > d + 1  # n0 ≥ d + 2 for integers: an inverse-Wishart mean
     over = n0 < d - 1  # n0 ≤ d - 2
+    below = n0 < d  # min-norm interpolation: part of w* is never reached
     c = jnp.where(
         under, d / jnp.where(under, n0 - d - 1, 1.0), jnp.where(over, n0 / jnp.where(over, d - n0 - 1, 1.0), jnp.inf)
     )
-    psi = jnp.where(over, n0 / d, 1.0)
+    psi = jnp.where(below, n0 / d, 1.0)
     R = jnp.sum(mix.eigs * mix.signal)  # tr(ΣΓ) (a compressed mixture's signal holds masses)
     s1 = mix.noise_var
     if policy == "replace" and design == "fresh":
-        bias = jnp.where(over, R * (1.0 - psi ** (G + 1.0)), 0.0)
+        bias = jnp.where(below, R * (1.0 - psi ** (G + 1.0)), 0.0)
         geo = jnp.where(over, (1.0 - psi**G) / jnp.where(over, 1.0 - psi, 1.0), G)  # Σ_{k<G} ψ^k
         variance = times(s1 * jnp.where(over, psi**G, 1.0), c)
         collapse = times(s0 * geo, c)
     else:
-        bias = jnp.where(over, R * (1.0 - psi), 0.0)
+        bias = jnp.where(below, R * (1.0 - psi), 0.0)
         variance = times(s1, c)
         weight = G if policy == "replace" else polygamma(1, 2.0) - polygamma(1, G + 2.0)  # Σ_{k=2}^{G+1} 1/k²
         collapse = times(s0 * weight, c)
     supported = (lam == 0) & (policy != "accumulate-subsample") & ~((policy == "accumulate") & (design == "fresh"))
-    supported &= ~over | isotropic
+    supported &= ~below | isotropic
     infinite = ~under & ~over
     return finish(
         bias,
