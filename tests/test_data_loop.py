@@ -198,14 +198,3 @@ def test_invalid_points_in_a_traced_batch_are_nan():
     )
     assert np.isfinite(float(r.total[0])) and np.isnan(float(r.total[1]))
     assert int(r.status[1]) == jc.Status.INVALID_INPUT
-
-
-@pytest.mark.parametrize("policy", ["replace", "accumulate", "accumulate-subsample"])
-def test_cholesky_and_eigendecomposition_fits_agree(policy):
-    """The simulator solves by Cholesky where every Gram matrix is definite (λ > 0, or n0 ≥ d + 2
-    fresh rows): the same numbers as the eigendecomposition path, to rounding."""
-    from jaxcollapse.simulate._data_loop import _simulate
-
-    lam = jnp.array([0.05, 0.5])
-    args = (UNDER, 40, 5, lam, jnp.asarray(S0), policy, "fresh", 4, 4, jax.random.key(5))
-    np.testing.assert_allclose(_simulate(*args, "cholesky"), _simulate(*args, "eigh"), rtol=1e-9)

@@ -35,7 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._batch import broadcast_map
-from .._linalg import eigh, pinv_diag, spd_solve
+from .._linalg import eigh, pinv_diag
 from .._problem import Mixture
 from .._results import Estimate
 from .._trials import chunk_size_for, run_trials, trials_last
@@ -45,7 +45,6 @@ from .._validate import (
     check_loop,
     check_scalar,
     concrete_ints,
-    is_concrete,
     require_directions,
     require_same_covariance,
 )
@@ -98,37 +97,28 @@ def data_loop(
     rows = (length + 1) * n0 if design == "fresh" and policy == "accumulate-subsample" else n0
     per_trial = 8 * lam_flat.size * (rows * d + 2 * n0 * d + 4 * d * d + (length + 1) * (n0 + 2))
     chunk_size = chunk_size_for(chunk_size, trials, bytes_per_trial=per_trial, max_chunk=_MAX_CHUNK)
-    # Cholesky where every Gram matrix a fit inverts is definite: a ridge λ > 0 everywhere, or
-    # n0 ≥ d + 2 fresh rows per generation (replace, accumulate); an eigendecomposition (min-norm at
-    # λ = 0) otherwise. A subsample of a fixed design may repeat rows: eigh there at λ = 0.
-    positive = is_concrete(lam) and bool(np.all(np.asarray(lam) > 0))
-    fresh_rows = design == "fresh" and policy != "accumulate-subsample" and n0 >= d + 2
-    method = "cholesky" if positive or fresh_rows else "eigh"
-    table = _simulate(mix, n0, length, lam_flat, s0, policy, design, trials, chunk_size, key, method)
+    table = _simulate(mix, n0, length, lam_flat, s0, policy, design, trials, chunk_size, key)  # (G+1, points, trials)
     idx_g = np.broadcast_to(gens, shape).reshape(-1)
     samples = table[idx_g, np.arange(idx_g.size)]
     return Estimate.from_samples(samples.reshape(shape + (trials,)))
 
 
 @eqx.filter_jit
-def _simulate(mix, n0, length, lam, s0, policy, design, trials, chunk_size, key, method):
+def _simulate(mix, n0, length, lam, s0, policy, design, trials, chunk_size, key):
     def one_trial(k):
-        errors = broadcast_map(functools.partial(_chain, mix, n0, length, s0, policy, design, method, k), lam=lam)
+        errors = broadcast_map(functools.partial(_chain, mix, n0, length, s0, policy, design, k), lam=lam)
         return errors.T  # (generations, points)
 
     return trials_last(run_trials(one_trial, key, trials, chunk_size))
 
 
-def _fit(gram, rhs, lam, method):
-    r"""Ridge $(G + \lambda)^{-1}r$: by Cholesky when $G + \lambda$ is known to be definite, else through an
-    eigendecomposition of the Gram matrix $G$ (min-norm at $\lambda = 0$)."""
-    if method == "cholesky":
-        return spd_solve(gram + lam * jnp.eye(gram.shape[0]), rhs)
+def _fit(gram, rhs, lam):
+    r"""Ridge $(G + \lambda)^{-1}r$ through an eigendecomposition of the Gram matrix $G$ (min-norm at 0)."""
     mu, V = eigh(gram)
     return V @ (pinv_diag(mu, lam) * (V.T @ rhs))
 
 
-def _chain(mix, n0, length, s0, policy, design, method, key, lam):
+def _chain(mix, n0, length, s0, policy, design, key, lam):
     """Errors of generations 0..`length` of one chain: `(length + 1,)`."""
     d = mix.eigs.shape[0]
     kt, kx, ke, ks = jax.random.split(key, 4)
@@ -149,7 +139,7 @@ def _chain(mix, n0, length, s0, policy, design, method, key, lam):
 
             def step(w, g):
                 y = X[g] @ w + noise[g]
-                w_new = _fit(X[g].T @ X[g] / n0, X[g].T @ y / n0, lam, method)
+                w_new = _fit(X[g].T @ X[g] / n0, X[g].T @ y / n0, lam)
                 return w_new, error(w_new)
         else:
             X0 = X[0]
@@ -173,7 +163,7 @@ def _chain(mix, n0, length, s0, policy, design, method, key, lam):
                 y = X[g] @ w + noise[g]
                 gram, rhs = gram + X[g].T @ X[g], rhs + X[g].T @ y
                 rows = (g + 1) * n0
-                w_new = _fit(gram / rows, rhs / rows, lam, method)
+                w_new = _fit(gram / rows, rhs / rows, lam)
                 return (w_new, gram, rhs), error(w_new)
 
             init = (w_star, jnp.zeros((d, d)), jnp.zeros(d))
@@ -205,7 +195,7 @@ def _chain(mix, n0, length, s0, policy, design, method, key, lam):
         gen, row = pick // n0, pick % n0
         Xs = X[gen, row]  # (n0, d)
         ys = Y[gen, row]
-        w_new = _fit(Xs.T @ Xs / n0, Xs.T @ ys / n0, lam, method)
+        w_new = _fit(Xs.T @ Xs / n0, Xs.T @ ys / n0, lam)
         return (w_new, Y), error(w_new)
 
     _, errors = jax.lax.scan(step, (w_star, jnp.zeros((length + 1, n0))), jnp.arange(length + 1))
