@@ -120,6 +120,20 @@ def check_loop(policy, design) -> None:
         raise ValueError(f"design must be one of {LOOP_DESIGNS}, got {design!r}")
 
 
+def check_chain(*, n0, trials, generations, lam, generator_noise_var, why: str):
+    """The arguments every self-training simulator takes: `(n0, trials, generations, lam, σ0²)` with
+    `n0` and `trials` positive ints, `generations` concrete ints ≥ 0 (`why` says what 0 means),
+    `lam` ≥ 0 and `generator_noise_var` a scalar ≥ 0."""
+    n0 = check_int("n0", n0, why="it sets array shapes")
+    trials = check_int("trials", trials)
+    gens = concrete_ints("generations", generations, low=0, why=f"{why}; they set the chain length")
+    lam = check_scalar("lam", lam, low=0.0)
+    s0 = check_scalar("generator_noise_var", generator_noise_var, low=0.0)
+    if np.ndim(s0) != 0:
+        raise ValueError("generator_noise_var must be a scalar in simulation")
+    return n0, trials, gens, lam, s0
+
+
 def require_same_covariance(mix, name: str) -> None:
     """Models solved only in the label-shift setting Σ2 = Σ1 refuse other mixtures."""
     if not mix.same_covariance:

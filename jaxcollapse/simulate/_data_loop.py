@@ -41,10 +41,8 @@ from .._results import Estimate
 from .._trials import chunk_size_for, run_trials, trials_last
 from .._types import Counts, Key, Scalars
 from .._validate import (
-    check_int,
+    check_chain,
     check_loop,
-    check_scalar,
-    concrete_ints,
     require_directions,
     require_same_covariance,
 )
@@ -83,13 +81,14 @@ def data_loop(
     check_loop(policy, design)
     require_same_covariance(mix, "simulate.data_loop")
     require_directions(mix, "simulate.data_loop")
-    n0 = check_int("n0", n0, why="it sets array shapes")
-    trials = check_int("trials", trials)
-    gens = concrete_ints("generations", generations, low=0, why="0 = real data only; they set the chain length")
-    lam = check_scalar("lam", lam, low=0.0)
-    s0 = check_scalar("generator_noise_var", generator_noise_var, low=0.0)
-    if np.ndim(s0) != 0:
-        raise ValueError("generator_noise_var must be a scalar in simulation")
+    n0, trials, gens, lam, s0 = check_chain(
+        n0=n0,
+        trials=trials,
+        generations=generations,
+        lam=lam,
+        generator_noise_var=generator_noise_var,
+        why="0 = real data only",
+    )
     shape = np.broadcast_shapes(gens.shape, np.shape(lam))
     lam_flat = jnp.broadcast_to(jnp.asarray(lam), shape).reshape(-1)
     length = int(gens.max())

@@ -18,7 +18,7 @@ from .._problem import Mixture
 from .._results import Estimate
 from .._trials import chunk_size_for, run_trials, trials_last
 from .._types import Counts, Key, Scalars
-from .._validate import check_int, check_scalar, concrete_ints, require_directions, require_same_covariance
+from .._validate import check_chain, check_int, require_directions, require_same_covariance
 
 _MAX_CHUNK = 256
 
@@ -52,13 +52,14 @@ def retraining(
     require_same_covariance(mix, "simulate.retraining")
     require_directions(mix, "simulate.retraining")
     n = check_int("n", n)
-    n0 = check_int("n0", n0)
-    trials = check_int("trials", trials)
-    gens = concrete_ints("generations", generations, low=0, why="0 = clean training; they set the chain length")
-    lam = check_scalar("lam", lam, low=0.0)
-    s0 = check_scalar("generator_noise_var", generator_noise_var, low=0.0)
-    if jnp.ndim(s0) != 0:
-        raise ValueError("generator_noise_var must be a scalar in simulation")
+    n0, trials, gens, lam, s0 = check_chain(
+        n0=n0,
+        trials=trials,
+        generations=generations,
+        lam=lam,
+        generator_noise_var=generator_noise_var,
+        why="0 = clean training",
+    )
     shape = jnp.broadcast_shapes(gens.shape, jnp.shape(lam))
     unique, inverse = np.unique(gens, return_inverse=True)
     lam_b = jnp.broadcast_to(lam, shape).reshape(-1)
