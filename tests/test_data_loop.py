@@ -81,19 +81,24 @@ def test_replace_fresh_is_retraining_where_the_models_coincide():
     np.testing.assert_allclose(loop.total, chain.total, rtol=1e-12)
 
 
+RIDGE = jc.power_law(24, 1.0, signal=1.0, noise_var=S1)  # n0 = 72: a ridge inside the documented range
+
+
 @pytest.mark.parametrize(
-    "mix, n0, policy, design",
+    "mix, n0, lams, policy, design",
     [
-        (UNDER, 40, "replace", "fixed"),
-        (UNDER, 40, "accumulate", "fixed"),
-        (UNDER, 40, "replace", "fresh"),
-        (OVER, 12, "replace", "fixed"),
-        (OVER, 12, "accumulate", "fixed"),
-        (OVER, 12, "replace", "fresh"),
+        (RIDGE, 72, (0.0, 0.05, 0.5), "replace", "fixed"),
+        (RIDGE, 72, (0.0, 0.05, 0.5), "accumulate", "fixed"),
+        (RIDGE, 72, (0.0, 0.05, 0.5), "replace", "fresh"),
+        (OVER, 12, (0.0, 0.1), "replace", "fixed"),
+        (OVER, 12, (0.0, 0.1), "accumulate", "fixed"),
+        (OVER, 12, (0.0, 0.1), "replace", "fresh"),
     ],
 )
-def test_theory_against_simulation(mix, n0, policy, design):
-    kw = dict(n0=n0, lam=0.0, generator_noise_var=S0, policy=policy, design=design)
+def test_theory_against_simulation(mix, n0, lams, policy, design):
+    """Exact at λ = 0; deterministic equivalents at λ > 0 (a little low at finite n0: max(4 s.e., 3 %))."""
+    lam = jnp.array(lams)[:, None]
+    kw = dict(n0=n0, lam=lam, generator_noise_var=S0, policy=policy, design=design)
     est = jc.simulate.data_loop(mix, generations=G, trials=TRIALS, key=jax.random.key(3), **kw)
     risk = jc.theory.data_loop(mix, generations=G.astype(float), **kw)
     assert np.all(np.asarray(risk.status) == jc.Status.OK)
@@ -101,10 +106,78 @@ def test_theory_against_simulation(mix, n0, policy, design):
     assert np.all(np.abs(mean - th) <= np.maximum(4 * sem, 0.03 * th)), (mean, sem, th)
 
 
+@pytest.mark.parametrize("design", ["fixed", "fresh"])
+def test_generation_zero_is_one_ridge_fit(design):
+    """G = 0 is ridge on n0 real rows: `jc.theory.ridge` (an independent kernel) at λ > 0."""
+    lam = jnp.array([0.01, 0.1, 1.0])
+    for mix, n0 in ((RIDGE, 72.0), (OVER, 12.0), (RIDGE, 24.0)):
+        loop = jc.theory.data_loop(mix, n0=n0, generations=0, lam=lam, generator_noise_var=S0, design=design)
+        ridge = jc.theory.ridge(mix, n=n0, p2=0.0, lam=lam)
+        np.testing.assert_allclose(loop.total, ridge.total, rtol=1e-9)
+        np.testing.assert_allclose(loop.kappa, ridge.kappa, rtol=1e-10)
+
+
+def _marchenko_pastur(f, ratio):
+    """∫ f dMP for the spectrum of X^T X/n, X with i.i.d. N(0, 1) entries, d/n = ratio (atom included)."""
+    from scipy import integrate
+
+    lo, hi = (1 - np.sqrt(ratio)) ** 2, (1 + np.sqrt(ratio)) ** 2
+
+    def density(x):
+        return np.sqrt(max((hi - x) * (x - lo), 0.0)) / (2 * np.pi * ratio * x)
+
+    # the substitution x = lo + (hi - lo) sin²(φ) removes both square-root edges
+    def g(phi):
+        x = lo + (hi - lo) * np.sin(phi) ** 2
+        return f(x) * density(x) * (hi - lo) * 2 * np.sin(phi) * np.cos(phi)
+
+    value = integrate.quad(g, 0.0, np.pi / 2, epsabs=1e-14, epsrel=1e-12, limit=400)[0]
+    return value + max(0.0, 1 - 1 / ratio) * f(0.0)
+
+
+def _scalar_chain(policy, t, generations):
+    """Coefficients (α, β_0..β_G) of w* and of the noise vectors in ŵ_G, for one eigenvalue t of T, by
+    running the policy's recursion on coefficient vectors (no closed form)."""
+    models = []
+    for g in range(generations + 1):
+        unit = np.eye(generations + 2)[g + 1]  # index 0: w*, index j + 1: u_j
+        if policy == "replace":
+            previous = models[-1] if models else np.eye(generations + 2)[0]
+            models.append(t * previous + unit)
+        else:
+            stacked = np.eye(generations + 2)[0] + sum(models)
+            models.append((t * stacked + np.eye(generations + 2)[1 : g + 2].sum(0)) / (g + 1))
+    return models[-1][0], models[-1][1:]
+
+
+@pytest.mark.parametrize("policy", ["replace", "accumulate"])
+def test_fixed_ridge_on_isotropic_data_is_the_marchenko_pastur_integral(policy):
+    """Σ = I, Γ = (r/d) I: every trace is (1/d) tr φ(Σ̂) → ∫ φ dMP. The reference integrates the
+    recursion's coefficients against the Marchenko–Pastur density (SciPy quadrature), holding the
+    contour rule and the two-point equivalent to a different route."""
+    d, r, g = 30, 1.0, 7
+    mix = jc.isotropic(d, signal=r, noise_var=S1)
+    n0 = np.array([12.0, 29.0, 30.0, 31.0, 90.0])[:, None]
+    lam = np.array([0.01, 0.3])[None, :]
+    got = jc.theory.data_loop(mix, n0=n0, generations=g, lam=lam, generator_noise_var=S0, policy=policy, design="fixed")
+    for i in range(n0.shape[0]):
+        for j in range(lam.shape[1]):
+            n, la = float(n0[i, 0]), float(lam[0, j])
+
+            def chain(x):
+                return _scalar_chain(policy, x / (x + la), g)
+
+            bias = r * _marchenko_pastur(lambda x: (1 - chain(x)[0]) ** 2, d / n)
+            sig = np.array([S1] + [S0] * g)
+            noise = d * _marchenko_pastur(lambda x: np.sum(sig * chain(x)[1] ** 2) * x / (n * (x + la) ** 2), d / n)
+            assert float(got.total[i, j]) == pytest.approx(bias + noise, rel=1e-8), (n, la)
+
+
 def test_no_theory_where_no_formula_is_known():
     kw = dict(n0=40, generations=3.0, generator_noise_var=S0)
     cases = [
-        dict(lam=0.1, policy="replace", design="fixed"),
+        dict(lam=0.1, policy="accumulate", design="fresh"),
+        dict(lam=0.1, policy="accumulate-subsample", design="fresh"),
         dict(lam=0.0, policy="accumulate", design="fresh"),
         dict(lam=0.0, policy="accumulate-subsample", design="fixed"),
     ]
@@ -155,6 +228,24 @@ def test_transforms_and_gradients():
     assert float(ds0) == pytest.approx(float((f(3.0, S0 + h) - f(3.0, S0 - h)) / (2 * h)), rel=1e-8)
 
 
+@pytest.mark.parametrize("policy, design", [("accumulate", "fixed"), ("replace", "fresh")])
+def test_ridge_transforms_and_gradients(policy, design):
+    def f(lam, n0):
+        kw = dict(generations=7, generator_noise_var=S0, policy=policy, design=design)
+        return jc.theory.data_loop(RIDGE, n0=n0, lam=lam, **kw).total
+
+    lams = jnp.array([0.02, 0.3])
+    # traced inputs take the largest contour that concrete ones might not: equal to its accuracy
+    np.testing.assert_allclose(jax.jit(jax.vmap(f, (0, None)))(lams, 50.0), f(lams, 50.0), rtol=1e-9)
+    for lam, n0 in ((0.05, 50.0), (0.05, 20.0)):
+        d_lam, d_n0 = jax.grad(f, argnums=(0, 1))(lam, n0)
+        h_lam, h_n0 = 1e-6, 1e-4
+        fd_lam = (f(lam + h_lam, n0) - f(lam - h_lam, n0)) / (2 * h_lam)
+        fd_n0 = (f(lam, n0 + h_n0) - f(lam, n0 - h_n0)) / (2 * h_n0)
+        assert float(d_lam) == pytest.approx(float(fd_lam), rel=1e-6)
+        assert float(d_n0) == pytest.approx(float(fd_n0), rel=1e-6)
+
+
 @pytest.mark.parametrize(
     "call, match",
     [
@@ -167,6 +258,7 @@ def test_transforms_and_gradients():
             "design",
         ),
         (lambda: jc.theory.data_loop(UNDER, n0=0, generations=1, lam=0.0, generator_noise_var=S0), "n0"),
+        (lambda: jc.theory.data_loop(UNDER, n0=40, generations=1.5, lam=0.1, generator_noise_var=S0), "generations"),
         (lambda: jc.theory.data_loop(UNDER, n0=40, generations=-1, lam=0.0, generator_noise_var=S0), "generations"),
         (lambda: jc.theory.data_loop(UNDER, n0=40, generations=1, lam=-0.1, generator_noise_var=S0), "lam"),
         (
@@ -198,3 +290,8 @@ def test_invalid_points_in_a_traced_batch_are_nan():
     )
     assert np.isfinite(float(r.total[0])) and np.isnan(float(r.total[1]))
     assert int(r.status[1]) == jc.Status.INVALID_INPUT
+    ridge = jax.jit(lambda g: jc.theory.data_loop(UNDER, n0=40.0, generations=g, lam=0.1, generator_noise_var=S0))(
+        jnp.array([2.0, 2.5])
+    )
+    assert np.isfinite(float(ridge.total[0])) and np.isnan(float(ridge.total[1]))
+    assert int(ridge.status[1]) == jc.Status.INVALID_INPUT  # no real-G form of the ridge chains
