@@ -1,8 +1,9 @@
 """`data-loops`: self-consuming loops — replace, accumulate, accumulate-subsample — over generations.
 
 Error of generation G (0…`max_generations`) for the three policies of `jc.theory.data_loop`,
-with a fixed and a fresh design, for OLS (λ = 0) and a ridge: exact theory lines where a formula
-is known (λ = 0: replace with either design, accumulate with a fixed one), Monte Carlo points for
+with a fixed and a fresh design, for OLS (λ = 0) and a ridge: theory lines wherever the theory has
+one (replace with either design, accumulate with a fixed one; exact at λ = 0, deterministic
+equivalents at λ > 0), Monte Carlo points for
 every case (`jc.simulate.data_loop`, one chain per trial serving every G), and Gerstgrasser et al.'s
 bound for accumulate. The finding is computed from the simulated errors: how much worse than
 generation 0 each policy ends.
@@ -164,7 +165,7 @@ def figures(ds):
     axes[0, 0].legend(fontsize=8)
     fig.suptitle(
         f"Self-consuming loops, power law d = {ds.attrs['d']}, n0 = {ds.attrs['n0']} rows per generation "
-        f"(lines: exact theory; points: {ds.attrs['trials']} trials ± 2 s.e.)",
+        f"\n(lines: theory, exact at λ = 0, deterministic equivalents at λ > 0; points: {ds.attrs['trials']} trials ± 2 s.e.)",
         fontsize=10,
     )
     return {NAME: fig}
