@@ -1,6 +1,7 @@
 """`jc.simulate.data_loop` speed: one call with d = 50, n0 = 200, G = 20, 1000 trials, per policy and
 design, against a NumPy loop (one trial and one generation at a time, `numpy.linalg.lstsq`) run on
-50 trials and scaled to 1000.
+50 trials and scaled to 1000. Then `jc.theory.data_loop` at λ > 0 (deterministic equivalents) on a
+grid of 100 ridges × 21 generations, for the policies and designs with a theory.
 
     .venv/bin/python benchmarks/data_loop.py
 """
@@ -75,5 +76,30 @@ def main():
             )
 
 
+def theory_table():
+    lams = np.geomspace(1e-3, 1.0, 100)[:, None]
+    gens = np.arange(G + 1, dtype=float)
+    print(f"\njc.theory.data_loop, d = {D}, n0 = {N0}: 100 ridges × {G + 1} generations; seconds")
+    print("| policy | design | first call (compiles) | second call (median of 3) | per point |")
+    print("|---|---|---|---|---|")
+    for policy, design in (("replace", "fixed"), ("accumulate", "fixed"), ("replace", "fresh")):
+        kw = dict(n0=N0, generations=gens, generator_noise_var=0.25, policy=policy, design=design)
+
+        def call(scale):
+            return jax.block_until_ready(jc.theory.data_loop(MIX, lam=lams * scale, **kw).total)
+
+        t = time.perf_counter()
+        call(1.0)
+        first = time.perf_counter() - t
+        times = []
+        for scale in (1.01, 1.02, 1.03):
+            t = time.perf_counter()
+            call(scale)
+            times.append(time.perf_counter() - t)
+        second = float(np.median(times))
+        print(f"| {policy} | {design} | {first:.2f} | {second:.3f} | {second / lams.size / gens.size * 1e6:.0f} µs |")
+
+
 if __name__ == "__main__":
     main()
+    theory_table()
