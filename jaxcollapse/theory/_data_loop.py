@@ -83,7 +83,7 @@ equivalents (e.g. $d/(n_0 - d)$ for $d/(n_0 - d - 1)$).
 
 **No theory (NaN, `Status.NO_THEORY`; use `jc.simulate.data_loop`):** "accumulate" with a fresh
 design; "accumulate-subsample"; $n_0 \le d - 2$ with an anisotropic $\Sigma$ at $\lambda = 0$; a
-traced `generations` beyond the last horizon.
+traced `generations` above 512 (`TRACED_HORIZON`; concrete ones up to 2048).
 """
 
 from __future__ import annotations
@@ -143,6 +143,8 @@ def data_loop(
     """
     check_loop(policy, design)
     require_same_covariance(mix, "data_loop")
+    # sized from the inputs as given: under an outer jit, check_scalar's arrays are tracers even for constants
+    given = dict(n0=n0, lam=lam, generations=generations)
     n0 = check_scalar("n0", n0, low=0.0, strict=True)
     generations = check_scalar("generations", generations, low=0.0)
     lam = check_scalar("lam", lam, low=0.0)
@@ -153,15 +155,17 @@ def data_loop(
             raise ValueError(
                 f"generations must be integers where lam > 0 (the ridge chains have no real-G form), got {_show(G)}"
             )
-    horizon = _horizon(generations) if _needs_horizon(policy, design) else 0
-    nodes = nodes_for(mix.eigs, mix.d, n0, lam) if design == "fixed" and policy != "accumulate-subsample" else 0
+    horizon = _horizon(given["generations"]) if _needs_horizon(policy, design) else 0
+    sized = design == "fixed" and policy != "accumulate-subsample"
+    nodes = nodes_for(mix.eigs, mix.d, given["n0"], given["lam"]) if sized else 0
     return _data_loop_jit(mix, n0, generations, lam, generator_noise_var, policy, design, horizon, nodes)
 
 
 # At λ > 0 "accumulate" (fixed design) and "replace" (fresh design) run their recursions over a static
 # number of generations: the smallest of these buckets that holds the largest G of the call (one
-# compiled program per bucket), or the last one for a traced G (larger G: NaN, `Status.NO_THEORY`).
+# compiled program per bucket), or 512 for a traced G (larger G: NaN, `Status.NO_THEORY`).
 HORIZONS = (32, 128, 512, 2048)
+TRACED_HORIZON = 512
 
 
 def _needs_horizon(policy, design) -> bool:
@@ -170,7 +174,7 @@ def _needs_horizon(policy, design) -> bool:
 
 def _horizon(generations) -> int:
     if not is_concrete(generations):
-        return HORIZONS[-1]
+        return TRACED_HORIZON
     top = float(np.max(np.asarray(generations), initial=0.0))
     return next((h for h in HORIZONS if top <= h), HORIZONS[-1])
 

@@ -62,13 +62,17 @@ def nodes_for(s, d, n, lam) -> int:
     (in $\log z$); $N \ge 22a$ nodes left at most $10^{-10}$ relative error in the data-loop errors
     up to 100 generations (measured against 2048 nodes, isotropic and power-law spectra up to
     $d = 400$, $n_0/d \in [0.3, 4]$ including $n_0 = d$, $\lambda \in [10^{-4}, 1]$).
-    `NODES[-2]` when any input is traced.
+    A traced `lam` is sized for the smallest ridge; `NODES[-2]` when `s` or `n` are traced.
     """
     try:
-        s, n, lam = (np.asarray(x, dtype=float) for x in (s, n, lam))
+        s, n = np.asarray(s, dtype=float), np.asarray(n, dtype=float)
     except (TypeError, jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):
         return NODES[-2]
-    lam = np.where(lam > 0, lam, 1.0)
+    try:
+        lam = np.asarray(lam, dtype=float)
+        lam = np.where(lam > 0, lam, 1.0)
+    except (TypeError, jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):
+        lam = 1e-300  # unknown ridges: λ moves only the floor near zero; size for the lowest one
     lo, hi = _ends(s.min(), s.max(), d / n, lam, np.log, np.maximum, np.minimum)
     half = float(np.max((hi - lo) / 2))
     return next((k for k in NODES if k >= 22 * half), NODES[-1])
