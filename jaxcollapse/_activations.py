@@ -48,3 +48,11 @@ def activation_constants(activation: str) -> tuple[float, float, float]:
         s = np.tanh(t)
         mu0, mu1, second = float(w @ s), float(w @ (t * s)), float(w @ s**2)
     return mu0, mu1, math.sqrt(max(second - mu0**2 - mu1**2, 0.0))
+
+
+def mean_at(activation: str, tau):
+    r"""$\mu_0(\tau) = E\,\sigma(\tau g)$, $g \sim N(0, 1)$: the feature mean at pre-activation scale $\tau$
+    (traceable in $\tau$). relu is homogeneous, $\mu_0(\tau) = \tau/\sqrt{2\pi}$; tanh, erf and linear
+    are odd, $\mu_0 = 0$ at every scale."""
+    check_activation(activation)
+    return tau * activation_constants("relu")[0] if activation == "relu" else jnp.zeros_like(tau)

@@ -103,3 +103,17 @@ def test_jit_vmap_grad():
 def test_bad_input(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_simulated_relu_features_scale_with_the_spectrum():
+    """Centred at τ² = tr Σ/d, relu features of cΣ are √c times those of Σ (the same draws): ridge at cλ
+    gives the same coefficients, and every error is c times as large. Centring at a fixed μ0 would
+    break this (the offset would not scale)."""
+    c = 9.0
+    base = jc.power_law(24, 1.5, signal=1.0, noise_var=0.1)
+    scaled = jc.Mixture(c * base.eigs, base.signal, base.shift, noise_var=c * base.noise_var)
+    lam = jnp.array([1e-2, 0.1])
+    kw = dict(n=30, m=40, p2=0.0, activation="relu", trials=4, key=jax.random.key(5), test_size=50)
+    one = jc.simulate.random_features(base, lam=lam, **kw)
+    nine = jc.simulate.random_features(scaled, lam=c * lam, **kw)
+    np.testing.assert_allclose(np.asarray(nine.samples), c * np.asarray(one.samples), rtol=1e-8)

@@ -1,10 +1,14 @@
-r"""Monte Carlo twin of `jaxcollapse.theory.random_features`: ridge on σ(Sx) − μ0, sampled.
+r"""Monte Carlo twin of `jaxcollapse.theory.random_features`: ridge on σ(Sx) − μ0(τ), sampled.
 
-Each trial draws the teachers, n rows x ~ N(0, I_d) (rows i < round(p2 n) synthetic, labelled by
-w1* + δ), a projection S (m × d, N(0, 1/d)), the features F = σ(XSᵀ) − μ0, and fits
+Each trial draws the teachers, n rows x ~ N(0, Σ) (rows i < round(p2 n) synthetic, labelled by
+w1* + δ), a projection S (m × d, N(0, 1/d)), the features F = σ(XSᵀ) − μ0(τ), and fits
 $v = (F^\top F/n + \lambda)^{-1}F^\top y/n$ (min-norm at λ = 0; the dual n × n form when m > n). The
 test error $E(f(x) - x^\top w_1^*)^2$ is averaged over `test_size` fresh real inputs. One
 eigendecomposition per trial serves every (p2, λ) of the call (common random numbers).
+
+The centring is the activation's mean at the typical pre-activation scale, τ² = tr Σ/d (the mean
+of sᵢᵀΣsᵢ; τ = 1 for Σ = I): τ/√(2π) for relu, 0 for the odd activations (`mean_at`). So relu
+features of a rescaled Σ are the same features rescaled, and the error scales with them.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .._activations import FUNCTIONS, activation_constants, check_activation
+from .._activations import FUNCTIONS, check_activation, mean_at
 from .._batch import broadcast_map
 from .._linalg import eigh, pinv_diag
 from .._problem import Mixture
@@ -67,7 +71,7 @@ def _simulate(mix, n, m, activation, test_size, p2, lam, trials, chunk_size, key
 
 def _trial(mix, n, m, activation, test_size, p2, lam, key):
     sigma = FUNCTIONS[activation]
-    mu0 = activation_constants(activation)[0]
+    mu0 = mean_at(activation, jnp.sqrt(jnp.mean(mix.eigs)))  # τ² = tr Σ / d
     k_data, k_proj, k_test = jax.random.split(key, 3)
     data = mix.sample(k_data, n)
     S = projection(k_proj, m, mix.eigs.shape[0])
