@@ -87,9 +87,9 @@ RIDGE = jc.power_law(24, 1.0, signal=1.0, noise_var=S1)  # n0 = 72: a ridge insi
 @pytest.mark.parametrize(
     "mix, n0, lams, policy, design",
     [
-        (RIDGE, 72, (0.0, 0.05, 0.5), "replace", "fixed"),
-        (RIDGE, 72, (0.0, 0.05, 0.5), "accumulate", "fixed"),
-        (RIDGE, 72, (0.0, 0.05, 0.5), "replace", "fresh"),
+        (RIDGE, 72, (0.0, 0.05), "replace", "fixed"),
+        (RIDGE, 72, (0.0, 0.05), "accumulate", "fixed"),
+        (RIDGE, 72, (0.0, 0.05), "replace", "fresh"),
         (OVER, 12, (0.0, 0.1), "replace", "fixed"),
         (OVER, 12, (0.0, 0.1), "accumulate", "fixed"),
         (OVER, 12, (0.0, 0.1), "replace", "fresh"),
