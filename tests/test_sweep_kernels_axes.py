@@ -52,7 +52,7 @@ KERNELS = {
         functools.partial(jc.theory.random_projections, MIX), {**THEORY, "m": [5.0, 20.0]}, (), (("m", "p2"),)
     ),
     "theory.random_features": Kernel(
-        functools.partial(jc.theory.random_features, ISO), {**THEORY, "m": [5, 20]}, ("m",), (("m", "lam"),)
+        functools.partial(jc.theory.random_features, ISO), {**THEORY, "m": [5.0, 20.5]}, (), (("m", "lam"),)
     ),
     "theory.retraining": Kernel(
         functools.partial(jc.theory.retraining, ISO),  # isotropic: n0 < d has a theory

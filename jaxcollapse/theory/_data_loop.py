@@ -165,7 +165,13 @@ def data_loop(
             )
     horizon = _horizon(given["generations"]) if _needs_horizon(policy, design) else 0
     sized = design == "fixed" and policy != "accumulate-subsample"
-    nodes = nodes_for(mix.eigs, mix.d, given["n0"], given["lam"]) if sized else 0
+    if sized:  # λ = 0 points take the exact formulas, not the contour: size for the ridges only
+        lam_given = (
+            given["lam"] if not is_concrete(given["lam"]) else np.where(np.asarray(given["lam"]) > 0, given["lam"], 1.0)
+        )
+        nodes = nodes_for(mix.eigs, mix.d, given["n0"], lam_given)
+    else:
+        nodes = 0
     return _data_loop_jit(mix, n0, generations, lam, generator_noise_var, policy, design, horizon, nodes)
 
 

@@ -8,20 +8,25 @@ Each pre-activation $s_i^\top x$ is $N(0, \|s_i\|^2) \approx N(0, 1)$.
 **Gaussian equivalence.** The features are replaced by $\mu_0 + \mu_1 Sx + \mu_* z$, $z \sim N(0, I_m)$
 independent, with $\mu_0 = E\sigma(g)$, $\mu_1 = E g\sigma(g)$, $\mu_*^2 = E\sigma(g)^2 - \mu_0^2 - \mu_1^2$
 ($g \sim N(0, 1)$; `activation_constants`). Given S, those features are Gaussian with covariance
-$C = \mu_1^2 SS^\top + \mu_*^2 I_m$, and a linear teacher becomes a linear teacher in feature space
-plus independent noise: $y = \beta^\top\phi + e$, $\beta = \mu_1 C^{-1}Sw$, $\mathrm{Var}\,e = \sigma^2 +
-\|w\|^2 - \mu_1^2 w^\top S^\top C^{-1}Sw$. So ridge on the features is classical ridge on a mixture
-(`jc.theory.ridge`) whose spectrum is that of C — $\mu_1^2 a + \mu_*^2$ over the Marchenko–Pastur
-eigenvalues a of $SS^\top$ (ratio m/d), and $\mu_*^2$ on the $(m-d)_+$ directions S does not reach —
-with teacher energies $\mu_1^2 (r^2/d)\, a/c^2$, shift energies $\mu_1^2 (\mathrm{tr}\Delta/d)\, a/c^2$,
-and label noise raised by the part of the teacher the features cannot express,
-$r^2(1 - q)$ (synthetic: $(r^2 + \mathrm{tr}\Delta)(1 - q)$), $q = \frac{\mu_1^2}{d}\sum_a a/c$. That same
-part is added to the test error (in `bias`).
+$K = \mu_1^2 SS^\top + \mu_*^2 I_m$, and a linear teacher becomes a linear teacher in feature space
+plus independent noise: $y = \beta^\top\phi + e$, $\beta = \mu_1 K^{-1}Sw$, $\mathrm{Var}\,e = \sigma^2 +
+\|w\|^2 - \mu_1^2 w^\top S^\top K^{-1}Sw$. So ridge on the features is classical ridge (Theorem 1 of
+`jc.theory.ridge`, same formulas) on the spectrum of K, with the teacher seen through it and the part
+of the teacher the features cannot express added to the label noise (synthetic: of $w_1^* + \delta$)
+and to the test error (in `bias`).
 
-The Marchenko–Pastur law is integrated by Gauss–Legendre rules in the variables that make its
-square-root edges smooth, graded towards the lower edge (`_marchenko_pastur`; the spectrum enters as
-a compressed `Mixture` of about 17 × `nodes` entries). With a linear activation ($\mu_* = 0$) this is the random-projection theory
-(`jc.theory.random_projections`) written differently; the tests check the two agree.
+**Every trace by one contour, m real.** With $Y = S\Sigma^{1/2}$ the matrices $C = YY^\top$ ($m\times m$)
+and $Y^\top Y = \frac md\hat\Sigma_m$ ($d\times d$, $\hat\Sigma_m$ the sample covariance of m rows
+$N(0, \Sigma)$) share their non-zero eigenvalues, so a sum over the m feature eigenvalues
+$k = \mu_1^2c + \mu_*^2$ is $\sum_j g(k_j) = \mathrm{tr}_d[g(k(\hat\Sigma_m)) - g(\mu_*^2)] + m\,g(\mu_*^2)$, and a
+teacher's energy through the features is, by push-through ($Y^\top\psi(YY^\top)Y = Y^\top Y\psi(Y^\top Y)$),
+$E\,\beta^\top K g(K)\beta = \mu_1^2\,\mathrm{tr}\big(\Sigma\Gamma\,c\,g(k)/k\big)$ at $\hat\Sigma_m$. Both are single
+traces of functions of one sample covariance, evaluated as contour sums (`_resolvent`) in which m
+is a traced real number: one compiled program serves every width and $\partial E/\partial m$ comes by
+implicit differentiation. The data-level $\kappa$ is one scalar root whose evaluations reuse the
+contour. With a linear activation ($\mu_* = 0$) this is the random-projection theory
+(`jc.theory.random_projections`, its θ equation) computed another way; the tests hold the two
+together to 1e-10, and the nonlinear case to Mei–Montanari's closed form.
 
 **What it is, and how close finite d comes** (`scripts/random_features_vs_simulation.py`, 200
 trials). This is the high-dimensional limit d, m, n → ∞ at fixed ratios (exact at any size for the
@@ -42,105 +47,143 @@ and m = n the error is +inf for every activation (the Gram matrix is square), as
 
 from __future__ import annotations
 
-import math
+import functools
 
+import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .._activations import activation_constants, check_activation
+from .._batch import block_for, broadcast_map
 from .._problem import Mixture
 from .._results import Risk
+from .._solve import bracketed_root
 from .._types import Scalars
-from .._validate import check_int, check_scalar
-
-
-def _marchenko_pastur(m: int, d: int, nodes: int):
-    """Nodes a_i and multiplicities of the min(m, d) non-zero eigenvalues of SSᵀ (S: m × d, N(0, 1/d)).
-
-    The Marchenko–Pastur density √((hi − a)(a − lo))/(2πγa) has square-root edges and, as m → d, its
-    lower edge lo → 0 meets the 1/a (and the kernels' 1/(a + κ)) poles. So each half is integrated
-    in the variable that removes its square root, v = √(a − lo) below the midpoint and
-    w = √(hi − a) above it, and the lower half by Gauss–Legendre on segments graded geometrically
-    towards v = 0 (`nodes` points per segment), which resolves poles at distance down to 1e-9.
-    """
-    k, big = min(m, d), max(m, d)
-    gamma = k / big
-    lo, hi = (1 - math.sqrt(gamma)) ** 2, (1 + math.sqrt(gamma)) ** 2
-    mid = (lo + hi) / 2
-    t, w = np.polynomial.legendre.leggauss(nodes)
-
-    def rule(a, b):
-        return (a + b) / 2 + (b - a) / 2 * t, (b - a) / 2 * w
-
-    v_top = math.sqrt(mid - lo)
-    edges = v_top * np.concatenate([[0.0], _GRADING ** np.arange(_SEGMENTS - 1, -1, -1)])
-    parts = [rule(a, b) for a, b in zip(edges[:-1], edges[1:])]
-    v = np.concatenate([p[0] for p in parts])
-    wv = np.concatenate([p[1] for p in parts])
-    a_low = lo + v**2
-    dens_low = np.sqrt(np.maximum(hi - a_low, 0.0)) * v * 2 * v / (2 * np.pi * gamma * a_low)
-    u, wu = rule(0.0, math.sqrt(hi - mid))
-    a_high = hi - u**2
-    dens_high = np.sqrt(np.maximum(a_high - lo, 0.0)) * u * 2 * u / (2 * np.pi * gamma * a_high)
-    a = np.concatenate([a_low, a_high])
-    weight = np.concatenate([wv * dens_low, wu * dens_high])
-    weight = weight / weight.sum()
-    scale = big / d  # m > d: the non-zero eigenvalues of SSᵀ are (m/d) × MP(d/m)
-    return scale * a, k * weight
-
-
-_GRADING = 0.25  # ratio of neighbouring segments towards the lower edge
-_SEGMENTS = 16  # the smallest segment is 0.25^15 ≈ 1e-9 of the lower half
+from .._validate import check_mixing, check_scalar, valid_mask
+from ._common import exact_at_zero, finish, mixture_valid, times
+from ._resolvent import NODES, contour
+from ._ridge import _a_of_delta, ridgeless_a
 
 
 def random_features(
-    mix: Mixture, *, n: Scalars, m: int, p2: Scalars, lam: Scalars, activation: str = "relu", nodes: int = 16
+    mix: Mixture, *, n: Scalars, m: Scalars, p2: Scalars, lam: Scalars, activation: str = "relu"
 ) -> Risk:
     r"""Gaussian-equivalence test error of ridge on nonlinear random features (module docstring).
 
     `mix` must be isotropic with unit variances (`jc.isotropic(d, ...)`: Σ = I, so every
-    pre-activation is N(0, 1)); only tr ΣΓ, tr ΣΔ and the noise levels enter. `m` is a concrete
-    integer (it sets the spectrum); `n`, `p2`, `lam` broadcast and may be traced. Returns a `Risk`
-    (`bias` includes the part of the teacher the features cannot express).
+    pre-activation is N(0, 1)); on other spectra the features' nonlinear part is not white noise
+    (README, "Model size"). `n`, `m` (real-valued, `> 0`), `p2`, `lam` broadcast and may be traced;
+    one compiled program serves every width. Returns a `Risk` (`bias` includes the part of the
+    teacher the features cannot express).
     """
-    from ._ridge import ridge
-
     check_activation(activation)
-    m = check_int("m", m, why="a concrete width: it sets the spectrum")
     if mix.synthetic_eigs is not None or mix.compressed or not np.allclose(np.asarray(mix.eigs), 1.0):
         raise ValueError(
             "mix must be isotropic with unit variances (jc.isotropic(d, ...)): random features assume Σ = I"
         )
-    check_scalar("nodes", nodes, low=1, integer=True)
-    mu0, mu1, mu_star = activation_constants(activation)
-    d, m = mix.d, int(m)
-    r2, c2 = jnp.sum(mix.signal), jnp.sum(mix.shift)  # traceable: only the spectrum must be concrete
-    a, mult = _marchenko_pastur(m, d, nodes)
-    c = mu1**2 * a + mu_star**2
-    q = mu1**2 / d * float(np.sum(mult * a / c))
-    energy = mult * mu1**2 * a / c**2 / d  # a compressed mixture holds masses: multiplicity × per-direction value
-    if m > d and mu_star > 0:  # directions S does not reach: pure noise features, no teacher
-        c, energy, mult = np.append(c, mu_star**2), np.append(energy, 0.0), np.append(mult, m - d)
-    eigs, signal, shift = c, r2 * energy, c2 * energy
-    feature_mix = Mixture(
-        eigs,
-        signal,
-        shift,
-        noise_var=mix.noise_var + r2 * (1 - q),
-        synthetic_noise_var=mix.synthetic_noise_var + (r2 + c2) * (1 - q),
-        multiplicity=mult,
-        dimension=m,
-    )
-    risk = ridge(feature_mix, n=n, p2=p2, lam=lam)
-    floor = r2 * (1 - q)
-    return Risk(
-        total=risk.total + floor,
-        bias=risk.bias + floor,
-        variance=risk.variance,
-        collapse=risk.collapse,
-        kappa=risk.kappa,
-        status=risk.status,
-    )
+    n, p2, lam, _ = check_mixing(n=n, p2=p2, lam=lam, weight=1.0)
+    m = check_scalar("m", m, low=0.0, strict=True)
+    _, mu1, mu_star = activation_constants(activation)
+    # One contour size for every width: a traced m (a sweep, grad in m) and a concrete one give the
+    # same numbers; the largest, because m = d (the spectrum reaching zero) needs it.
+    nodes = NODES[-1]
+    return _random_features_jit(mix, n, m, p2, lam, mu1, mu_star**2, nodes)
 
 
-random_features.static_arguments = ("m",)  # sets the spectrum (concrete): jc.sweep loops over it
+@eqx.filter_jit
+def _random_features_jit(mix, n, m, p2, lam, mu1, star2, nodes):
+    # The contour depends on the width alone (its floor on a λ-free bound of the pole distance):
+    # one width, as in a grid over (n, p2, λ), solves it once for every point.
+    shared = _contour(mix, m, mu1, star2, nodes) if jnp.ndim(m) == 0 else None
+    point = functools.partial(_point, mix, mu1=mu1, star2=star2, nodes=nodes, shared=shared)
+    return broadcast_map(point, block=block_for(nodes * mix.eigs.shape[0]), n=n, m=m, p2=p2, lam=lam)
+
+
+def _contour(mix, m, mu1, star2, nodes):
+    r"""The contour of $\hat\Sigma_m$ (m rows): its poles sit at $-(\kappa + \mu_*^2)d/(m\mu_1^2)$, $\kappa \ge \lambda \ge 0$."""
+    s = mix.eigs
+    d = jnp.asarray(mix.d, s.dtype)
+    m = jnp.where(m > 0, m, 1.0)
+    return contour(s, None, m, star2 * d / (m * mu1**2), nodes)
+
+
+def _feature_sums(args, kappa):
+    r"""`(rr, rq, teach)`: $\sum_j r_j^2$ and $\sum_j r_jq_j$ over the m feature eigenvalues
+    $k_j$ ($r = k/(k+\kappa)$, $q = 1 - r$), and `teach(g, weights)` = $\mu_1^2\,\mathrm{tr}(W\,c\,g(k)/k)$ at
+    $\hat\Sigma_m$ (a teacher's energy per feature direction times g), all as contour sums."""
+    z, w, scale, counts, mu1, star2, m, d = args
+    c = (m / d) * z  # the eigenvalues of C = SΣSᵀ at the node (C and (m/d)Σ̂_m share the non-zero ones)
+    k = mu1**2 * c + star2
+    r, q = k / (k + kappa), kappa / (k + kappa)
+    noisy = star2 > 0
+    r0 = jnp.where(noisy, star2 / jnp.where(noisy, star2 + kappa, 1.0), 0.0)  # C's zero eigenvalues
+    q0 = jnp.where(noisy, kappa / jnp.where(noisy, star2 + kappa, 1.0), 1.0)
+
+    def count(g, g0):  # Σ_j g(k_j) = tr_d[g(k(Σ̂_m)) - g(μ*²)] + m g(μ*²)
+        return 2.0 * jnp.real(jnp.sum(w * scale * (g - g0) * counts)) + m * g0
+
+    def teach(g, weights):
+        return mu1**2 * 2.0 * jnp.real(jnp.sum(w * scale * (c * g / k) * weights))
+
+    return count(r * r, r0 * r0), count(r * q, r0 * q0), teach, r, q
+
+
+def _kappa_equation(kappa, args):
+    n, p2, lam, inner = args
+    rr, rq, *_ = _feature_sums(inner, kappa)
+    return kappa * _a_of_delta((rr + rq) / n, p2, 1.0) - lam
+
+
+def _point(mix, n, m, p2, lam, *, mu1, star2, nodes, shared) -> Risk:
+    valid = valid_mask((n, 0.0, None, True), (m, 0.0, None, True), (p2, 0.0, 1.0, False), (lam, 0.0, None, False))
+    valid &= mixture_valid(mix)
+    n, m = jnp.where(valid, n, 2.0), jnp.where(valid, m, 1.0)
+    p2, lam = jnp.where(valid, p2, 0.0), jnp.where(valid, lam, 1.0)
+    s = mix.eigs
+    d = jnp.asarray(mix.d, s.dtype)
+    p1 = 1.0 - p2
+    path = _contour(mix, m, mu1, star2, nodes) if shared is None else shared
+    counts = path.R @ jnp.ones_like(s)
+    inner = (path.z, path.w, path.scale, counts, mu1, star2, m, d)
+    rank = jnp.where(star2 > 0, m, jnp.minimum(m, d))  # the rank of the feature covariance
+    total = (mu1**2 * m * jnp.sum(s) / d + m * star2) / n  # tr K / n
+    at_zero = (lam == 0) & (ridgeless_a(n, rank, p2, 1.0) >= 0)
+    lo = jnp.where(at_zero, 0.0, lam)
+    hi = jnp.where(at_zero, 0.0, lam + total)
+    kappa, converged = bracketed_root(_kappa_equation, (n, p2, lam, inner), lo, hi)
+    rr, rq, teach, r, q = _feature_sums(inner, kappa)
+    signal = path.R @ (mix.signal * s)  # ΓΣ, ΔΣ through the nodes
+    shift = path.R @ (mix.shift * s)
+    m_b = teach(q * q, signal)
+    m_z = (teach(r * r, shift), teach(r * q, shift), teach(q * q, shift))
+    one = jnp.ones_like(r)
+    # the part of a teacher the features cannot express: label noise in training, error at test
+    floor = jnp.sum(s * mix.signal) - teach(one, signal)
+    floor_synthetic = floor + jnp.sum(s * mix.shift) - teach(one, shift)
+    delta = exact_at_zero(rr + rq, kappa, rank) / n
+    positive = kappa > 0
+    a_delta = _a_of_delta(delta, p2, 1.0)
+    a_zero = a_delta + jax.lax.stop_gradient(ridgeless_a(n, rank, p2, 1.0) - a_delta)
+    a = jnp.where(positive, lam / jnp.where(positive, kappa, 1.0), a_zero)
+    eta = 1.0 / (a + delta)  # η1 = η2 at weight 1
+    gamma = eta**2
+    df2 = exact_at_zero(rr, kappa, rank)
+    denom = n * a * eta**2 + gamma * rq
+    infinite = ~(denom > 0)
+    v = jnp.where(infinite, jnp.inf, df2 / jnp.where(infinite, 1.0, denom))
+    bias = m_b + times(gamma * m_b, v) + floor
+    noise = p1 * (mix.noise_var + floor) + p2 * (mix.synthetic_noise_var + floor_synthetic)
+    variance = times(noise * eta**2, v)
+    c = 1.0 - p2 * eta
+    shifted = (c**2 + p1 * p2 * eta**2) * m_z[0] + 2.0 * c * m_z[1] + m_z[2]
+    zeta = p2**2 * eta**2 * m_z[0] + times(p2 * eta**2 * shifted, v)
+    return finish(
+        bias,
+        variance,
+        zeta,
+        kappa,
+        valid=valid,
+        converged=converged & path.converged,
+        infinite=infinite,
+    )

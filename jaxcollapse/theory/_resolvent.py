@@ -24,8 +24,9 @@ geometrically at a rate that does not depend on $\lambda$: $10^{-15}$ against qu
 Marchenko–Pastur law. The half-height is $\pi/4$, not $\pi/2$: high powers $t^{2G}$ of
 $t = z/(z + \lambda)$ oscillate with $\arg t$, which stays small near the positive axis (measured:
 at $G = 100$ the error falls from $10^{-3}$ to $10^{-10}$ at 256 nodes). `nodes_for` sizes the rule.
-At $n = d$ the spectrum reaches zero; the contour then cuts it $e^{-30}\min(\lambda, h)$ from zero,
-where the integrands, which vanish linearly at zero, leave less than $10^{-20}$ out.
+At $n = d$ the spectrum reaches zero; the contour then cuts it $e^{-30}\min(\lambda, h)$ from zero
+(never below $e^{-45}h$, for $\lambda = 0$), where the integrands, which vanish linearly at zero,
+leave less than $10^{-20}$ out.
 
 $\kappa$ is found node by node along the contour by Newton's method, each node starting from its
 neighbour's root (the first, just above the real axis right of the spectrum, from $\kappa = -z$, the
@@ -45,13 +46,14 @@ _NEWTON = 8  # Newton steps per node, warm-started from the previous node
 _TOL = 1e-9  # relative residual below which a node counts as converged
 _HEIGHT = jnp.pi / 4  # half-height of the ellipse in log z (measured best: the powers of T barely oscillate)
 _FLOOR = 30.0  # where the spectrum reaches zero, the contour stops exp(-30)·min(λ, h) from it
+_DEEPEST = 45.0  # ... and never below exp(-45)·h (λ = 0 or a pole at an unknown distance)
 
 
 def _ends(s_min, s_max, ratio, lam, log=jnp.log, maximum=jnp.maximum, minimum=jnp.minimum):
     """`(lo, hi)`: the contour's crossings of the real axis, in log z."""
     hi = log(s_max * (1.0 + ratio**0.5) ** 2) + 1.0
     edge = s_min * (1.0 - ratio**0.5) ** 2
-    floor = minimum(log(lam), hi - 1.0) - _FLOOR
+    floor = maximum(minimum(log(maximum(lam, 1e-300)), hi - 1.0) - _FLOOR, hi - _DEEPEST)
     return maximum(log(maximum(edge, 1e-300)) - 1.0, floor), hi
 
 
@@ -59,7 +61,7 @@ def nodes_for(s, d, n, lam) -> int:
     r"""The contour size for concrete spectrum `s` (dimension `d`), rows `n` and ridges `lam`.
 
     The trapezoidal rule on the ellipse converges geometrically at a rate set by its half-width $a$
-    (in $\log z$); $N \ge 22a$ nodes left at most $10^{-10}$ relative error in the data-loop errors
+    (in $\log z$); $N \ge 24a$ nodes left at most $10^{-10}$ relative error in the data-loop errors
     up to 100 generations (measured against 2048 nodes, isotropic and power-law spectra up to
     $d = 400$, $n_0/d \in [0.3, 4]$ including $n_0 = d$, $\lambda \in [10^{-4}, 1]$).
     A traced `lam` is sized for the smallest ridge; `NODES[-2]` when `s` or `n` are traced.
@@ -70,12 +72,11 @@ def nodes_for(s, d, n, lam) -> int:
         return NODES[-2]
     try:
         lam = np.asarray(lam, dtype=float)
-        lam = np.where(lam > 0, lam, 1.0)
     except (TypeError, jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):
         lam = 1e-300  # unknown ridges: λ moves only the floor near zero; size for the lowest one
     lo, hi = _ends(s.min(), s.max(), d / n, lam, np.log, np.maximum, np.minimum)
     half = float(np.max((hi - lo) / 2))
-    return next((k for k in NODES if k >= 22 * half), NODES[-1])
+    return next((k for k in NODES if k >= 24 * half), NODES[-1])
 
 
 class Contour(eqx.Module):
