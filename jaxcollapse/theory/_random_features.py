@@ -61,7 +61,7 @@ from .._results import Risk
 from .._solve import bracketed_root
 from .._types import Scalars
 from .._validate import check_mixing, check_scalar, valid_mask
-from ._common import exact_at_zero, finish, mixture_valid, times
+from ._common import TABLE_NODES, exact_at_zero, finish, mixture_valid, narrow_bracket, times
 from ._resolvent import NODES, contour
 from ._ridge import _a_of_delta, ridgeless_a
 
@@ -95,8 +95,11 @@ def random_features(
 def _random_features_jit(mix, n, m, p2, lam, mu1, star2, nodes):
     # The contour depends on the width alone (its floor on a λ-free bound of the pole distance):
     # one width, as in a grid over (n, p2, λ), solves it once for every point.
-    shared = _contour(mix, m, mu1, star2, nodes) if jnp.ndim(m) == 0 else None
-    point = functools.partial(_point, mix, mu1=mu1, star2=star2, nodes=nodes, shared=shared)
+    shared = table = None
+    if jnp.ndim(m) == 0:
+        shared = _contour(mix, m, mu1, star2, nodes)
+        table = _delta_table(mix, m, mu1, star2, shared)
+    point = functools.partial(_point, mix, mu1=mu1, star2=star2, nodes=nodes, shared=shared, table=table)
     return broadcast_map(point, block=block_for(nodes * mix.eigs.shape[0]), n=n, m=m, p2=p2, lam=lam)
 
 
@@ -106,6 +109,21 @@ def _contour(mix, m, mu1, star2, nodes):
     d = jnp.asarray(mix.d, s.dtype)
     m = jnp.where(m > 0, m, 1.0)
     return contour(s, None, m, star2 * d / (m * mu1**2), nodes)
+
+
+def _delta_table(mix, m, mu1, star2, path):
+    """`(κ nodes, Σ_j r_j(κ) at them)`: one width's df1 on a log grid (the bracket of every point)."""
+    s = mix.eigs
+    d = jnp.asarray(mix.d, s.dtype)
+    inner = (path.z, path.w, path.scale, path.R @ jnp.ones_like(s), mu1, star2, m, d)
+    top = mu1**2 * jnp.max(s) * (1.0 + jnp.sqrt(m / d)) ** 2 + star2
+    grid = jnp.exp(jnp.linspace(jnp.log(top) - 12 * jnp.log(10.0), jnp.log(top) + 8 * jnp.log(10.0), TABLE_NODES))
+
+    def df1(kappa):
+        rr, rq, *_ = _feature_sums(inner, kappa)
+        return rr + rq
+
+    return grid, jax.lax.map(df1, grid, batch_size=64)
 
 
 def _feature_sums(args, kappa):
@@ -135,7 +153,7 @@ def _kappa_equation(kappa, args):
     return kappa * _a_of_delta((rr + rq) / n, p2, 1.0) - lam
 
 
-def _point(mix, n, m, p2, lam, *, mu1, star2, nodes, shared) -> Risk:
+def _point(mix, n, m, p2, lam, *, mu1, star2, nodes, shared, table) -> Risk:
     valid = valid_mask((n, 0.0, None, True), (m, 0.0, None, True), (p2, 0.0, 1.0, False), (lam, 0.0, None, False))
     valid &= mixture_valid(mix)
     n, m = jnp.where(valid, n, 2.0), jnp.where(valid, m, 1.0)
@@ -151,7 +169,8 @@ def _point(mix, n, m, p2, lam, *, mu1, star2, nodes, shared) -> Risk:
     at_zero = (lam == 0) & (ridgeless_a(n, rank, p2, 1.0) >= 0)
     lo = jnp.where(at_zero, 0.0, lam)
     hi = jnp.where(at_zero, 0.0, lam + total)
-    kappa, converged = bracketed_root(_kappa_equation, (n, p2, lam, inner), lo, hi)
+    lo, hi, x0 = narrow_bracket(table, lambda k, df1: k * _a_of_delta(df1 / n, p2, 1.0) - lam, lo, hi)
+    kappa, converged = bracketed_root(_kappa_equation, (n, p2, lam, inner), lo, hi, x0)
     rr, rq, teach, r, q = _feature_sums(inner, kappa)
     signal = path.R @ (mix.signal * s)  # ΓΣ, ΔΣ through the nodes
     shift = path.R @ (mix.shift * s)
