@@ -195,12 +195,19 @@ def _horizon(generations) -> int:
 
 @eqx.filter_jit
 def _data_loop_jit(mix, n0, generations, lam, s0, policy, design, horizon, nodes):
-    point = functools.partial(_point, mix, policy=policy, design=design, horizon=horizon, nodes=nodes)
+    prepared = None
+    if nodes and jnp.ndim(n0) == 0:  # one n0: the contour and its nodes² × d kernels serve every point
+        ridges = jnp.where(lam > 0, lam, jnp.inf)
+        floor = jnp.where(jnp.isfinite(jnp.min(ridges)), jnp.min(ridges), 1.0)  # the smallest ridge's floor
+        prepared = _prepare(mix, jnp.where(n0 > 0, n0, 1.0), floor, nodes)
+    point = functools.partial(
+        _point, mix, policy=policy, design=design, horizon=horizon, nodes=nodes, prepared=prepared
+    )
     block = block_for(max(nodes, 1) * mix.eigs.shape[0])
     return broadcast_map(point, block=block, n0=n0, generations=generations, lam=lam, s0=s0)
 
 
-def _point(mix, n0, generations, lam, s0, *, policy, design, horizon, nodes) -> Risk:
+def _point(mix, n0, generations, lam, s0, *, policy, design, horizon, nodes, prepared) -> Risk:
     valid = valid_mask((n0, 0.0, None, True), (generations, 0.0, None, False), (lam, 0.0, None, False))
     valid &= valid_mask((s0, 0.0, None, False)) & mixture_valid(mix)
     ridge = lam > 0
@@ -215,7 +222,9 @@ def _point(mix, n0, generations, lam, s0, *, policy, design, horizon, nodes) -> 
     if (policy, design) in (("replace", "fixed"), ("accumulate", "fixed"), ("replace", "fresh")):
         lam_r = jnp.where(ridge, lam, 1.0)  # the ridge branch never sees λ = 0 (no NaN in its gradient)
         if design == "fixed":
-            terms, ok = _fixed_ridge(mix, n0, G, lam_r, s0, policy=policy, horizon=horizon, nodes=nodes)
+            terms, ok = _fixed_ridge(
+                mix, n0, G, lam_r, s0, policy=policy, horizon=horizon, nodes=nodes, prepared=prepared
+            )
         else:
             terms, ok = _fresh_ridge(mix, n0, G, lam_r, s0, horizon=horizon)
         k_r, within = terms[3], (G <= horizon) | (horizon == 0)
@@ -262,12 +271,22 @@ def _ols_supported(mix, n0, *, policy, design):
     return jnp.asarray(known) & ((n0 >= mix.d) | isotropic)
 
 
-def _fixed_ridge(mix, n0, G, lam, s0, *, policy, horizon, nodes):
+def _prepare(mix, n0, lam, nodes):
+    """What a fixed-design point needs that depends on n0 (and λ's floor) only: the contour, the
+    two-point kernels and the traces through it, shared by a grid with one n0."""
+    s, mu = mix.eigs, mix.multiplicity
+    path = contour(s, mu, n0, lam, nodes)
+    weighted = mix.signal * s  # diag(ΓΣ), masses
+    kernels = path.pair_kernels(weighted, _counted(mu, s**2), n0)
+    return path, kernels, path.R @ weighted, path.R @ _counted(mu, s)
+
+
+def _fixed_ridge(mix, n0, G, lam, s0, *, policy, horizon, nodes, prepared=None):
     r"""Fixed design, λ > 0: $\hat w_G = \alpha(T)w^* + \sum_j \beta_j(T)Q X_0^\top\varepsilon_j/n_0$ with
     $T = \hat\Sigma(\hat\Sigma + \lambda)^{-1}$, $Q = (\hat\Sigma + \lambda)^{-1}$ (module docstring), by contour."""
-    s, mu = mix.eigs, mix.multiplicity
+    s = mix.eigs
     kappa, ok = _kappa(mix, n0, lam)
-    path = contour(s, mu, n0, lam, nodes)
+    path, kernels, through_signal, through_s = _prepare(mix, n0, lam, nodes) if prepared is None else prepared
     z = path.z
     t = z / (z + lam)
     noise = z / ((z + lam) ** 2 * n0)  # Q Σ̂ Q / n0: the covariance of one u_j per unit noise
@@ -285,10 +304,9 @@ def _fixed_ridge(mix, n0, G, lam, s0, *, policy, horizon, nodes):
         first = PG**2
         j = g + 1.0
         later = PG**2 * jnp.sum(jnp.where(j[None, :] <= G, 1.0 / ((j[None, :] + 1.0) * P) ** 2, 0.0), axis=1)
-    weighted = mix.signal * s  # diag(ΓΣ), masses
-    cross = path.integrate(alpha * path.scale * (path.R @ weighted))  # tr(ΓΣ α(Σ̂))
-    quad = path.two_sided(alpha, weighted, _counted(mu, s**2), n0)  # tr(Γ α(Σ̂) Σ α(Σ̂))
-    base = path.scale * (path.R @ _counted(mu, s)) * noise  # tr(Σ (z - Σ̂)^{-1}) · the noise weight
+    cross = path.integrate(alpha * path.scale * through_signal)  # tr(ΓΣ α(Σ̂))
+    quad = path.two_sided(alpha, kernels)  # tr(Γ α(Σ̂) Σ α(Σ̂))
+    base = path.scale * through_s * noise  # tr(Σ (z - Σ̂)^{-1}) · the noise weight
     R = jnp.sum(s * mix.signal)
     bias = jnp.maximum(R - 2.0 * cross + quad, 0.0)
     variance = mix.noise_var * path.integrate(first * base)
