@@ -43,6 +43,16 @@ def numpy_loop(policy, design, trials, rng):
     return errors
 
 
+def first_and_median(call, arguments):
+    """Seconds of the first call (it compiles) and the median of the others (new values each)."""
+    times = []
+    for a in arguments:
+        t = time.perf_counter()
+        call(a)
+        times.append(time.perf_counter() - t)
+    return times[0], float(np.median(times[1:]))
+
+
 def main():
     print(f"d = {D}, n0 = {N0}, G = {G}, {TRIALS} trials, λ = 0; seconds (median of 3 for the second call)")
     print("| policy | design | first call (compiles) | second call | NumPy loop, scaled to 1000 trials | ratio |")
@@ -59,15 +69,7 @@ def main():
                     jc.simulate.data_loop(MIX, trials=TRIALS, key=jax.random.key(k), **kw).samples
                 )
 
-            t = time.perf_counter()
-            call(0)
-            first = time.perf_counter() - t
-            times = []
-            for k in (1, 2, 3):
-                t = time.perf_counter()
-                call(k)
-                times.append(time.perf_counter() - t)
-            second = float(np.median(times))
+            first, second = first_and_median(call, (0, 1, 2, 3))
             t = time.perf_counter()
             numpy_loop(policy, design, 50, rng)
             base = (time.perf_counter() - t) * TRIALS / 50
@@ -88,15 +90,7 @@ def theory_table():
         def call(scale):
             return jax.block_until_ready(jc.theory.data_loop(MIX, lam=lams * scale, **kw).total)
 
-        t = time.perf_counter()
-        call(1.0)
-        first = time.perf_counter() - t
-        times = []
-        for scale in (1.01, 1.02, 1.03):
-            t = time.perf_counter()
-            call(scale)
-            times.append(time.perf_counter() - t)
-        second = float(np.median(times))
+        first, second = first_and_median(call, (1.0, 1.01, 1.02, 1.03))
         print(f"| {policy} | {design} | {first:.2f} | {second:.3f} | {second / lams.size / gens.size * 1e6:.0f} µs |")
 
 

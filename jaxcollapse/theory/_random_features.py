@@ -61,9 +61,9 @@ from .._results import Risk
 from .._solve import bracketed_root
 from .._types import Scalars
 from .._validate import check_mixing, check_scalar, valid_mask
-from ._common import TABLE_NODES, exact_at_zero, finish, mixture_valid, narrow_bracket, times
+from ._common import TABLE_NODES, finish, mixture_valid, narrow_bracket
 from ._resolvent import NODES, contour
-from ._ridge import _a_of_delta, ridgeless_a
+from ._ridge import _a_of_delta, ridgeless_a, theorem_one
 
 
 def random_features(
@@ -160,7 +160,6 @@ def _point(mix, n, m, p2, lam, *, mu1, star2, nodes, shared, table) -> Risk:
     p2, lam = jnp.where(valid, p2, 0.0), jnp.where(valid, lam, 1.0)
     s = mix.eigs
     d = jnp.asarray(mix.d, s.dtype)
-    p1 = 1.0 - p2
     path = _contour(mix, m, mu1, star2, nodes) if shared is None else shared
     counts = path.R @ jnp.ones_like(s)
     inner = (path.z, path.w, path.scale, counts, mu1, star2, m, d)
@@ -180,23 +179,12 @@ def _point(mix, n, m, p2, lam, *, mu1, star2, nodes, shared, table) -> Risk:
     # the part of a teacher the features cannot express: label noise in training, error at test
     floor = jnp.sum(s * mix.signal) - teach(one, signal)
     floor_synthetic = floor + jnp.sum(s * mix.shift) - teach(one, shift)
-    delta = exact_at_zero(rr + rq, kappa, rank) / n
-    positive = kappa > 0
-    a_delta = _a_of_delta(delta, p2, 1.0)
-    a_zero = a_delta + jax.lax.stop_gradient(ridgeless_a(n, rank, p2, 1.0) - a_delta)
-    a = jnp.where(positive, lam / jnp.where(positive, kappa, 1.0), a_zero)
-    eta = 1.0 / (a + delta)  # η1 = η2 at weight 1
-    gamma = eta**2
-    df2 = exact_at_zero(rr, kappa, rank)
-    denom = n * a * eta**2 + gamma * rq
-    infinite = ~(denom > 0)
-    v = jnp.where(infinite, jnp.inf, df2 / jnp.where(infinite, 1.0, denom))
-    bias = m_b + times(gamma * m_b, v) + floor
-    noise = p1 * (mix.noise_var + floor) + p2 * (mix.synthetic_noise_var + floor_synthetic)
-    variance = times(noise * eta**2, v)
-    c = 1.0 - p2 * eta
-    shifted = (c**2 + p1 * p2 * eta**2) * m_z[0] + 2.0 * c * m_z[1] + m_z[2]
-    zeta = p2**2 * eta**2 * m_z[0] + times(p2 * eta**2 * shifted, v)
+    noise = mix.noise_var + floor
+    synthetic_noise = mix.synthetic_noise_var + floor_synthetic
+    bias, variance, zeta, infinite = theorem_one(
+        rr, rq, m_b, m_z, (0.0, 0.0), kappa, n, p2, lam, 1.0, rank, noise, synthetic_noise
+    )
+    bias = bias + floor
     return finish(
         bias,
         variance,

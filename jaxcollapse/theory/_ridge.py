@@ -181,7 +181,6 @@ def _same_covariance(mix, n, p2, lam, weight, table=None):
     For `weight = 1`: $\eta = \gamma = 1$, $v = u$ and this is Theorem 1 term by term.
     """
     s, mu = mix.eigs, mix.multiplicity
-    p1 = 1.0 - p2
     lo, hi = kappa_bracket(s, n, p2, lam, weight, mu, mix.d)
     lo, hi, x0 = narrow_bracket(table, lambda k, df1: k * _a_of_delta(df1 / n, p2, weight) - lam, lo, hi)
     ms = s if mu is None else mu * s
@@ -198,13 +197,26 @@ def _same_covariance(mix, n, p2, lam, weight, table=None):
     rr, rq, m_b = sums[0:3]
     m_z = sums[3:6]
     m_c = sums[6:8] if mix.cross is not None else (0.0, 0.0)
+    bias, variance, collapse, infinite = theorem_one(
+        rr, rq, m_b, m_z, m_c, kappa, n, p2, lam, weight, mix.d, mix.noise_var, mix.synthetic_noise_var
+    )
+    return bias, variance, collapse, kappa, converged, infinite
+
+
+def theorem_one(rr, rq, m_b, m_z, m_c, kappa, n, p2, lam, weight, d, noise_var, synthetic_noise_var):
+    r"""`(bias, variance, collapse, infinite)` of Theorem 1 from its moment sums at the root $\bar\kappa$:
+    `rr`, `rq` the direction counts of $r^2$, $rq$; `m_b` = $\sum\Gamma_js_jq_j^2$; `m_z` the three
+    $\Delta_js_j$ sums (rr, rq, qq); `m_c` the two cross sums (rq, qq) of fixed teachers (zeros
+    otherwise); `d` the number of directions (the rank at the ridgeless threshold). Shared by every
+    kernel that reduces to classical ridge on some spectrum (`_same_covariance`, random features)."""
+    p1 = 1.0 - p2
     # df1 is exactly d at kappa = 0, also for a compressed spectrum (whose counts sum to d only up
     # to rounding). a = lam/kappa at the root; at kappa = 0 the value of its closed form (exactly 0
     # at the ridgeless threshold) with the derivative of a(delta(kappa)) (one-sided in lam).
-    delta = exact_at_zero(rr + rq, kappa, mix.d) / n
+    delta = exact_at_zero(rr + rq, kappa, d) / n
     positive = kappa > 0
     a_delta = _a_of_delta(delta, p2, weight)
-    a_zero = a_delta + jax.lax.stop_gradient(ridgeless_a(n, mix.d, p2, weight) - a_delta)
+    a_zero = a_delta + jax.lax.stop_gradient(ridgeless_a(n, d, p2, weight) - a_delta)
     a = jnp.where(positive, lam / jnp.where(positive, kappa, 1.0), a_zero)
     eta1 = 1.0 / (a + delta)
     syn = a + weight * delta
@@ -214,18 +226,18 @@ def _same_covariance(mix, n, p2, lam, weight, table=None):
     # a sum of non-negative terms, exactly zero at the threshold (a = 0 and kappa = 0), never a
     # difference of nearly equal numbers.
     xi = p1 * eta1**2 + p2 * eta2 / jnp.where(weight == 0, 1.0, syn)  # eta2²/omega = eta2/syn, 0 at weight 0
-    df2 = exact_at_zero(rr, kappa, mix.d)
+    df2 = exact_at_zero(rr, kappa, d)
     denom = n * a * xi + gamma * rq
     infinite = ~(denom > 0)
     v = jnp.where(infinite, jnp.inf, df2 / jnp.where(infinite, 1.0, denom))
 
     bias = m_b + times(gamma * m_b, v)
-    variance = times(p1 * mix.noise_var * eta1**2 + p2 * mix.synthetic_noise_var * eta2**2, v)
+    variance = times(p1 * noise_var * eta1**2 + p2 * synthetic_noise_var * eta2**2, v)
     c = 1.0 - p2 * eta2  # (1 - p2 eta2 r) = c r + q
     shifted = (c**2 + p1 * p2 * eta1**2) * m_z[0] + 2.0 * c * m_z[1] + m_z[2]
     zeta = p2**2 * eta2**2 * m_z[0] + times(p2 * eta2**2 * shifted, v)
     cross = -2.0 * p2 * (eta2 * m_c[0] + times(eta2 * gamma * m_c[0] - eta2**2 * (m_c[0] + m_c[1]), v))
-    return bias, variance, zeta + cross, kappa, converged, infinite
+    return bias, variance, zeta + cross, infinite
 
 
 # ---------------------------------------------------------------------------------------------
