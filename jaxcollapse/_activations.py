@@ -50,6 +50,39 @@ def activation_constants(activation: str) -> tuple[float, float, float]:
     return mu0, mu1, math.sqrt(max(second - mu0**2 - mu1**2, 0.0))
 
 
+_TANH_NODES, _TANH_RANGE = 4001, 13.0  # trapezoidal nodes for tanh on [-13, 13] (1e-13 at τ ≤ 20)
+
+
+def constants_at(activation: str, tau):
+    r"""$(\mu_0, \mu_1, \mu_*^2)$ at pre-activation scale $	au$ (traceable in $	au$): for $u = 	au g$,
+    $\sigma(u) = \mu_0 + \mu_1 u + (	ext{a part uncorrelated with } u 	ext{ of variance } \mu_*^2)$, i.e.
+    $\mu_0 = E\sigma(	au g)$, $\mu_1 = E[g\sigma(	au g)]/	au$, $\mu_*^2 = \mathrm{Var}\,\sigma(	au g) - \mu_1^2	au^2$.
+    At $	au = 1$ these are `activation_constants` (with $\mu_*$ squared).
+
+    relu is homogeneous: $(	au/\sqrt{2\pi},\ 1/2,\ 	au^2(1/4 - 1/(2\pi)))$; erf in closed form,
+    $\mu_1 = rac{2}{\sqrt\pi}(1 + 2	au^2)^{-1/2}$, $E\,\mathrm{erf}(	au g)^2 = rac2\pircsinrac{2	au^2}{1 + 2	au^2}$;
+    linear: (0, 1, 0); tanh by the trapezoidal rule on [-13, 13] (4001 nodes).
+    """
+    check_activation(activation)
+    tau = jnp.asarray(tau)
+    if activation == "relu":
+        return tau / math.sqrt(2 * math.pi), 0.5 + 0.0 * tau, tau**2 * (0.25 - 1 / (2 * math.pi))
+    if activation == "linear":
+        return 0.0 * tau, 1.0 + 0.0 * tau, 0.0 * tau
+    if activation == "erf":
+        mu1 = (2 / math.sqrt(math.pi)) / jnp.sqrt(1 + 2 * tau**2)
+        second = (2 / math.pi) * jnp.arcsin(2 * tau**2 / (1 + 2 * tau**2))
+        return 0.0 * tau, mu1, jnp.maximum(second - mu1**2 * tau**2, 0.0)
+    # the trapezoidal rule on the Gaussian weight: geometric in 1/h for tanh's poles at ±iπ/(2τ)
+    # (Gauss–Hermite converges slowly once τ > 1)
+    t = np.linspace(-_TANH_RANGE, _TANH_RANGE, _TANH_NODES)
+    w = np.exp(-t * t / 2)
+    t, w = jnp.asarray(t, tau.dtype), jnp.asarray(w / w.sum(), tau.dtype)
+    values = jnp.tanh(tau[..., None] * t)
+    mu1 = jnp.sum(w * t * values, axis=-1) / tau
+    return 0.0 * tau, mu1, jnp.maximum(jnp.sum(w * values**2, axis=-1) - mu1**2 * tau**2, 0.0)
+
+
 def mean_at(activation: str, tau):
     r"""$\mu_0(\tau) = E\,\sigma(\tau g)$, $g \sim N(0, 1)$: the feature mean at pre-activation scale $\tau$
     (traceable in $\tau$). relu is homogeneous, $\mu_0(\tau) = \tau/\sqrt{2\pi}$; tanh, erf and linear

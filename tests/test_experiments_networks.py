@@ -80,3 +80,35 @@ def test_rf_nonlinear_theory_against_simulation_away_from_the_threshold(rf_quick
     assert np.all(gap <= np.maximum(3 * sem, 0.05 * ref)), (gap / sem, 100 * gap / ref)
     z, pct = _framework.sim_gap(mean, sem, ref)
     assert summary["max_gap_se_away"] == pytest.approx(z) and summary["max_gap_pct_away"] == pytest.approx(pct)
+
+
+@pytest.fixture
+def rf_scaling_quick(tmp_path_factory):
+    folder, summary = _run("rf-scaling", tmp_path_factory)
+    return summary, xr.open_zarr(folder / "data.zarr", consolidated=False).load()
+
+
+def test_rf_scaling_numbers(rf_scaling_quick):
+    summary, ds = rf_scaling_quick
+    total = ds["total"].values  # (m, p2, n), p2 = (0, 0.1)
+    assert np.all(np.isfinite(total)) and np.all(ds["sim_sem"].values > 0)
+    assert np.all(total[:, 1] > total[:, 0])  # synthetic data cost something at every width and n
+    # the n → ∞ plateaus fall with the width, and each p2 = 0 curve approaches its plateau from above
+    plateau = ds["plateau"].values
+    assert np.all(np.diff(plateau) < 0)
+    assert np.all(total[:, 0, -1] >= plateau * (1 - 1e-9)) and np.all(total[:, 0, -1] < 1.5 * plateau)
+    # with p2 = 0.1 the widest model gains least from its width at the largest n: the floor binds
+    gain = total[:, 1, -1] / total[:, 0, -1]
+    assert gain[-1] > gain[0]
+    assert summary["width_exponent_theory"] > 0 and summary["data_exponent_theory"] > 0
+    # the phase diagram: no collapse without synthetic data, and ∂E/∂m is the theory's derivative
+    np.testing.assert_allclose(ds["ratio"].sel(p2_grid=0.0).values, 1.0, rtol=1e-12)
+    n, lam = ds.attrs["phase_n"], ds.attrs["phase_lam"]
+    mix = jc.compress(
+        jc.power_law(ds.attrs["d"], ds.attrs["beta"], source=ds.attrs["source"], shift=1.0, noise_var=0.05)
+    )
+    i, j = 3, ds.sizes["p2_grid"] - 2
+    x, q = float(ds["m_over_n"].values[i]), float(ds["p2_grid"].values[j])
+    h = 1e-3 * x * n
+    f = lambda m: float(jc.theory.random_features(mix, n=n, m=m, p2=q, lam=lam).total)  # noqa: E731
+    assert ds["dE_dm"].values[i, j] == pytest.approx((f(x * n + h) - f(x * n - h)) / (2 * h), rel=1e-5)

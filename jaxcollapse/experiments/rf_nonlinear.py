@@ -93,13 +93,14 @@ def compute(c: Config, *, devices=None, progress=False):
     m_grid, sim_m = _widths(c)
     p2 = np.asarray(c.p2s, float)
     acts = list(c.activations)
-    # Theory: one call per (activation, width) — the width sets the spectrum, so it must be concrete.
+    # Theory: one call per activation, the widths a real-valued axis (one compiled program).
     line = np.empty((len(acts), p2.size, m_grid.size))
     for a, act in enumerate(acts):
-        for k, m in enumerate(m_grid):
-            line[a, :, k] = np.asarray(
-                theory.random_features(mix, n=c.n, m=int(m), p2=p2, lam=c.lam, activation=act).total
-            )
+        line[a] = np.asarray(
+            theory.random_features(
+                mix, n=c.n, m=m_grid.astype(float)[None, :], p2=p2[:, None], lam=c.lam, activation=act
+            ).total
+        )
         if progress:
             print(f"[{NAME}] theory {act}: {m_grid.size} widths", flush=True)
     # The linear activation is the random-projection model: its own theory, one vectorised call.

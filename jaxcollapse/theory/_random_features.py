@@ -54,7 +54,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._activations import activation_constants, check_activation
+from .._activations import check_activation, constants_at
 from .._batch import block_for, broadcast_map
 from .._problem import Mixture
 from .._results import Risk
@@ -71,28 +71,34 @@ def random_features(
 ) -> Risk:
     r"""Gaussian-equivalence test error of ridge on nonlinear random features (module docstring).
 
-    `mix` must be isotropic with unit variances (`jc.isotropic(d, ...)`: Σ = I, so every
-    pre-activation is N(0, 1)); on other spectra the features' nonlinear part is not white noise
-    (README, "Model size"). `n`, `m` (real-valued, `> 0`), `p2`, `lam` broadcast and may be traced;
-    one compiled program serves every width. Returns a `Risk` (`bias` includes the part of the
-    teacher the features cannot express).
+    `mix`: any diagonal Σ with Σ2 = Σ1 (`synthetic_eigs=None`), Gaussian or fixed teachers,
+    compressed or not. The Hermite constants are taken at the typical pre-activation scale
+    $\tau^2 = \mathrm{tr}\,\Sigma/d$ (`constants_at`). Exact in the proportional limit when the
+    spectrum's effective rank $(\mathrm{tr}\Sigma)^2/\mathrm{tr}\Sigma^2$ grows like d (Σ = I, bounded
+    spectra); on steep power laws with a small ridge it is an approximation (module docstring, "Where
+    it stops"). `n`, `m` (real-valued, `> 0`), `p2`, `lam` broadcast and may be traced; one compiled
+    program serves every width. Returns a `Risk` (`bias` includes the part of the teacher the
+    features cannot express).
     """
     check_activation(activation)
-    if mix.synthetic_eigs is not None or mix.compressed or not np.allclose(np.asarray(mix.eigs), 1.0):
+    if not mix.same_covariance:
         raise ValueError(
-            "mix must be isotropic with unit variances (jc.isotropic(d, ...)): random features assume Σ = I"
+            "mix: random features need Σ2 = Σ1 (synthetic_eigs=None); a covariate shift is supported by "
+            "jc.theory.ridge, not by random features"
         )
     n, p2, lam, _ = check_mixing(n=n, p2=p2, lam=lam, weight=1.0)
     m = check_scalar("m", m, low=0.0, strict=True)
-    _, mu1, mu_star = activation_constants(activation)
     # One contour size for every width: a traced m (a sweep, grad in m) and a concrete one give the
     # same numbers; the largest, because m = d (the spectrum reaching zero) needs it.
     nodes = NODES[-1]
-    return _random_features_jit(mix, n, m, p2, lam, mu1, mu_star**2, nodes)
+    return _random_features_jit(mix, n, m, p2, lam, activation, nodes)
 
 
 @eqx.filter_jit
-def _random_features_jit(mix, n, m, p2, lam, mu1, star2, nodes):
+def _random_features_jit(mix, n, m, p2, lam, activation, nodes):
+    s, mu = mix.eigs, mix.multiplicity
+    trace = jnp.sum(s) if mu is None else jnp.sum(mu * s)
+    _, mu1, star2 = constants_at(activation, jnp.sqrt(trace / mix.d))  # at τ² = tr Σ / d
     # The contour depends on the width alone (its floor on a λ-free bound of the pole distance):
     # one width, as in a grid over (n, p2, λ), solves it once for every point.
     shared = table = None
@@ -108,14 +114,14 @@ def _contour(mix, m, mu1, star2, nodes):
     s = mix.eigs
     d = jnp.asarray(mix.d, s.dtype)
     m = jnp.where(m > 0, m, 1.0)
-    return contour(s, None, m, star2 * d / (m * mu1**2), nodes)
+    return contour(s, mix.multiplicity, m, star2 * d / (m * mu1**2), nodes)
 
 
 def _delta_table(mix, m, mu1, star2, path):
     """`(κ nodes, Σ_j r_j(κ) at them)`: one width's df1 on a log grid (the bracket of every point)."""
     s = mix.eigs
     d = jnp.asarray(mix.d, s.dtype)
-    inner = (path.z, path.w, path.scale, path.R @ jnp.ones_like(s), mu1, star2, m, d)
+    inner = (path.z, path.w, path.scale, path.R @ _counts(mix), mu1, star2, m, d)
     top = mu1**2 * jnp.max(s) * (1.0 + jnp.sqrt(m / d)) ** 2 + star2
     grid = jnp.exp(jnp.linspace(jnp.log(top) - 12 * jnp.log(10.0), jnp.log(top) + 8 * jnp.log(10.0), TABLE_NODES))
 
@@ -124,6 +130,10 @@ def _delta_table(mix, m, mu1, star2, path):
         return rr + rq
 
     return grid, jax.lax.map(df1, grid, batch_size=64)
+
+
+def _counts(mix):
+    return jnp.ones_like(mix.eigs) if mix.multiplicity is None else mix.multiplicity
 
 
 def _feature_sums(args, kappa):
@@ -161,28 +171,34 @@ def _point(mix, n, m, p2, lam, *, mu1, star2, nodes, shared, table) -> Risk:
     s = mix.eigs
     d = jnp.asarray(mix.d, s.dtype)
     path = _contour(mix, m, mu1, star2, nodes) if shared is None else shared
-    counts = path.R @ jnp.ones_like(s)
+    counts = path.R @ _counts(mix)
     inner = (path.z, path.w, path.scale, counts, mu1, star2, m, d)
     rank = jnp.where(star2 > 0, m, jnp.minimum(m, d))  # the rank of the feature covariance
-    total = (mu1**2 * m * jnp.sum(s) / d + m * star2) / n  # tr K / n
+    total = (mu1**2 * m * jnp.sum(s * _counts(mix)) / d + m * star2) / n  # tr K / n
     at_zero = (lam == 0) & (ridgeless_a(n, rank, p2, 1.0) >= 0)
     lo = jnp.where(at_zero, 0.0, lam)
     hi = jnp.where(at_zero, 0.0, lam + total)
     lo, hi, x0 = narrow_bracket(table, lambda k, df1: k * _a_of_delta(df1 / n, p2, 1.0) - lam, lo, hi)
     kappa, converged = bracketed_root(_kappa_equation, (n, p2, lam, inner), lo, hi, x0)
     rr, rq, teach, r, q = _feature_sums(inner, kappa)
-    signal = path.R @ (mix.signal * s)  # ΓΣ, ΔΣ through the nodes
+    signal = path.R @ (mix.signal * s)  # ΓΣ, ΔΣ (and the fixed teachers' cross) through the nodes
     shift = path.R @ (mix.shift * s)
     m_b = teach(q * q, signal)
     m_z = (teach(r * r, shift), teach(r * q, shift), teach(q * q, shift))
     one = jnp.ones_like(r)
     # the part of a teacher the features cannot express: label noise in training, error at test
+    # (the synthetic teacher w1* + δ: energies of Γ + Δ + 2 E[w1* δᵀ])
     floor = jnp.sum(s * mix.signal) - teach(one, signal)
     floor_synthetic = floor + jnp.sum(s * mix.shift) - teach(one, shift)
+    m_c = (0.0, 0.0)
+    if mix.cross is not None:
+        cross = path.R @ (mix.cross * s)
+        m_c = (teach(r * q, cross), teach(q * q, cross))
+        floor_synthetic = floor_synthetic + 2.0 * (jnp.sum(s * mix.cross) - teach(one, cross))
     noise = mix.noise_var + floor
     synthetic_noise = mix.synthetic_noise_var + floor_synthetic
     bias, variance, zeta, infinite = theorem_one(
-        rr, rq, m_b, m_z, (0.0, 0.0), kappa, n, p2, lam, 1.0, rank, noise, synthetic_noise
+        rr, rq, m_b, m_z, m_c, kappa, n, p2, lam, 1.0, rank, noise, synthetic_noise
     )
     bias = bias + floor
     return finish(

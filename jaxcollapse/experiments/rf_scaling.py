@@ -1,0 +1,378 @@
+r"""Nonlinear random features on a power law: where the width bottleneck meets the collapse floor.
+
+Relu features σ(Sx) of width m on power-law data (capacity β, source r), ridge tuned per point (the
+minimum of the theory over a λ grid). Panel 1: the test error against n for several widths and
+p2 ∈ {0, 0.1}, Gaussian-equivalence theory (`jc.theory.random_features`) on a fine n grid and Monte
+Carlo (`jc.simulate.random_features`) at the same tuned λ. Panel 2: the collapse ratio
+E_mix/E_real over (m/n, p2) at one n and λ, with the region where a bigger model hurts (∂E/∂m > 0,
+by automatic differentiation in the real-valued width).
+
+Fitted slopes against predicted exponents (both asymptotic, fitted on finite windows):
+
+- data-limited (n ≪ m, n ≪ d): the optimally tuned ridge rate $n^{-2\beta\bar r/(1 + 2\beta\bar r)}$
+  ($\bar r = \min(r, 1)$; `jc.theory.rate_exponents`);
+- width-limited (n → ∞): the nonlinear part of the features acts as an extra ridge
+  $\mu_*^2 d/(m\mu_1^2) \propto 1/m$ (independent of d, since $\mu_*^2 \propto \mathrm{tr}\Sigma/d$), and a
+  ridge $\lambda$ leaves the bias $\lambda^{2\bar r}$: the plateau falls like $m^{-2\bar r}$, slower than a
+  linear projection's rank bottleneck.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import simulate, theory
+from .._compress import compress
+from .._problem import power_law
+from ._framework import ConfigError, check_range, sim_gap
+
+NAME = "rf-scaling"
+DESCRIPTION = "relu random features on a power law: error against n for several widths (p2 = 0, 0.1), fitted slopes, and the (m/n, p2) phase diagram"
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    d: int = 1000
+    beta: float = 1.5
+    source: float = 0.5
+    signal: float = 1.0
+    shift: float = 1.0
+    noise_var: float = 0.05
+    activation: str = "relu"
+    widths: tuple[int, ...] = (40, 160, 640, 2560)
+    p2s: tuple[float, ...] = (0.0, 0.1)
+    n_min: float = 10.0
+    n_max: float = 1e5
+    n_points: int = 41
+    lam_min: float = 1e-7
+    lam_max: float = 10.0
+    lam_points: int = 33
+    n_sim: tuple[int, ...] = (40, 160, 640)
+    trials: int = 24
+    data_window: tuple[float, float] = (10.0, 80.0)  # n range of the data-limited fit (n ≪ m, d)
+    phase_n: float = 400.0
+    phase_lam: float = 1e-3
+    phase_widths: tuple[float, float] = (0.05, 20.0)
+    resolution: int = 96
+    seed: int = 0
+
+
+QUICK = dict(
+    d=100,
+    widths=(20, 160),
+    n_points=11,
+    n_max=1e4,
+    lam_points=11,
+    lam_min=1e-6,
+    n_sim=(20, 80),
+    trials=6,
+    data_window=(10.0, 40.0),
+    phase_n=100.0,
+    resolution=10,
+)
+
+
+def _validate(c: Config) -> None:
+    check_range("d", c.d, 2)
+    check_range("beta", c.beta, 1.0, strict_low=True)
+    check_range("source", c.source, 0.0, strict_low=True)
+    check_range("signal", c.signal, 0.0)
+    check_range("shift", c.shift, 0.0)
+    check_range("noise_var", c.noise_var, 0.0)
+    check_range("n_min", c.n_min, 1.0)
+    check_range("n_max", c.n_max, c.n_min, strict_low=True)
+    check_range("n_points", c.n_points, 3)
+    check_range("lam_min", c.lam_min, 0.0, strict_low=True)
+    check_range("lam_max", c.lam_max, c.lam_min, strict_low=True)
+    check_range("lam_points", c.lam_points, 2)
+    check_range("trials", c.trials, 2)
+    check_range("phase_n", c.phase_n, 0.0, strict_low=True)
+    check_range("phase_lam", c.phase_lam, 0.0)
+    check_range("resolution", c.resolution, 4, 1024)
+    if c.activation not in ("relu", "tanh", "erf"):
+        raise ConfigError(f"activation={c.activation!r}: expected a nonlinear activation (relu, tanh, erf)")
+    if len(c.widths) < 2 or len(c.p2s) < 1:
+        raise ConfigError("widths: expected at least two widths (the width-limited fit); p2s: at least one value")
+    for m in c.widths:
+        check_range("widths", m, 1)
+    for p2 in c.p2s:
+        check_range("p2s", p2, 0.0, 1.0)
+    for n in c.n_sim:
+        check_range("n_sim", n, 2)
+    if len(c.data_window) != 2 or not 0 < c.data_window[0] < c.data_window[1]:
+        raise ConfigError(f"data_window={c.data_window!r}: expected two increasing sample sizes")
+    if len(c.phase_widths) != 2 or not 0 < c.phase_widths[0] < c.phase_widths[1]:
+        raise ConfigError(f"phase_widths={c.phase_widths!r}: expected two increasing m/n ratios")
+
+
+def _mixture(c: Config):
+    return power_law(c.d, c.beta, source=c.source, signal=c.signal, shift=c.shift, noise_var=c.noise_var)
+
+
+def predicted_exponents(beta, source):
+    """`(data-limited, width-limited)` decay exponents of the tuned error (module docstring)."""
+    rbar = min(source, 1.0)
+    return 2 * beta * rbar / (1 + 2 * beta * rbar), 2 * rbar
+
+
+def compute(c: Config, *, devices=None, progress=False):
+    import xarray as xr
+
+    _validate(c)
+    mix = _mixture(c)
+    small = compress(mix)  # the theory on quadrature nodes: the same traces to 1e-10, ~10x fewer entries
+    p2 = jnp.asarray(c.p2s, float)
+    lams = jnp.geomspace(c.lam_min, c.lam_max, c.lam_points)
+    n_grid = np.geomspace(c.n_min, c.n_max, c.n_points)
+    widths = np.asarray(c.widths, float)
+    act = c.activation
+
+    def tuned(m, n):
+        """Error at the best ridge of the grid and that ridge, shapes (n, p2)."""
+        risk = theory.random_features(small, n=n[:, None, None], m=m, p2=p2[None, :, None], lam=lams, activation=act)
+        total = jnp.where(jnp.isfinite(risk.total), risk.total, jnp.inf)
+        best = jnp.argmin(total, axis=-1)
+        return jnp.take_along_axis(total, best[..., None], -1)[..., 0], lams[best]
+
+    total = np.empty((widths.size, p2.size, n_grid.size))
+    for k, m in enumerate(widths):  # one width per call: its contour is shared by every point
+        total[k] = np.asarray(tuned(float(m), jnp.asarray(n_grid))[0]).T
+        if progress:
+            print(f"[{NAME}] theory, m = {m:g}", flush=True)
+
+    n_sim = np.asarray(c.n_sim, int)
+    key = jax.random.key(c.seed)
+    shape = (widths.size, p2.size, n_sim.size)
+    mean, sem, at_sim, lam_sim = (np.empty(shape) for _ in range(4))
+    for k, m in enumerate(widths):
+        best, lam_n = tuned(float(m), jnp.asarray(n_sim, float))
+        for j, n in enumerate(n_sim):
+            est = simulate.random_features(
+                mix,
+                n=int(n),
+                m=int(m),
+                p2=p2,
+                lam=lam_n[j],
+                activation=act,
+                trials=c.trials,
+                key=jax.random.fold_in(key, int(m) * 100_003 + int(n)),
+            )
+            mean[k, :, j], sem[k, :, j] = np.asarray(est.mean), np.asarray(est.sem)
+            at_sim[k, :, j], lam_sim[k, :, j] = np.asarray(best[j]), np.asarray(lam_n[j])
+            if progress:
+                print(f"[{NAME}] simulation, m = {m:g}, n = {n}", flush=True)
+
+    # The phase diagram: collapse ratio and ∂E/∂m over (m/n, p2) at one n and λ, m a traced real.
+    ratios = np.geomspace(*c.phase_widths, c.resolution)
+    p2_grid = np.linspace(0.0, 1.0, c.resolution)
+
+    def phase(m_over_n, q):
+        m = m_over_n * c.phase_n
+
+        def err(m):
+            return theory.random_features(small, n=c.phase_n, m=m, p2=q, lam=c.phase_lam, activation=act).total
+
+        value, slope = jax.jvp(err, (m,), (jnp.ones_like(m),))
+        real = theory.random_features(small, n=c.phase_n, m=m, p2=0.0, lam=c.phase_lam, activation=act).total
+        return value, real, slope
+
+    value, real, slope = jax.jit(phase)(jnp.asarray(ratios)[:, None], jnp.asarray(p2_grid)[None, :])
+    floor_m = theory.random_features(small, n=1e12, m=jnp.asarray(widths), p2=0.0, lam=lams[:, None], activation=act)
+    plateau = np.nanmin(np.where(np.isfinite(floor_m.total), floor_m.total, np.nan), axis=0)
+
+    ds = xr.Dataset(
+        {
+            "total": (("m", "p2", "n"), total),
+            "plateau": (("m",), plateau),
+            "sim_mean": (("m", "p2", "n_sim"), mean),
+            "sim_sem": (("m", "p2", "n_sim"), sem),
+            "sim_theory": (("m", "p2", "n_sim"), at_sim),
+            "lam_sim": (("m", "p2", "n_sim"), lam_sim),
+            "ratio": (("m_over_n", "p2_grid"), np.asarray(value / real)),
+            "phase_total": (("m_over_n", "p2_grid"), np.asarray(value)),
+            "dE_dm": (("m_over_n", "p2_grid"), np.asarray(slope)),
+        },
+        coords={
+            "m": widths,
+            "p2": np.asarray(c.p2s, float),
+            "n": n_grid,
+            "n_sim": n_sim.astype(float),
+            "m_over_n": ratios,
+            "p2_grid": p2_grid,
+        },
+    )
+    data_rate, width_rate = predicted_exponents(c.beta, c.source)
+    ds.attrs.update(
+        model=f"{act} random features, power law",
+        activation=act,
+        d=c.d,
+        beta=c.beta,
+        source=c.source,
+        quality=float(mix.quality),
+        noise_var=c.noise_var,
+        trials=c.trials,
+        data_window=list(c.data_window),
+        phase_n=c.phase_n,
+        phase_lam=c.phase_lam,
+        predicted_data_exponent=data_rate,
+        predicted_width_exponent=width_rate,
+    )
+    return ds
+
+
+def _fit(x, y):
+    ok = np.isfinite(y) & (y > 0)
+    if ok.sum() < 2:
+        return float("nan")
+    return float(-np.polyfit(np.log(x[ok]), np.log(y[ok]), 1)[0])
+
+
+def slopes(ds):
+    """`(data-limited theory, data-limited simulation, width-limited theory)` decay exponents, p2 = 0:
+    the widest width's theory over the data window and its simulated points in it (NaN if fewer than
+    two), and the plateaus against m."""
+    lo, hi = ds.attrs["data_window"]
+    n = ds["n"].values
+    widest = ds["total"].sel(p2=0.0).values[-1] if 0.0 in ds["p2"].values else ds["total"].values[-1, 0]
+    window = (n >= lo) & (n <= hi)
+    data_theory = _fit(n[window], widest[window])
+    ns = ds["n_sim"].values
+    sim = ds["sim_mean"].values[-1, 0]
+    in_window = (ns >= lo) & (ns <= hi)
+    data_sim = _fit(ns[in_window], sim[in_window]) if in_window.sum() >= 2 else _fit(ns[:2], sim[:2])
+    width_theory = _fit(ds["m"].values, ds["plateau"].values)
+    return data_theory, data_sim, width_theory
+
+
+def hurts(ds):
+    """Per p2 of the phase grid: the (lo, hi) range of m/n < 1 where ∂E/∂m > 0, NaN if none."""
+    x = ds["m_over_n"].values
+    below = x < 1
+    out = {}
+    for j, q in enumerate(ds["p2_grid"].values):
+        where = x[below][ds["dE_dm"].values[below, j] > 0]
+        out[float(q)] = (float(where.min()), float(where.max())) if where.size else (float("nan"), float("nan"))
+    return out
+
+
+def summarize(ds):
+    z, pct = sim_gap(ds["sim_mean"].values, ds["sim_sem"].values, ds["sim_theory"].values)
+    data_theory, data_sim, width_theory = slopes(ds)
+    pred_data, pred_width = ds.attrs["predicted_data_exponent"], ds.attrs["predicted_width_exponent"]
+    n = ds["n"].values
+    numbers = {
+        "max_gap_se": z,
+        "max_gap_pct": pct,
+        "data_exponent_theory": data_theory,
+        "data_exponent_simulation": data_sim,
+        "data_exponent_predicted": pred_data,
+        "width_exponent_theory": width_theory,
+        "width_exponent_predicted": pred_width,
+    }
+    parts = [
+        f"{ds.attrs['activation']} features, β = {ds.attrs['beta']:g}, r = {ds.attrs['source']:g}, d = {ds.attrs['d']}: "
+        f"data-limited, the error falls like n^-{data_theory:.2f} in theory (simulation n^-{data_sim:.2f}; "
+        f"the asymptotic rate is {pred_data:.2f}); width-limited, the plateau falls like m^-{width_theory:.2f} "
+        f"(predicted {pred_width:.2f}: the nonlinear part acts as a ridge ∝ 1/m)."
+    ]
+    for q in ds["p2"].values:
+        if q > 0:
+            last = ds["total"].sel(p2=q).values[:, -1]
+            numbers[f"error_at_n_max_p2_{q:g}"] = [float(v) for v in last]
+            parts.append(
+                f"With p2 = {q:g} every width stalls by n = {n[-1]:.0e} at {np.nanmin(last):.3g}–{np.nanmax(last):.3g} "
+                f"(p2 = 0: {np.nanmin(ds['total'].sel(p2=0.0).values[:, -1]):.3g}–{np.nanmax(ds['total'].sel(p2=0.0).values[:, -1]):.3g})"
+                if 0.0 in ds["p2"].values
+                else f"With p2 = {q:g} the error at n = {n[-1]:.0e} is {np.nanmin(last):.3g}–{np.nanmax(last):.3g}"
+            )
+            parts[-1] += ": the collapse floor, not the width, sets the limit."
+    span = hurts(ds)
+    hurt = [q for q, (lo, _) in span.items() if np.isfinite(lo)]
+    if hurt:
+        q = max(hurt)
+        numbers["hurts_at_largest_p2"] = [q, *span[q]]
+        parts.append(
+            f"At n = {ds.attrs['phase_n']:g}, λ = {ds.attrs['phase_lam']:g} a bigger model hurts below m = n for "
+            f"p2 ≥ {min(hurt):.2f} (at p2 = {q:.2f}: m/n ∈ [{span[q][0]:.2f}, {span[q][1]:.2f}])."
+        )
+    else:
+        parts.append(
+            f"At n = {ds.attrs['phase_n']:g}, λ = {ds.attrs['phase_lam']:g} a bigger model never hurts below m = n."
+        )
+    parts.append(
+        f"Monte Carlo ({ds.attrs['trials']} trials) agrees with the theory within {z:.1f} s.e. ({pct:.1f} %); on "
+        "power laws the Gaussian equivalent is an approximation at small ridges (README, 'Model size')."
+    )
+    return numbers, " ".join(parts)
+
+
+def figures(ds):
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
+
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig, (ax, pax) = plt.subplots(1, 2, figsize=(12, 4.8), constrained_layout=True)
+    n, ns = ds["n"].values, ds["n_sim"].values
+    styles = ("-", "--", ":", "-.")
+    for k, m in enumerate(ds["m"].values):
+        for j, q in enumerate(ds["p2"].values):
+            ax.loglog(
+                n,
+                ds["total"].values[k, j],
+                styles[j % 4],
+                color=colors[k % len(colors)],
+                lw=1.5,
+                label=f"m = {m:g}, p2 = {q:g}",
+            )
+            ax.errorbar(
+                ns,
+                ds["sim_mean"].values[k, j],
+                yerr=ds["sim_sem"].values[k, j],
+                fmt="o" if j == 0 else "s",
+                mfc="none" if j else None,
+                ms=4,
+                color=colors[k % len(colors)],
+                capsize=2,
+            )
+        ax.axhline(ds["plateau"].values[k], color=colors[k % len(colors)], lw=0.6, alpha=0.5)
+    data_theory, data_sim, width_theory = slopes(ds)
+    ax.set_xlabel("sample size n")
+    ax.set_ylabel("test error (ridge tuned per point)")
+    ax.set_title(
+        f"fitted: n^-{data_theory:.2f} (data-limited; asymptotic {ds.attrs['predicted_data_exponent']:.2f}), "
+        f"plateaus m^-{width_theory:.2f} (predicted {ds.attrs['predicted_width_exponent']:.2f})",
+        fontsize=8,
+    )
+    ax.legend(fontsize=6, ncol=2)
+    x, y = ds["m_over_n"].values, ds["p2_grid"].values
+    ratio = np.clip(ds["ratio"].values.T, 1.0, None)
+    finite = np.where(np.isfinite(ratio), ratio, np.nan)
+    im = pax.pcolormesh(
+        x, y, finite, norm=LogNorm(vmin=1.0, vmax=max(float(np.nanmax(finite)), 1.01)), cmap="magma", shading="auto"
+    )
+    slope = ds["dE_dm"].values.T
+    if np.isfinite(slope).any() and np.nanmin(slope) < 0 < np.nanmax(slope):
+        pax.contour(x, y, slope, levels=[0.0], colors="cyan", linewidths=1.4)
+        pax.contourf(
+            x, y, np.where(np.isfinite(slope), slope, np.nan), levels=[0.0, np.inf], colors="none", hatches=["//"]
+        )
+    pax.axvline(1.0, color="white", ls="--", lw=1)
+    pax.set_xscale("log")
+    pax.set_xlabel("width / sample size  m/n")
+    pax.set_ylabel("synthetic fraction  $p_2$")
+    pax.set_title(
+        f"n = {ds.attrs['phase_n']:g}, λ = {ds.attrs['phase_lam']:g}; hatched: ∂E/∂m > 0, a bigger model hurts",
+        fontsize=8,
+    )
+    fig.colorbar(im, ax=pax, label="collapse ratio  $E_{mix}/E_{real}$")
+    fig.suptitle(
+        f"{ds.attrs['activation']} random features on a power law (β = {ds.attrs['beta']:g}, r = {ds.attrs['source']:g}, "
+        f"d = {ds.attrs['d']}, tr ΣΔ = {ds.attrs['quality']:g}, σ² = {ds.attrs['noise_var']:g}); lines: theory, "
+        f"points: {ds.attrs['trials']} trials, thin lines: n → ∞ plateaus",
+        fontsize=9,
+    )
+    return {NAME: fig}
