@@ -52,7 +52,6 @@ import functools
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from .._activations import check_activation, constants_at
 from .._batch import block_for, broadcast_map
