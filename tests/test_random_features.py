@@ -172,7 +172,7 @@ def test_linear_activation_is_random_projections_on_any_spectrum(mix):
 
 
 def test_compressed_equals_full_for_nonlinear_features():
-    full = jc.power_law(3000, 1.2, signal=1.0, shift=0.5, noise_var=0.2)
+    full = jc.power_law(1000, 1.2, signal=1.0, shift=0.5, noise_var=0.2)
     for activation in ("relu", "tanh"):
         a = jc.theory.random_features(full, activation=activation, **GRID)
         b = jc.theory.random_features(jc.compress(full), activation=activation, **GRID)

@@ -50,10 +50,9 @@ class Config:
     n_points: int = 41
     lam_min: float = 1e-7
     lam_max: float = 10.0
-    lam_points: int = 33
+    lam_points: int = 65
     n_sim: tuple[int, ...] = (40, 160, 640)
     trials: int = 24
-    data_window: tuple[float, float] = (10.0, 80.0)  # n range of the data-limited fit (n ≪ m, d)
     phase_n: float = 400.0
     phase_lam: float = 1e-3
     phase_widths: tuple[float, float] = (0.05, 20.0)
@@ -70,7 +69,6 @@ QUICK = dict(
     lam_min=1e-6,
     n_sim=(20, 80),
     trials=6,
-    data_window=(10.0, 40.0),
     phase_n=100.0,
     resolution=10,
 )
@@ -101,10 +99,10 @@ def _validate(c: Config) -> None:
         check_range("widths", m, 1)
     for p2 in c.p2s:
         check_range("p2s", p2, 0.0, 1.0)
+    if len(c.n_sim) < 2:
+        raise ConfigError("n_sim: expected at least two sample sizes (the data-limited fit)")
     for n in c.n_sim:
         check_range("n_sim", n, 2)
-    if len(c.data_window) != 2 or not 0 < c.data_window[0] < c.data_window[1]:
-        raise ConfigError(f"data_window={c.data_window!r}: expected two increasing sample sizes")
     if len(c.phase_widths) != 2 or not 0 < c.phase_widths[0] < c.phase_widths[1]:
         raise ConfigError(f"phase_widths={c.phase_widths!r}: expected two increasing m/n ratios")
 
@@ -215,7 +213,6 @@ def compute(c: Config, *, devices=None, progress=False):
         quality=float(mix.quality),
         noise_var=c.noise_var,
         trials=c.trials,
-        data_window=list(c.data_window),
         phase_n=c.phase_n,
         phase_lam=c.phase_lam,
         predicted_data_exponent=data_rate,
@@ -233,28 +230,22 @@ def _fit(x, y):
 
 def slopes(ds):
     """`(data-limited theory, data-limited simulation, width-limited theory)` decay exponents, p2 = 0:
-    the widest width's theory over the data window and its simulated points in it (NaN if fewer than
-    two), and the plateaus against m."""
-    lo, hi = ds.attrs["data_window"]
-    n = ds["n"].values
-    widest = ds["total"].sel(p2=0.0).values[-1] if 0.0 in ds["p2"].values else ds["total"].values[-1, 0]
-    window = (n >= lo) & (n <= hi)
-    data_theory = _fit(n[window], widest[window])
+    the widest width's theory and simulation over the simulated sample sizes (n ≪ m), and the n → ∞
+    plateaus against m."""
+    j = int(np.flatnonzero(ds["p2"].values == 0.0)[0]) if 0.0 in ds["p2"].values else 0
     ns = ds["n_sim"].values
-    sim = ds["sim_mean"].values[-1, 0]
-    in_window = (ns >= lo) & (ns <= hi)
-    data_sim = _fit(ns[in_window], sim[in_window]) if in_window.sum() >= 2 else _fit(ns[:2], sim[:2])
+    data_theory = _fit(ns, ds["sim_theory"].values[-1, j])
+    data_sim = _fit(ns, ds["sim_mean"].values[-1, j])
     width_theory = _fit(ds["m"].values, ds["plateau"].values)
     return data_theory, data_sim, width_theory
 
 
 def hurts(ds):
-    """Per p2 of the phase grid: the (lo, hi) range of m/n < 1 where ∂E/∂m > 0, NaN if none."""
+    """Per p2 of the phase grid: the (lo, hi) range of m/n where ∂E/∂m > 0, NaN if none."""
     x = ds["m_over_n"].values
-    below = x < 1
     out = {}
     for j, q in enumerate(ds["p2_grid"].values):
-        where = x[below][ds["dE_dm"].values[below, j] > 0]
+        where = x[ds["dE_dm"].values[:, j] > 0]
         out[float(q)] = (float(where.min()), float(where.max())) if where.size else (float("nan"), float("nan"))
     return out
 
@@ -275,8 +266,8 @@ def summarize(ds):
     }
     parts = [
         f"{ds.attrs['activation']} features, β = {ds.attrs['beta']:g}, r = {ds.attrs['source']:g}, d = {ds.attrs['d']}: "
-        f"data-limited, the error falls like n^-{data_theory:.2f} in theory (simulation n^-{data_sim:.2f}; "
-        f"the asymptotic rate is {pred_data:.2f}); width-limited, the plateau falls like m^-{width_theory:.2f} "
+        f"data-limited (widest m, simulated n), the error falls like n^-{data_theory:.2f} in theory and "
+        f"n^-{data_sim:.2f} in simulation (the asymptotic rate is {pred_data:.2f}); width-limited, the plateau falls like m^-{width_theory:.2f} "
         f"(predicted {pred_width:.2f}: the nonlinear part acts as a ridge ∝ 1/m)."
     ]
     for q in ds["p2"].values:
@@ -293,16 +284,18 @@ def summarize(ds):
     span = hurts(ds)
     hurt = [q for q, (lo, _) in span.items() if np.isfinite(lo)]
     if hurt:
-        q = max(hurt)
-        numbers["hurts_at_largest_p2"] = [q, *span[q]]
+        mid = min(ds["p2_grid"].values, key=lambda q: abs(q - 0.5))
+        numbers["hurts_from_p2"] = min(hurt)
+        numbers["hurts_at_p2_0.5"] = list(span[float(mid)])
+        lo, hi = span[float(mid)]
+        where = f"m/n ∈ [{lo:.2f}, {hi:.2f}]" if np.isfinite(lo) else "nowhere"
         parts.append(
-            f"At n = {ds.attrs['phase_n']:g}, λ = {ds.attrs['phase_lam']:g} a bigger model hurts below m = n for "
-            f"p2 ≥ {min(hurt):.2f} (at p2 = {q:.2f}: m/n ∈ [{span[q][0]:.2f}, {span[q][1]:.2f}])."
+            f"At n = {ds.attrs['phase_n']:g}, λ = {ds.attrs['phase_lam']:g} a bigger model hurts from p2 ≈ {min(hurt):.2f}; "
+            f"at p2 = {mid:.2f} for {where}"
+            + (", past the interpolation threshold too." if np.isfinite(hi) and hi > 1 else ".")
         )
     else:
-        parts.append(
-            f"At n = {ds.attrs['phase_n']:g}, λ = {ds.attrs['phase_lam']:g} a bigger model never hurts below m = n."
-        )
+        parts.append(f"At n = {ds.attrs['phase_n']:g}, λ = {ds.attrs['phase_lam']:g} a bigger model never hurts.")
     parts.append(
         f"Monte Carlo ({ds.attrs['trials']} trials) agrees with the theory within {z:.1f} s.e. ({pct:.1f} %); on "
         "power laws the Gaussian equivalent is an approximation at small ridges (README, 'Model size')."
@@ -343,7 +336,7 @@ def figures(ds):
     ax.set_xlabel("sample size n")
     ax.set_ylabel("test error (ridge tuned per point)")
     ax.set_title(
-        f"fitted: n^-{data_theory:.2f} (data-limited; asymptotic {ds.attrs['predicted_data_exponent']:.2f}), "
+        f"widest m: n^-{data_theory:.2f} theory, n^-{data_sim:.2f} simulation (asymptotic {ds.attrs['predicted_data_exponent']:.2f}); "
         f"plateaus m^-{width_theory:.2f} (predicted {ds.attrs['predicted_width_exponent']:.2f})",
         fontsize=8,
     )
