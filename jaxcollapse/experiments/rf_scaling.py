@@ -29,6 +29,7 @@ from .. import simulate, theory
 from .._compress import compress
 from .._problem import power_law
 from ._framework import ConfigError, check_range, sim_gap
+from .phase_diagram import _boundary
 
 NAME = "rf-scaling"
 DESCRIPTION = "relu random features on a power law: error against n for several widths (p2 = 0, 0.1), fitted slopes, and the (m/n, p2) phase diagram"
@@ -347,12 +348,7 @@ def figures(ds):
     im = pax.pcolormesh(
         x, y, finite, norm=LogNorm(vmin=1.0, vmax=max(float(np.nanmax(finite)), 1.01)), cmap="magma", shading="auto"
     )
-    slope = ds["dE_dm"].values.T
-    if np.isfinite(slope).any() and np.nanmin(slope) < 0 < np.nanmax(slope):
-        pax.contour(x, y, slope, levels=[0.0], colors="cyan", linewidths=1.4)
-        pax.contourf(
-            x, y, np.where(np.isfinite(slope), slope, np.nan), levels=[0.0, np.inf], colors="none", hatches=["//"]
-        )
+    _boundary(pax, x, y, ds["dE_dm"].values.T)
     pax.axvline(1.0, color="white", ls="--", lw=1)
     pax.set_xscale("log")
     pax.set_xlabel("width / sample size  m/n")
