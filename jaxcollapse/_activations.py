@@ -54,13 +54,13 @@ _TANH_NODES, _TANH_RANGE = 4001, 13.0  # trapezoidal nodes for tanh on [-13, 13]
 
 
 def constants_at(activation: str, tau):
-    r"""$(\mu_0, \mu_1, \mu_*^2)$ at pre-activation scale $	au$ (traceable in $	au$): for $u = 	au g$,
-    $\sigma(u) = \mu_0 + \mu_1 u + (	ext{a part uncorrelated with } u 	ext{ of variance } \mu_*^2)$, i.e.
-    $\mu_0 = E\sigma(	au g)$, $\mu_1 = E[g\sigma(	au g)]/	au$, $\mu_*^2 = \mathrm{Var}\,\sigma(	au g) - \mu_1^2	au^2$.
-    At $	au = 1$ these are `activation_constants` (with $\mu_*$ squared).
+    r"""$(\mu_0, \mu_1, \mu_*^2)$ at pre-activation scale $\tau$ (traceable in $\tau$): for $u = \tau g$,
+    $\sigma(u) = \mu_0 + \mu_1 u + (\text{a part uncorrelated with } u \text{ of variance } \mu_*^2)$, i.e.
+    $\mu_0 = E\sigma(\tau g)$, $\mu_1 = E[g\sigma(\tau g)]/\tau$, $\mu_*^2 = \mathrm{Var}\,\sigma(\tau g) - \mu_1^2\tau^2$.
+    At $\tau = 1$ these are `activation_constants` (with $\mu_*$ squared).
 
-    relu is homogeneous: $(	au/\sqrt{2\pi},\ 1/2,\ 	au^2(1/4 - 1/(2\pi)))$; erf in closed form,
-    $\mu_1 = rac{2}{\sqrt\pi}(1 + 2	au^2)^{-1/2}$, $E\,\mathrm{erf}(	au g)^2 = rac2\pircsinrac{2	au^2}{1 + 2	au^2}$;
+    relu is homogeneous: $(\tau/\sqrt{2\pi},\ 1/2,\ \tau^2(1/4 - 1/(2\pi)))$; erf in closed form,
+    $\mu_1 = \frac{2}{\sqrt\pi}(1 + 2\tau^2)^{-1/2}$, $E\,\mathrm{erf}(\tau g)^2 = \frac2\pi\arcsin\frac{2\tau^2}{1 + 2\tau^2}$;
     linear: (0, 1, 0); tanh by the trapezoidal rule on [-13, 13] (4001 nodes).
     """
     check_activation(activation)
