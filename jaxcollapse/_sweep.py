@@ -102,6 +102,9 @@ def sweep(
         "chunk_size": int(chunk_size),
         "chunks_computed": computed,
         "chunks_resumed": resumed,
+        "chunks_saved": 0 if store is None else store.saved,
+        "chunks_discarded": 0 if store is None else store.discarded,
+        "processes": jax.process_count(),
     }
     return grid.dataset(outputs, attrs)
 
@@ -167,7 +170,7 @@ def _compute(fn, grid: _Grid, chunk_size, devices, store, bar):
         return _program(kernel, static_kw, sharding, example)
 
     kernel, lifted = _lift_scalars(fn, grid.names, grid.static_names) if grid.traced else (fn, {})
-    outputs = None
+    outputs = done = None
     computed = resumed = 0
     for s, static_kw in enumerate(grid.static_points()):
         try:
@@ -178,10 +181,11 @@ def _compute(fn, grid: _Grid, chunk_size, devices, store, bar):
             kernel, lifted = fn, {}  # a bound number the kernel needs as a Python number: bind them again
             run = compile_chunk(kernel, lifted, static_kw)
         if outputs is None:
-            outputs = _allocate(run.out_info, grid.static_count, grid.traced_points, store)
+            outputs = _allocate(run.out_info, grid.static_count, grid.traced_points)
+            done = store.resume(run.out_info, grid.static_count, blocks, outputs) if store is not None else None
         for b in range(blocks):
             start, stop = b * chunk_size, min((b + 1) * chunk_size, grid.traced_points)
-            if store is not None and store.is_done(s, b):
+            if done is not None and done[s, b]:
                 resumed += 1
                 bar.update(stop - start)
                 continue
@@ -193,7 +197,7 @@ def _compute(fn, grid: _Grid, chunk_size, devices, store, bar):
             for field, arr in result.items():
                 outputs[field][s, start:stop] = arr[: stop - start]
             if store is not None:
-                store.mark_done(s, b)
+                store.save(s, b, start, stop, outputs)
             computed += 1
             bar.update(stop - start)
     return outputs, computed, resumed
@@ -328,7 +332,7 @@ def _program(fn, static_kw, sharding, example):
     dynamic, static = eqx.partition((args, kwargs), eqx.is_array)
     mesh = sharding.mesh
     replicated = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
-    problem = jax.device_put(dynamic, replicated)
+    problem = _replicate(dynamic, replicated)
     common = (
         tuple(sorted(static_kw.items())),
         tuple(sorted((k, v.shape, str(v.dtype)) for k, v in example.items())),
@@ -377,6 +381,21 @@ def _program(fn, static_kw, sharding, example):
         while len(_PROGRAMS) > _MAX_PROGRAMS:
             _PROGRAMS.popitem(last=False)
     return _Program(compiled, problem, lowered.out_info)
+
+
+def _replicate(tree, sharding):
+    """`tree`'s arrays placed whole on every device of `sharding` (with several processes, each
+    supplies its own devices' copies: `device_put` cannot reach another process's devices)."""
+    if jax.process_count() == 1:
+        return jax.device_put(tree, sharding)
+
+    def one(x):
+        if jnp.issubdtype(x.dtype, jax.dtypes.prng_key):
+            return jax.random.wrap_key_data(one(jax.random.key_data(x)), impl=jax.random.key_impl(x))
+        host = np.asarray(x)
+        return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
+
+    return jax.tree.map(one, tree)
 
 
 def _kept(key):
@@ -435,9 +454,7 @@ def _gather(result):
     return {k: np.asarray(v) for k, v in result.items()}
 
 
-def _allocate(spec, static_count, points, store):
-    if store is not None:
-        return store.arrays(spec, static_count, points)
+def _allocate(spec, static_count, points):
     return {k: np.empty((static_count, points) + v.shape[1:], v.dtype) for k, v in spec.items()}
 
 
@@ -458,7 +475,9 @@ def _fingerprint(fn, names, values):
     for name, vals in zip(names, values):
         h.update(name.encode())
         _hash_leaf(h, vals)
-    h.update(f"x64={jax.config.jax_enable_x64}".encode())
+    from . import __version__
+
+    h.update(f"x64={jax.config.jax_enable_x64} jaxcollapse={__version__}".encode())
     return h.hexdigest(), {"kernel": kernel, "problem": problem}
 
 
@@ -476,15 +495,49 @@ def _describe(fn, h):
     name = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', type(fn).__name__)}"
     h.update(name.encode())
     code = getattr(fn, "__code__", None)
-    if code is not None:  # a user's function: its code and closure are part of its identity
-        _hash_code(h, code)
-        for cell in getattr(fn, "__closure__", None) or ():
-            try:
-                _hash_tree(h, cell.cell_contents)
-            except ValueError:
-                pass
+    if code is not None:  # a user's function: its code, closure and the globals it reads
+        _hash_function(h, fn, set())
     bound = f" (bound: {', '.join(parts)})" if parts else ""
     return name + bound, problem
+
+
+def _hash_function(h, fn, seen):
+    """A user's function's identity: its code, the values its closure holds, and the globals its code
+    names (numbers, strings, arrays, and the user's own functions, followed recursively; modules
+    and library objects by name)."""
+    seen.add(id(fn))
+    code = fn.__code__
+    _hash_code(h, code)
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            _hash_tree(h, cell.cell_contents)
+        except ValueError:
+            pass
+    module = getattr(fn, "__module__", None)
+    namespace = getattr(fn, "__globals__", {})
+    for name in sorted(_global_names(code)):
+        if name not in namespace:
+            continue
+        value = namespace[name]
+        h.update(name.encode())
+        if hasattr(value, "__code__") and getattr(value, "__module__", None) == module:
+            if id(value) not in seen:
+                _hash_function(h, value, seen)
+        elif isinstance(
+            value, (int, float, complex, str, bool, type(None), np.ndarray, np.generic, jax.Array, tuple, list, dict)
+        ):
+            try:
+                _hash_tree(h, value)
+            except ValueError:
+                pass
+
+
+def _global_names(code):
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if hasattr(const, "co_code"):
+            names |= _global_names(const)
+    return names
 
 
 def _hash_code(h, code):
@@ -532,17 +585,43 @@ def _hash_leaf(h, leaf):
 
 
 class _Checkpoint:
-    """Chunks are written first, then marked done by creating an empty file (atomic on POSIX),
-    so a run killed at any moment loses at most the chunk it was computing."""
+    """Chunks are written first, then marked done by a marker file holding the digest of the chunk's
+    bytes, created atomically (written aside, then renamed): a run killed at any moment, during a
+    chunk write included, loses at most the chunk it was computing, and a chunk whose bytes no longer
+    match their marker (a truncated or corrupted file) is recomputed, never read as data.
+
+    With several processes (`jax.distributed`), process 0 alone creates, checks and writes the
+    store; it decides which chunks are done and sends that to the others, which read those chunks
+    and compute the rest with it (the same decisions in every process, so no collective waits for a
+    process that skipped it)."""
 
     def __init__(self, path, group, chunk_size):
         self.path = path
         self.group = group
         self.chunk_size = chunk_size
         self.done_dir = os.path.join(path, "done")
+        self.writer = jax.process_index() == 0
+        self.saved = 0  # chunks this process wrote
+        self.discarded = 0  # chunks marked done whose bytes did not match (recomputed)
 
     @classmethod
     def open(cls, path, fingerprint, description, chunk_size):
+        import zarr
+
+        verdict = ""
+        if jax.process_index() == 0:
+            try:
+                cls._prepare(path, fingerprint, description, chunk_size)
+            except ValueError as err:
+                verdict = str(err)
+        verdict = _from_process_zero(verdict)
+        if verdict:
+            raise ValueError(verdict)
+        group = zarr.open_group(path, mode="r+" if jax.process_index() == 0 else "r")
+        return cls(path, group, int(group.attrs["chunk_size"]))
+
+    @staticmethod
+    def _prepare(path, fingerprint, description, chunk_size):
         import zarr
 
         if os.path.exists(path):
@@ -556,38 +635,100 @@ class _Checkpoint:
             if stored != fingerprint:
                 raise ValueError(
                     f"checkpoint {path!r} was written for a different sweep (kernel {group.attrs.get('kernel')!r}, "
-                    f"problem {group.attrs.get('problem')!r}, or another grid or precision); "
-                    "use another path or delete it"
+                    f"problem {group.attrs.get('problem')!r}, or another grid, precision or jaxcollapse "
+                    "version); use another path or delete it"
                 )
-            return cls(path, group, int(group.attrs["chunk_size"]))
+            return
         group = zarr.open_group(path, mode="w")
         group.attrs.update({"fingerprint": fingerprint, "chunk_size": chunk_size, **description})
         os.makedirs(os.path.join(path, "done"), exist_ok=True)
-        return cls(path, group, chunk_size)
 
-    def arrays(self, spec, static_count, points):
-        out = {}
-        for k, v in spec.items():
-            shape = (static_count, points) + v.shape[1:]
-            if k in self.group:
-                out[k] = self.group[k]
-                continue
-            fill = -1 if jnp.issubdtype(v.dtype, jnp.integer) else np.nan
-            out[k] = self.group.create_array(
-                k, shape=shape, chunks=(1, self.chunk_size) + v.shape[1:], dtype=v.dtype, fill_value=fill
-            )
-        return out
+    def resume(self, spec, static_count, blocks, outputs):
+        """The `(static points, blocks)` chunks already saved, their values copied into `outputs`.
+        Process 0 creates missing arrays and checks every marked chunk against its digest."""
+        if self.writer:
+            for k, v in spec.items():
+                if k not in self.group:
+                    fill = -1 if jnp.issubdtype(v.dtype, jnp.integer) else np.nan
+                    self.group.create_array(
+                        k,
+                        shape=(static_count, outputs[k].shape[1]) + v.shape[1:],
+                        chunks=(1, self.chunk_size) + v.shape[1:],
+                        dtype=v.dtype,
+                        fill_value=fill,
+                    )
+            done = np.zeros((static_count, blocks), dtype=bool)
+            for s, b in itertools.product(range(static_count), range(blocks)):
+                done[s, b] = self._load(s, b, outputs, check=True)
+        else:
+            done = None
+        done = _from_process_zero(done, shape=(static_count, blocks))
+        if not self.writer:
+            for s, b in zip(*np.nonzero(done)):
+                self._load(int(s), int(b), outputs, check=False)
+        return done
+
+    def _load(self, s, b, outputs, *, check):
+        """Copy chunk (s, b) into `outputs`; with `check`, only if its marker's digest matches."""
+        marker = self._marker(s, b)
+        if not os.path.exists(marker):
+            return False
+        start = b * self.chunk_size
+        try:
+            with open(marker) as f:
+                expected = f.read().strip()
+            values = {k: np.asarray(self.group[k][s, start : start + self.chunk_size]) for k in sorted(outputs)}
+        except Exception:  # noqa: BLE001 - an unreadable chunk or marker is a chunk to recompute
+            values, expected = None, None
+        if check and (values is None or _digest(values) != expected):
+            self.discarded += 1
+            os.remove(marker)
+            return False
+        for k, v in values.items():
+            outputs[k][s, start : start + v.shape[0]] = v
+        return True
+
+    def save(self, s, b, start, stop, outputs):
+        """Process 0 writes chunk (s, b), then its marker (atomically, with the chunk's digest)."""
+        if not self.writer:
+            return
+        values = {k: outputs[k][s, start:stop] for k in sorted(outputs)}
+        for k, v in values.items():
+            self.group[k][s, start:stop] = v
+        marker = self._marker(s, b)
+        aside = f"{marker}.{os.getpid()}.tmp"
+        with open(aside, "w") as f:
+            f.write(_digest(values))
+        os.replace(aside, marker)
+        self.saved += 1
 
     def _marker(self, s, b):
         return os.path.join(self.done_dir, f"{s}-{b}")
 
-    def is_done(self, s, b):
-        return os.path.exists(self._marker(s, b))
 
-    def mark_done(self, s, b):
-        if jax.process_index() == 0:
-            with open(self._marker(s, b), "x"):
-                pass
+def _digest(values):
+    h = hashlib.sha256()
+    for k in sorted(values):
+        arr = np.ascontiguousarray(values[k])
+        h.update(f"{k}{arr.dtype}{arr.shape}".encode())
+        h.update(arr.tobytes())
+    return h.hexdigest()
+
+
+def _from_process_zero(value, shape=None):
+    """`value` as process 0 has it (a string, or a bool array of `shape`), in every process."""
+    if jax.process_count() == 1:
+        return value
+    from jax.experimental import multihost_utils
+
+    if shape is not None:
+        local = np.zeros(shape, dtype=np.int32) if value is None else value.astype(np.int32)
+        return np.asarray(multihost_utils.broadcast_one_to_all(local)).astype(bool)
+    raw = np.zeros(4096, dtype=np.uint8)
+    encoded = value.encode()[:4096]
+    raw[: len(encoded)] = np.frombuffer(encoded, dtype=np.uint8)
+    raw = np.asarray(multihost_utils.broadcast_one_to_all(raw))
+    return bytes(raw[raw > 0]).decode(errors="replace")
 
 
 # ---------------------------------------------------------------------------------------------
