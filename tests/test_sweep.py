@@ -262,8 +262,9 @@ def test_checkpoint_for_another_sweep_is_refused(tmp_path, change):
         jc.sweep(other, axes, checkpoint=path, progress=False)
 
 
-def test_interrupted_run_loses_at_most_the_chunk_in_flight(tmp_path):
-    path = tmp_path / "sweep.zarr"
+def _run_until_killed(path, markers_at_least, log):
+    """Start the slow checkpointed sweep in a subprocess, SIGKILL it once `markers_at_least` chunks are
+    marked done, and return the number of markers then."""
     script = textwrap.dedent(
         f"""
         import sys, jax
@@ -273,25 +274,104 @@ def test_interrupted_run_loses_at_most_the_chunk_in_flight(tmp_path):
         jc.sweep(sweep_kernels.slow_ridge, sweep_kernels.AXES, chunk_size=12, checkpoint={str(path)!r}, progress=False)
         """
     )
-    env = {**os.environ, "JC_SLOW_SWEEP": "0.5"}
-    log = tmp_path / "stderr.txt"
+    env = {**os.environ, "JC_SLOW_SWEEP": "0.4"}
     with open(log, "w") as err:
         proc = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.DEVNULL, stderr=err)
     done_dir = path / "done"
     deadline = time.time() + 240
-    while time.time() < deadline and not (done_dir.exists() and len(os.listdir(done_dir)) >= 2):
-        time.sleep(0.05)
+    while time.time() < deadline and not (done_dir.exists() and _markers(done_dir) >= markers_at_least):
+        time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    saved = len(os.listdir(done_dir))
+    return _markers(done_dir)
+
+
+def _markers(done_dir):
+    return sum(1 for name in os.listdir(done_dir) if not name.endswith(".tmp"))
+
+
+def test_killed_runs_lose_at_most_the_chunk_in_flight(tmp_path):
+    """Two real SIGKILLs at different moments, a resume after each: every chunk marked before a kill
+    is resumed, nothing marked is recomputed, and the end result is the uninterrupted one."""
+    path = tmp_path / "sweep.zarr"
     total_chunks = -(-135 // 12)
-    assert 2 <= saved < total_chunks, log.read_text()[-2000:]
+    first = _run_until_killed(path, 2, tmp_path / "first.txt")
+    assert 2 <= first < total_chunks, (tmp_path / "first.txt").read_text()[-2000:]
+    second = _run_until_killed(path, first + 3, tmp_path / "second.txt")  # resumes `first`, then computes
+    assert first + 3 <= second < total_chunks, (tmp_path / "second.txt").read_text()[-2000:]
     resumed = jc.sweep(sweep_kernels.slow_ridge, sweep_kernels.AXES, chunk_size=12, checkpoint=path, progress=False)
-    assert resumed.attrs["chunks_resumed"] == saved
-    assert resumed.attrs["chunks_computed"] == total_chunks - saved
+    assert resumed.attrs["chunks_resumed"] == second and resumed.attrs["chunks_discarded"] == 0
+    assert resumed.attrs["chunks_computed"] == total_chunks - second
     fresh = jc.sweep(sweep_kernels.slow_ridge, sweep_kernels.AXES, chunk_size=12, progress=False)
     for field in fresh.data_vars:
         np.testing.assert_array_equal(resumed[field].values, fresh[field].values)
+
+
+def test_damaged_chunks_are_recomputed_never_read(tmp_path):
+    """What a kill during a write leaves (a chunk's data half written and no marker, or a marker half
+    written aside), and what a damaged disk leaves (a truncated or overwritten chunk file under a valid
+    marker): each such chunk is recomputed, and the result is the undamaged one."""
+    path = tmp_path / "sweep.zarr"
+    fn = functools.partial(jc.theory.random_projections, MIX)
+    clean = jc.sweep(fn, AXES, chunk_size=16, checkpoint=path, progress=False)
+    chunk_files = sorted(p for p in (path / "total" / "c").rglob("*") if p.is_file())
+    assert len(chunk_files) == 6
+    # a chunk whose file was cut short, and one overwritten with other bytes of the same length
+    chunk_files[1].write_bytes(chunk_files[1].read_bytes()[:7])
+    data = bytearray(chunk_files[4].read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    chunk_files[4].write_bytes(bytes(data))
+    # killed during a write: chunk 2's marker gone (its data half written), a marker left aside
+    os.remove(path / "done" / "0-2")
+    (path / "done" / "0-3.999.tmp").write_text("partial")
+    again = jc.sweep(fn, AXES, chunk_size=16, checkpoint=path, progress=False)
+    assert again.attrs["chunks_discarded"] == 2
+    assert again.attrs["chunks_computed"] == 3 and again.attrs["chunks_resumed"] == 3
+    for field in clean.data_vars:
+        np.testing.assert_array_equal(again[field].values, clean[field].values)
+    third = jc.sweep(fn, AXES, chunk_size=16, checkpoint=path, progress=False)  # repaired for good
+    assert third.attrs["chunks_resumed"] == 6 and third.attrs["chunks_discarded"] == 0
+
+
+_SCALE = 2.0
+
+
+def _scaled(*, n, p2, lam):
+    return jc.theory.ridge(MIX, n=n, p2=p2, lam=lam).total * _SCALE
+
+
+def test_fingerprint_covers_what_can_change_a_result(tmp_path, monkeypatch):
+    """A checkpoint is refused when the kernel's globals, its bound values, the package version or
+    the precision differ from those it was written with."""
+    axes = {"n": np.array([50.0, 100.0]), "p2": np.array([0.0, 0.5]), "lam": np.array([0.1])}
+    path = tmp_path / "sweep.zarr"
+    jc.sweep(_scaled, axes, checkpoint=path, progress=False)
+    assert jc.sweep(_scaled, axes, checkpoint=path, progress=False).attrs["chunks_resumed"] == 1
+    monkeypatch.setattr(sys.modules[__name__], "_SCALE", 3.0)  # a global the kernel reads
+    with pytest.raises(ValueError, match="different sweep"):
+        jc.sweep(_scaled, axes, checkpoint=path, progress=False)
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match="different sweep"):  # a bound value
+        jc.sweep(
+            functools.partial(jc.theory.ridge, MIX, weight=0.5), axes, checkpoint=tmp_path / "p.zarr", progress=False
+        )
+        jc.sweep(
+            functools.partial(jc.theory.ridge, MIX, weight=0.7), axes, checkpoint=tmp_path / "p.zarr", progress=False
+        )
+    monkeypatch.setattr(jc, "__version__", "0.0.0-other")
+    with pytest.raises(ValueError, match="jaxcollapse"):
+        jc.sweep(_scaled, axes, checkpoint=path, progress=False)
+    monkeypatch.undo()
+    from jaxcollapse import _sweep
+
+    names, values = list(axes), list(axes.values())
+    with_x64 = _sweep._fingerprint(_scaled, names, values)[0]
+    jax.config.update("jax_enable_x64", False)
+    try:
+        without = _sweep._fingerprint(_scaled, names, values)[0]
+    finally:
+        jax.config.update("jax_enable_x64", True)
+    assert with_x64 != without and _sweep._fingerprint(_scaled, names, values)[0] == with_x64
 
 
 class _Terminal(io.StringIO):
