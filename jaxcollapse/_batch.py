@@ -7,7 +7,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-from ._validate import as_float
+from ._validate import as_float, check_broadcast
 
 _BLOCK = 512  # points per vmapped block (cache-resident temporaries, few loop trips)
 
@@ -25,7 +25,7 @@ def broadcast_map(point_fn, *, block=_BLOCK, **scalars):
     broadcast shape (plus whatever trailing axes the point function returns).
     """
     arrays = {k: as_float(v) for k, v in scalars.items()}
-    shape = jnp.broadcast_shapes(*(a.shape for a in arrays.values()))
+    shape = check_broadcast(**arrays)
     flat = {k: jnp.broadcast_to(a, shape).reshape(-1) for k, a in arrays.items()}
     # Blocks of points keep each point's length-d temporaries in cache; one block is one vmap.
     out = jax.lax.map(lambda kw: point_fn(**kw), flat, batch_size=min(block, max(1, math.prod(shape))))

@@ -32,7 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._problem import Mixture
-from ._validate import is_concrete
+from ._validate import check_broadcast, is_concrete
 
 POINT_BUCKETS = (64, 256, 512, 1024, 2048, 4096)
 SPECTRUM_FLOOR = 16
@@ -93,7 +93,7 @@ def call_bucketed(jitted, mix: Mixture, **scalars):
     """`jitted(mix, **scalars)` over the broadcast of `scalars`, through buckets when every input is
     concrete (see the module docstring); the result has the broadcast shape (plus trailing axes)."""
     padded_mix = pad_spectrum(mix)
-    shape = np.broadcast_shapes(*(np.shape(v) for v in scalars.values()))
+    shape = check_broadcast(**scalars)
     size = math.prod(shape)
     if size == 0 or not all(is_concrete(x) for x in jax.tree.leaves((mix, scalars))):
         return jitted(padded_mix, **scalars)

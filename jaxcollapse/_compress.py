@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._problem import Mixture
+from ._validate import check_scalar
 
 _NODES_PER_BIN = (4, 6, 8, 12, 16, 24, 32)
 _CHECK_PER_DECADE = 4
@@ -51,10 +52,10 @@ def compress(mix: Mixture, *, rtol: float = 1e-10, bin_ratio: float = 10.0) -> M
         raise ValueError("mix is already compressed")
     if not mix.same_covariance:
         raise ValueError("compress needs Σ2 = Σ1 (synthetic_eigs=None): the two spectra would need one rule")
-    rtol = float(rtol)
+    rtol = float(check_scalar("rtol", rtol, low=0.0, high=1e-3, strict=True, scalar=True))
     if not 0.0 < rtol <= 1e-3:
         raise ValueError(f"rtol must be in (0, 1e-3], got {rtol!r}")
-    bin_ratio = float(bin_ratio)
+    bin_ratio = float(check_scalar("bin_ratio", bin_ratio, low=1.5, high=1e3, scalar=True))
     if not 1.5 <= bin_ratio <= 1e3:
         raise ValueError(f"bin_ratio must be in [1.5, 1e3], got {bin_ratio!r}")
 

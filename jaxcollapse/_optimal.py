@@ -53,6 +53,9 @@ def optimal(
         raise ValueError(f"over must be the name of a keyword of the kernel, got {over!r}")
     if over in fixed:
         raise ValueError(f"over={over!r} is also given as a fixed keyword")
+    keywords = _keywords_of(kernel)
+    if keywords is not None and over not in keywords:
+        raise ValueError(f"over={over!r} is not a keyword of the kernel (it takes {sorted(keywords)})")
     try:
         lo, hi = (float(b) for b in bounds)
     except (TypeError, ValueError):
@@ -84,6 +87,20 @@ def _array_like(v) -> bool:
     if isinstance(v, bool):
         return False
     return isinstance(v, (int, float, list, tuple, np.ndarray, np.generic, jax.Array))
+
+
+def _keywords_of(kernel):
+    """The keywords `kernel` accepts (those a `functools.partial` binds included), or None when it
+    takes any (`**kwargs`) or has no readable signature."""
+    import inspect
+
+    try:
+        params = inspect.signature(kernel).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind == p.VAR_KEYWORD for p in params):
+        return None
+    return {p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
 
 
 def _objective(kernel, over, names, x, values):

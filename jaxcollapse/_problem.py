@@ -81,14 +81,14 @@ class Mixture(eqx.Module):
         self.eigs = eigs
         self.signal = check_vector("signal", signal, size=d)
         self.shift = check_vector("shift", shift, size=d)
-        self.noise_var = check_scalar("noise_var", noise_var, low=0.0)
+        self.noise_var = check_scalar("noise_var", noise_var, low=0.0, scalar=True)
         self.synthetic_eigs = (
             None if synthetic_eigs is None else check_vector("synthetic_eigs", synthetic_eigs, size=d, positive=True)
         )
         self.synthetic_noise_var = (
             self.noise_var
             if synthetic_noise_var is None
-            else check_scalar("synthetic_noise_var", synthetic_noise_var, low=0.0)
+            else check_scalar("synthetic_noise_var", synthetic_noise_var, low=0.0, scalar=True)
         )
         if (teacher is None) != (teacher_shift is None):
             raise ValueError("teacher and teacher_shift: give both fixed vectors or neither")
@@ -255,13 +255,13 @@ def isotropic(
     label shift); the default is Σ2 = Σ1.
     """
     d = check_int("d", d)
-    check_scalar("signal", signal, low=0.0)
-    check_scalar("shift", shift, low=0.0)
+    check_scalar("signal", signal, low=0.0, scalar=True)
+    check_scalar("shift", shift, low=0.0, scalar=True)
     eigs = jnp.ones(d)
     syn = (
         None
         if synthetic_scale is None
-        else check_scalar("synthetic_scale", synthetic_scale, low=0.0, strict=True) * eigs
+        else check_scalar("synthetic_scale", synthetic_scale, low=0.0, strict=True, scalar=True) * eigs
     )
     return Mixture(
         eigs,
@@ -296,19 +296,19 @@ def power_law(
     - `synthetic_beta`: if given, Σ2 has eigenvalues $j^{-\tilde\beta}$ (a covariate shift).
     """
     d = check_int("d", d)
-    beta = check_scalar("beta", beta, low=0.0, strict=True)
-    check_scalar("signal", signal, low=0.0)
-    check_scalar("shift", shift, low=0.0)
+    beta = check_scalar("beta", beta, low=0.0, strict=True, scalar=True)
+    check_scalar("signal", signal, low=0.0, scalar=True)
+    check_scalar("shift", shift, low=0.0, scalar=True)
     j = jnp.arange(1, d + 1, dtype=float)
     eigs = j ** (-beta)
     if source is None:
         gamma = jnp.ones(d)
     else:
-        r = check_scalar("source", source, low=0.0, strict=True)
+        r = check_scalar("source", source, low=0.0, strict=True, scalar=True)
         gamma = j ** (-(1.0 + 2.0 * beta * r)) / eigs
     syn = None
     if synthetic_beta is not None:
-        syn = j ** (-check_scalar("synthetic_beta", synthetic_beta, low=0.0, strict=True))
+        syn = j ** (-check_scalar("synthetic_beta", synthetic_beta, low=0.0, strict=True, scalar=True))
     return Mixture(
         eigs,
         _totals(eigs, gamma, signal),

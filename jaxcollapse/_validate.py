@@ -33,16 +33,23 @@ class MissingExtra(ImportError):
     """An optional dependency is not installed; the message says which extra installs it."""
 
 
-def check_scalar(name, value, *, low=None, high=None, strict=False, integer=False, allow_inf=False):
+def check_scalar(name, value, *, low=None, high=None, strict=False, integer=False, allow_inf=False, scalar=False):
     """Validate a concrete scalar or array of scalars (all entries); tracers pass through.
 
-    `integer`: every finite entry must be a whole number; `allow_inf`: +inf passes (a rank "no cut").
+    `integer`: every finite entry must be a whole number; `allow_inf`: +inf passes (a rank "no cut");
+    `scalar`: one number, not an array. Complex numbers and empty arrays are refused.
     """
     if not is_concrete(value):
         return value
     arr = np.asarray(value)
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
         raise ValueError(f"{name} must be numeric, got {value!r}")
+    if np.iscomplexobj(arr):
+        raise ValueError(f"{name} must be real, got the complex {_show(arr)}")
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty (an empty grid has no point to compute), got shape {arr.shape}")
+    if scalar and arr.ndim != 0:
+        raise ValueError(f"{name} must be a single number, got an array of shape {arr.shape}")
     allowed = _describe(low, high, strict, integer, allow_inf) if low is not None else "a finite number"
     finite = np.isfinite(arr)
     if not np.all(finite | (allow_inf & (arr == np.inf))):
@@ -85,6 +92,8 @@ def check_vector(name, value, *, size=None, positive=False, nonnegative=True):
         raise ValueError(f"{name} must have length d = {size} (the length of eigs), got {arr.shape[0]}")
     if not np.issubdtype(arr.dtype, np.number) or arr.dtype == bool:
         raise ValueError(f"{name} must be numeric, got dtype {arr.dtype}")
+    if np.iscomplexobj(arr):
+        raise ValueError(f"{name} must be real, got dtype {arr.dtype}")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite, got NaN or inf at index {int(np.argmin(np.isfinite(arr)))}")
     if positive and np.any(arr <= 0):
@@ -173,11 +182,21 @@ def concrete_ints(name, value, *, low: int, why: str) -> np.ndarray:
     if not is_concrete(value):
         raise ValueError(f"{name} must be concrete {_integers(low)} ({why}), got a traced value")
     arr = np.asarray(value)
-    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number) or arr.size == 0:
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number) or arr.size == 0 or np.iscomplexobj(arr):
         raise ValueError(f"{name} must be {_integers(low)} (one or an array of them), got {value!r}")
     if not np.all(np.isfinite(arr)) or np.any(arr < low) or np.any(arr != np.round(arr)):
         raise ValueError(f"{name} must be {_integers(low)} ({why}), got {value!r}")
     return arr.astype(np.int64)
+
+
+def check_broadcast(**arrays) -> tuple[int, ...]:
+    """The common shape of the named arrays, or a `ValueError` naming them and their shapes."""
+    shapes = {k: np.shape(v) for k, v in arrays.items()}
+    try:
+        return tuple(np.broadcast_shapes(*shapes.values()))
+    except ValueError:
+        listed = ", ".join(f"{k} {shape}" for k, shape in shapes.items())
+        raise ValueError(f"{', '.join(shapes)} must broadcast against each other, got shapes {listed}") from None
 
 
 def _show(arr) -> str:

@@ -19,7 +19,7 @@ from jaxtyping import Array, Float, Int
 
 from .._results import Status
 from .._types import Scalars, Values
-from .._validate import check_scalar as _check
+from .._validate import check_broadcast, check_scalar as _check
 from ._sums import far_rank, log_survival, piece_sum, tail_mass as _tail_mass
 
 INF = float("inf")
@@ -63,6 +63,12 @@ def _finish(error, plateau, valid):
     status = jnp.where(valid, Status.OK, Status.INVALID_INPUT).astype(jnp.int32)
     nan = jnp.nan
     return Tail(total=jnp.where(valid, error, nan), plateau=jnp.where(valid, plateau, nan), status=status)
+
+
+def _run(call, **args):
+    """`call(*args)` once the named arguments are known to broadcast (else a `ValueError` naming them)."""
+    check_broadcast(**args)
+    return call(*args.values())
 
 
 # ----------------------------------------------------------------------------- sums over pieces
@@ -142,7 +148,7 @@ def clean(beta: Scalars, *, T: Scalars) -> Tail:
     beta = _check("beta", beta, low=1.0, strict=True)
     T = _check("T", T, low=0.0)
 
-    return _compiled(_clean_one)(beta, T)
+    return _run(_compiled(_clean_one), beta=beta, T=T)
 
 
 def _cut_one(beta, T, k):
@@ -165,7 +171,7 @@ def cut(beta: Scalars, *, T: Scalars, k: Scalars) -> Tail:
     T = _check("T", T, low=0.0)
     k = _check("k", k, low=1.0, integer=True, allow_inf=True)
 
-    return _compiled(_cut_one)(beta, T, k)
+    return _run(_compiled(_cut_one), beta=beta, T=T, k=k)
 
 
 def _narrow_one(beta, T, bn):
@@ -186,7 +192,7 @@ def narrow(beta: Scalars, *, T: Scalars, beta_narrow: Scalars) -> Tail:
     T = _check("T", T, low=0.0)
     beta_narrow = _check("beta_narrow", beta_narrow, low=1.0, strict=True)
 
-    return _compiled(_narrow_one)(beta, T, beta_narrow)
+    return _run(_compiled(_narrow_one), beta=beta, T=T, beta_narrow=beta_narrow)
 
 
 def _mix_one(beta, T, k, pi, *, sampling):
@@ -219,7 +225,7 @@ def mix(beta: Scalars, *, T: Scalars, k: Scalars, p1: Scalars, sampling: str = "
     k = _check("k", k, low=1.0, integer=True, allow_inf=True)
     p1 = _check("p1", p1, low=0.0, high=1.0)
 
-    return _compiled(_mix_one, sampling=sampling)(beta, T, k, p1)
+    return _run(_compiled(_mix_one, sampling=sampling), beta=beta, T=T, k=k, p1=p1)
 
 
 def _acquire_tail_one(beta, T, k, kt, pi):
@@ -249,7 +255,7 @@ def acquire_tail(beta: Scalars, *, T: Scalars, k: Scalars, k_tail: Scalars, p1: 
     k_tail = _check("k_tail", k_tail, low=0.0, integer=True)
     p1 = _check("p1", p1, low=0.0, high=1.0)
 
-    return _compiled(_acquire_tail_one)(beta, T, k, k_tail, p1)
+    return _run(_compiled(_acquire_tail_one), beta=beta, T=T, k=k, k_tail=k_tail, p1=p1)
 
 
 # ----------------------------------------------------------------------------- generations
@@ -261,7 +267,7 @@ def top_p_rank(beta: Scalars, *, threshold: Scalars) -> Values:
     r"""The smallest rank k with P_k = Σ_{i ≤ k} p_i ≥ `threshold` (inf at threshold 1), by bisection."""
     beta = _check("beta", beta, low=1.0, strict=True)
     threshold = _check("threshold", threshold, low=0.0, high=1.0, strict=True)
-    return _compiled(_top_p_rank_one)(beta, threshold)
+    return _run(_compiled(_top_p_rank_one), beta=beta, threshold=threshold)
 
 
 def _top_p_rank_one(b, t):
@@ -392,7 +398,7 @@ def generations(
         T0 = _check("T0", T0, low=0.0, strict=True)
         p_nuc = 1.0
 
-    return _compiled(_generations_one, chain=chain)(beta, T, T0, n, p_nuc)
+    return _run(_compiled(_generations_one, chain=chain), beta=beta, T=T, T0=T0, n=n, p_nuc=p_nuc)
 
 
 def _known_chain(beta, T, T0, n, *, final):

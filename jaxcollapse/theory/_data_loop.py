@@ -113,6 +113,7 @@ from .._validate import (
     LOOP_DESIGNS as DESIGNS,
     LOOP_POLICIES as POLICIES,
     _show,
+    check_broadcast,
     check_loop,
     check_scalar,
     is_concrete,
@@ -157,6 +158,7 @@ def data_loop(
     generations = check_scalar("generations", generations, low=0.0)
     lam = check_scalar("lam", lam, low=0.0)
     generator_noise_var = check_scalar("generator_noise_var", generator_noise_var, low=0.0)
+    check_broadcast(n0=n0, generations=generations, lam=lam, generator_noise_var=generator_noise_var)
     if is_concrete(generations) and is_concrete(lam):
         G, L = np.broadcast_arrays(np.asarray(generations), np.asarray(lam))
         if np.any((L > 0) & (G != np.floor(G))):

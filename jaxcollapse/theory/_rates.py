@@ -16,7 +16,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from .._types import Scalars, Values
-from .._validate import check_scalar
+from .._validate import check_broadcast, check_scalar
 
 
 def _common(beta, source):
@@ -39,6 +39,7 @@ def rate_exponents(beta: Scalars, source: Scalars, ell: Scalars) -> tuple[Values
     when $T_0 = T$)."""
     beta, _, rbar = _common(beta, source)
     ell = check_scalar("ell", ell, low=0.0)
+    check_broadcast(beta=beta, source=source, ell=ell)
     return 2.0 * ell * rbar, 1.0 - ell / beta, ell / beta
 
 

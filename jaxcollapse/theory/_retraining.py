@@ -25,7 +25,7 @@ from .._buckets import call_bucketed
 from .._problem import Mixture
 from .._results import Risk
 from .._types import Scalars
-from .._validate import check_scalar, require_same_covariance, valid_mask
+from .._validate import check_broadcast, check_scalar, require_same_covariance, valid_mask
 from ._common import exact_at_zero, finish, grid_table, mixture_valid, moments, times
 from ._ridge import _same_covariance
 
@@ -68,6 +68,7 @@ def retraining(
     generations = check_scalar("generations", generations, low=0.0)
     lam = check_scalar("lam", lam, low=0.0)
     generator_noise_var = check_scalar("generator_noise_var", generator_noise_var, low=0.0)
+    check_broadcast(n=n, n0=n0, generations=generations, lam=lam, generator_noise_var=generator_noise_var)
     return call_bucketed(_retraining_jit, mix, n=n, n0=n0, generations=generations, lam=lam, s0=generator_noise_var)
 
 

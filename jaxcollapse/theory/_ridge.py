@@ -349,7 +349,14 @@ def ridge_isotropic(
     phi = check_scalar("phi", phi, low=0.0, strict=True)
     p2 = check_scalar("p2", p2, low=0.0, high=1.0)
     lam = check_scalar("lam", lam, low=0.0)
-    noise2 = noise_var if synthetic_noise_var is None else synthetic_noise_var
+    signal = check_scalar("signal", signal, low=0.0, scalar=True)
+    shift = check_scalar("shift", shift, low=0.0, scalar=True)
+    noise_var = check_scalar("noise_var", noise_var, low=0.0, scalar=True)
+    noise2 = (
+        noise_var
+        if synthetic_noise_var is None
+        else check_scalar("synthetic_noise_var", synthetic_noise_var, low=0.0, scalar=True)
+    )
 
     def point(phi, p2, lam):
         p1 = 1.0 - p2

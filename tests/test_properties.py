@@ -1,0 +1,174 @@
+"""Property-based checks of the theory kernels (hypothesis): invariants that must hold for every
+mixture and grid, on generated spectra over 12 decades, priors with zeros, fixed teachers, Σ2 ≠ Σ1,
+and grids with zeros, tiny and huge values and exact thresholds.
+
+The budget is fixed and derandomised (`PROFILE`): every example has the same shapes (d = 12, 8
+points), so each kernel compiles once and the examples cost their compute. A long profile
+(`JC_HYPOTHESIS_PROFILE=long`, e.g. `benchmarks/`-style runs) draws many more.
+"""
+
+import os
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import jaxcollapse as jc
+
+D, POINTS = 12, 8
+settings.register_profile(
+    "suite",
+    max_examples=25,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile("long", parent=settings.get_profile("suite"), max_examples=2000)
+PROFILE = os.environ.get("JC_HYPOTHESIS_PROFILE", "suite")
+
+log_uniform = st.floats(-6.0, 6.0).map(lambda x: 10.0**x)
+energy = st.one_of(st.just(0.0), st.floats(-3.0, 1.0).map(lambda x: 10.0**x))
+
+
+def vector(element):
+    return st.lists(element, min_size=D, max_size=D).map(lambda v: np.asarray(v, float))
+
+
+@st.composite
+def mixtures(draw, *, covariate_shift=False, fixed=True):
+    eigs = draw(vector(log_uniform))
+    noise = draw(st.one_of(st.just(0.0), st.floats(1e-3, 2.0)))
+    synthetic_noise = draw(st.one_of(st.just(noise), st.floats(0.0, 2.0)))
+    if fixed and draw(st.booleans()):
+        teacher = draw(vector(st.floats(-2.0, 2.0)))
+        shifted = teacher + draw(vector(st.floats(-1.0, 1.0)))
+        return jc.fixed_teachers(eigs, teacher, shifted, noise_var=noise, synthetic_noise_var=synthetic_noise)
+    synthetic = draw(vector(log_uniform)) if covariate_shift and draw(st.booleans()) else None
+    return jc.Mixture(
+        eigs,
+        draw(vector(energy)),
+        draw(vector(energy)),
+        noise,
+        synthetic_eigs=synthetic,
+        synthetic_noise_var=synthetic_noise,
+    )
+
+
+sizes = st.one_of(st.sampled_from([1.0, 2.0, float(D), float(D - 1), float(D + 1)]), st.floats(0.5, 1e5))
+fractions = st.one_of(st.sampled_from([0.0, 1.0, 0.5]), st.floats(0.0, 1.0))
+ridges = st.one_of(st.sampled_from([0.0, 1e-12, 1e4]), st.floats(-8.0, 4.0).map(lambda x: 10.0**x))
+
+
+@st.composite
+def grids(draw, *, width=False):
+    n = np.asarray(draw(st.lists(sizes, min_size=POINTS, max_size=POINTS)))
+    grid = dict(
+        n=n,
+        p2=np.asarray(draw(st.lists(fractions, min_size=POINTS, max_size=POINTS))),
+        lam=np.asarray(draw(st.lists(ridges, min_size=POINTS, max_size=POINTS))),
+    )
+    if width:  # m on n's threshold for some points, anywhere for the others
+        other = np.asarray(draw(st.lists(sizes, min_size=POINTS, max_size=POINTS)))
+        grid["m"] = np.where(np.arange(POINTS) % 3 == 0, n, other)
+    return {k: jnp.asarray(v) for k, v in grid.items()}
+
+
+KERNELS = {
+    "ridge": (jc.theory.ridge, dict(covariate_shift=True), False),
+    "random_projections": (jc.theory.random_projections, {}, True),
+    "random_features": (lambda mix, **g: jc.theory.random_features(mix, activation="relu", **g), {}, True),
+}
+
+
+def check_invariants(risk, *, random_teachers):
+    total, status = np.asarray(risk.total), np.asarray(risk.status)
+    ok = status == jc.Status.OK
+    assert np.array_equal(ok, np.isfinite(total)), (total, status)  # status OK ⇔ finite
+    assert np.all(np.isnan(total[status == jc.Status.INVALID_INPUT]))
+    assert np.all(np.isinf(total[status == jc.Status.INFINITE]))
+    parts = [np.asarray(getattr(risk, k)) for k in ("bias", "variance", "collapse")]
+    np.testing.assert_allclose(sum(p[ok] for p in parts), total[ok], rtol=1e-10, atol=1e-300)
+    assert np.all(total[ok] >= 0)
+    scale = np.abs(total[ok]) + 1e-300
+    assert np.all(parts[0][ok] >= -1e-10 * scale) and np.all(parts[1][ok] >= -1e-10 * scale)
+    if random_teachers:  # fixed teachers' cross term may make the collapse term negative
+        assert np.all(parts[2][ok] >= -1e-10 * scale)
+
+
+@pytest.mark.parametrize("name", list(KERNELS))
+def test_invariants(name):
+    kernel, options, width = KERNELS[name]
+
+    @settings(settings.get_profile(PROFILE))
+    @given(mix=mixtures(**options), grid=grids(width=width))
+    def run(mix, grid):
+        if name == "random_features" and not mix.same_covariance:
+            return
+        risk = kernel(mix, **grid)
+        check_invariants(risk, random_teachers=mix.teacher is None)
+        # no synthetic data: the synthetic teacher's shift cannot matter
+        at_zero = {**grid, "p2": jnp.zeros(POINTS)}
+        other = eqx.tree_at(lambda x: x.shift, mix, mix.shift * 3.0 + 0.1)
+        if mix.teacher is not None:
+            other = jc.fixed_teachers(
+                mix.eigs,
+                mix.teacher,
+                mix.teacher + 2.0 * mix.teacher_shift + 0.1,
+                noise_var=mix.noise_var,
+                synthetic_noise_var=mix.synthetic_noise_var,
+            )
+        a, b = kernel(mix, **at_zero), kernel(other, **at_zero)
+        np.testing.assert_array_equal(np.asarray(a.status), np.asarray(b.status))
+        finite = np.isfinite(np.asarray(a.total))
+        np.testing.assert_allclose(np.asarray(b.total)[finite], np.asarray(a.total)[finite], rtol=1e-12)
+
+    run()
+
+
+@settings(settings.get_profile(PROFILE))
+@given(mix=mixtures(fixed=False), grid=grids(width=True))
+def test_without_a_shift_the_synthetic_fraction_cannot_matter(mix, grid):
+    """Δ = 0, Σ2 = Σ1, σ2 = σ1, weight 1: synthetic samples are real samples."""
+    clean = jc.Mixture(mix.eigs, mix.signal, jnp.zeros(D), mix.noise_var)
+    for kernel, keys in ((jc.theory.ridge, ("n", "lam")), (jc.theory.random_projections, ("n", "m", "lam"))):
+        args = {k: grid[k] for k in keys}
+        a = kernel(clean, p2=grid["p2"], **args)
+        b = kernel(clean, p2=jnp.zeros(POINTS), **args)
+        np.testing.assert_array_equal(np.asarray(a.status), np.asarray(b.status))
+        finite = np.isfinite(np.asarray(a.total))
+        np.testing.assert_allclose(np.asarray(a.total)[finite], np.asarray(b.total)[finite], rtol=1e-10)
+
+
+@settings(settings.get_profile(PROFILE))
+@given(
+    eigs=vector(log_uniform),
+    gamma=st.floats(-2.0, 1.0).map(lambda x: 10.0**x),
+    noise=st.floats(1e-2, 2.0),
+    n=st.lists(st.floats(1.0, 1e4), min_size=POINTS, max_size=POINTS),
+)
+def test_bayes_optimal_ridge_never_gets_worse_with_more_data(eigs, gamma, noise, n):
+    """With Γ = γI and real data only, ridge at λ = σ²/(nγ) is the posterior mean, whose error cannot
+    grow with n; the deterministic equivalent must keep that (n sorted, ties allowed)."""
+    mix = jc.Mixture(eigs, np.full(D, gamma), np.zeros(D), noise)
+    n = jnp.asarray(np.sort(n))
+    total = np.asarray(jc.theory.ridge(mix, n=n, p2=0.0, lam=noise / (n * gamma)).total)
+    assert np.all(np.isfinite(total))
+    assert np.all(np.diff(total) <= 1e-10 * total[:-1]), total
+
+
+@settings(settings.get_profile(PROFILE).__class__(settings.get_profile(PROFILE), max_examples=10))
+@given(mix=mixtures(fixed=False), grid=grids(width=True))
+def test_jit_equals_eager_and_vmap_equals_a_loop(mix, grid):
+    kernel = jc.theory.random_projections
+    eager = np.asarray(kernel(mix, **grid).total)
+    jitted = np.asarray(jax.jit(lambda g: kernel(mix, **g).total)(grid))
+    looped = np.asarray([kernel(mix, **{k: v[i] for k, v in grid.items()}).total for i in range(POINTS)])
+    mapped = np.asarray(jax.vmap(lambda g: kernel(mix, **g).total)(grid))
+    for other in (jitted, looped, mapped):
+        np.testing.assert_array_equal(np.isfinite(other), np.isfinite(eager))
+        finite = np.isfinite(eager)
+        np.testing.assert_allclose(other[finite], eager[finite], rtol=1e-12)
