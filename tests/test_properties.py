@@ -172,3 +172,103 @@ def test_jit_equals_eager_and_vmap_equals_a_loop(mix, grid):
         np.testing.assert_array_equal(np.isfinite(other), np.isfinite(eager))
         finite = np.isfinite(eager)
         np.testing.assert_allclose(other[finite], eager[finite], rtol=1e-12)
+
+
+@settings(settings.get_profile(PROFILE).__class__(settings.get_profile(PROFILE), max_examples=15))
+@given(mix=mixtures(), grid=grids(width=True))
+def test_compressed_equals_full(mix, grid):
+    """`jc.compress` keeps every trace to its rtol: the kernels agree to about that, statuses exactly."""
+    small = jc.compress(mix, rtol=1e-10)
+    for kernel, keys in (
+        (jc.theory.ridge, ("n", "p2", "lam")),
+        (jc.theory.random_projections, ("n", "m", "p2", "lam")),
+    ):
+        args = {k: grid[k] for k in keys}
+        a, b = kernel(mix, **args), kernel(small, **args)
+        np.testing.assert_array_equal(np.asarray(a.status), np.asarray(b.status))
+        finite = np.isfinite(np.asarray(a.total))
+        np.testing.assert_allclose(np.asarray(b.total)[finite], np.asarray(a.total)[finite], rtol=1e-7)
+
+
+moderate = st.floats(-2.0, 2.0).map(lambda x: 10.0**x)
+
+
+@settings(settings.get_profile(PROFILE))
+@given(
+    eigs=vector(moderate),
+    signal=vector(energy),
+    shift=vector(energy),
+    noise=st.floats(0.0, 1.0),
+    phi=st.lists(st.floats(-2.0, 2.0), min_size=POINTS, max_size=POINTS),
+    psi=st.lists(st.floats(-2.0, 2.0), min_size=POINTS, max_size=POINTS),
+    p2=st.lists(fractions, min_size=POINTS, max_size=POINTS),
+    lam=st.lists(st.floats(-3.0, 1.0).map(lambda x: 10.0**x), min_size=POINTS, max_size=POINTS),
+)
+def test_float32_agrees_with_float64_away_from_thresholds(eigs, signal, shift, noise, phi, psi, p2, lam):
+    """Spectra over 4 decades, λ ≥ 1e-3 (so away from the thresholds as `benchmarks/reliability.py`
+    defines it): float32 inputs give float32 results within 1e-4 of float64."""
+    mix = jc.Mixture(eigs, signal, shift, noise)
+    n = D / 10.0 ** np.asarray(phi)
+    grid = dict(n=n, m=n * 10.0 ** np.asarray(psi), p2=np.asarray(p2), lam=np.asarray(lam))
+    mix32 = jax.tree.map(lambda x: x.astype(jnp.float32) if eqx.is_array(x) else x, mix)
+    for kernel, keys in (
+        (jc.theory.ridge, ("n", "p2", "lam")),
+        (jc.theory.random_projections, ("n", "m", "p2", "lam")),
+    ):
+        r64 = kernel(mix, **{k: jnp.asarray(grid[k]) for k in keys})
+        r32 = kernel(mix32, **{k: jnp.asarray(grid[k], jnp.float32) for k in keys})
+        assert r32.total.dtype == jnp.float32
+        ok = np.asarray(r64.status) == jc.Status.OK
+        np.testing.assert_array_equal(np.asarray(r32.status), np.asarray(r64.status))
+        np.testing.assert_allclose(np.asarray(r32.total, np.float64)[ok], np.asarray(r64.total)[ok], rtol=1e-4)
+
+
+@settings(settings.get_profile(PROFILE))
+@given(
+    mix=mixtures(fixed=False),
+    n=st.lists(sizes, min_size=POINTS, max_size=POINTS),
+    n0=st.lists(sizes, min_size=POINTS, max_size=POINTS),
+    generations=st.lists(
+        st.one_of(st.sampled_from([0.0, 1.0, 10.0]), st.floats(0.0, 50.0)), min_size=POINTS, max_size=POINTS
+    ),
+    lam=st.lists(ridges, min_size=POINTS, max_size=POINTS),
+    noise0=st.lists(st.floats(0.0, 2.0), min_size=POINTS, max_size=POINTS),
+)
+def test_retraining_invariants(mix, n, n0, generations, lam, noise0):
+    grid = dict(n=n, n0=n0, generations=generations, lam=lam, generator_noise_var=noise0)
+    risk = jc.theory.retraining(mix, **{k: jnp.asarray(v) for k, v in grid.items()})
+    status = np.asarray(risk.status)
+    total = np.asarray(risk.total)
+    assert np.all(np.isnan(total[status == jc.Status.NO_THEORY]))
+    known = status != jc.Status.NO_THEORY
+    ok = status == jc.Status.OK
+    assert np.array_equal(ok[known], np.isfinite(total[known]))
+    parts = sum(np.asarray(getattr(risk, k))[ok] for k in ("bias", "variance", "collapse"))
+    np.testing.assert_allclose(parts, total[ok], rtol=1e-10, atol=1e-300)
+    assert np.all(total[ok] >= 0)
+    # generation 0 is clean training: the generator's noise cannot matter
+    zero = {**grid, "generations": np.zeros(POINTS)}
+    a = jc.theory.retraining(mix, **{k: jnp.asarray(v) for k, v in zero.items()})
+    b = jc.theory.retraining(
+        mix, **{k: jnp.asarray(v) for k, v in {**zero, "generator_noise_var": np.full(POINTS, 3.0)}.items()}
+    )
+    np.testing.assert_array_equal(np.asarray(a.status), np.asarray(b.status))
+    finite = np.isfinite(np.asarray(a.total))
+    np.testing.assert_allclose(np.asarray(b.total)[finite], np.asarray(a.total)[finite], rtol=1e-12)
+
+
+@settings(settings.get_profile(PROFILE))
+@given(
+    beta=st.floats(1.05, 4.0),
+    k=st.one_of(st.just(np.inf), st.integers(1, 10**6).map(float)),
+    T=st.lists(st.one_of(st.just(0.0), st.floats(0.0, 1e9)), min_size=POINTS, max_size=POINTS),
+)
+def test_tail_cut_is_a_falling_curve_above_its_plateau(beta, k, T):
+    """Hutter model on a cut tail: 0 ≤ plateau ≤ E ≤ 1, E non-increasing in T, E(0) = 1."""
+    T = jnp.asarray(np.sort(T))
+    tail = jc.tails.cut(beta, T=T, k=k)
+    total, plateau = np.asarray(tail.total), np.asarray(tail.plateau)
+    assert np.all(np.asarray(tail.status) == jc.Status.OK) and np.all(np.isfinite(total))
+    assert np.all(plateau >= 0) and np.all(total >= plateau * (1 - 1e-12)) and np.all(total <= 1 + 1e-12)
+    assert np.all(np.diff(total) <= 1e-12)
+    np.testing.assert_allclose(total[np.asarray(T) == 0], 1.0, rtol=1e-12)

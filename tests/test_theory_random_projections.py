@@ -239,3 +239,22 @@ def test_fixed_teachers_at_the_threshold_total_is_inf_not_nan():
         assert float(r.total) == np.inf and int(r.status) == jc.Status.INFINITE
         c = jc.theory.ridge(mix, n=float(d), p2=0.4, lam=0.0)
         assert float(c.total) == np.inf and int(c.status) == jc.Status.INFINITE
+
+
+def test_float32_keeps_its_digits_when_the_error_is_tiny():
+    """Regression (found by tests/test_properties.py): with m, n ≫ d the error is ~1e-8 of the signal
+    and 1 − ρ was formed as a difference, so float32 kept only 3 digits (1.7e-4 relative at
+    m = n = 100d, λ = 0.01; 1.6e-3 at λ = 1e-3). It is now spread/(m − df2): float32 within 1e-6."""
+    import equinox as eqx
+
+    mix = jc.Mixture(jnp.ones(12), jnp.zeros(12).at[-1].set(1.0), jnp.zeros(12), 0.0)
+    mix32 = jax.tree.map(lambda x: x.astype(jnp.float32) if eqx.is_array(x) else x, mix)
+    n = jnp.array([1200.0, 1200.0, 1200.0, 120.0])
+    m = jnp.array([1200.0, 2400.0, 12000.0, 1200.0])
+    lam = jnp.array([1e-2, 1e-3, 1e-2, 1e-3])
+    r64 = jc.theory.random_projections(mix, n=n, m=m, p2=0.0, lam=lam)
+    r32 = jc.theory.random_projections(
+        mix32, n=n.astype(jnp.float32), m=m.astype(jnp.float32), p2=jnp.float32(0.0), lam=lam.astype(jnp.float32)
+    )
+    assert np.all(np.asarray(r64.total) < 1e-7)
+    np.testing.assert_allclose(np.asarray(r32.total, np.float64), np.asarray(r64.total), rtol=1e-6)

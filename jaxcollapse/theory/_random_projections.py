@@ -157,6 +157,9 @@ def _point(mix: Mixture, table, n, m, p2, lam) -> Risk:
     n_gap = jnp.where(m <= n, gap + (n - m), gap)  # n - t
     mt2 = m_gap + spread  # m - df2(theta) > 0 unless theta = 0 and m = d
     rho = jnp.where(mt2 > 0, m_gap / jnp.where(mt2 > 0, mt2, 1.0), 0.0)
+    # 1 - rho: near 1 - rho is a good difference; near rho = 1 it lost every digit in float32 (errors
+    # of 1e-9 of the signal were 1e-3 off), and spread / (m - df2), the same number, keeps them
+    co_rho = jnp.where(rho > 0.5, spread / jnp.where(mt2 > 0, mt2, 1.0), 1.0 - rho)
     kappa = theta * m_gap / d
 
     df2_rp = t - rho * spread
@@ -166,17 +169,17 @@ def _point(mix: Mixture, table, n, m, p2, lam) -> Risk:
 
     # With moments (rr, rq, qq) of a weight A: F1 = rq + qq, F2 = (1 - rho) rq + qq,
     # G = tr A - 2 F1 + F2 = rr + (1 - rho) rq.
-    f2_b = (1.0 - rho) * sums[2] + sums[3]
+    f2_b = co_rho * sums[2] + sums[3]
     bias = f2_b + times(f2_b, u)
     sigma_bar2 = p1 * mix.noise_var + p2 * mix.synthetic_noise_var
     variance = times(sigma_bar2, u)
     z_rr, z_rq, z_qq = sums[4:7]
-    g_z = z_rr + (1.0 - rho) * z_rq
-    h_z = p1**2 * jnp.sum(az) + 2.0 * p1 * p2 * (z_rq + z_qq) + p2**2 * ((1.0 - rho) * z_rq + z_qq)
+    g_z = z_rr + co_rho * z_rq
+    h_z = p1**2 * jnp.sum(az) + 2.0 * p1 * p2 * (z_rq + z_qq) + p2**2 * (co_rho * z_rq + z_qq)
     zeta = p2**2 * g_z + times(p2**2 * p1 * g_z + p2 * h_z, u)
     cross = 0.0
     if mix.cross is not None:
         c_rq, c_qq = sums[7:9]
-        f2_c = (1.0 - rho) * c_rq + c_qq
+        f2_c = co_rho * c_rq + c_qq
         cross = -2.0 * p2 * (c_rq + c_qq - f2_c - times(f2_c, u))
     return finish(bias, variance, zeta + cross, kappa, valid=valid, converged=converged, infinite=infinite, theta=theta)
