@@ -27,7 +27,7 @@ def _free_port():
 
 def _start(count, out, *extra, env=None):
     port = _free_port()
-    env = {**os.environ, **(env or {}), "XLA_FLAGS": "", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
     procs = []
     for pid in range(count):
         log = open(os.path.join(out, f"log{pid}.txt"), "w")

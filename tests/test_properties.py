@@ -3,8 +3,8 @@ mixture and grid, on generated spectra over 12 decades, priors with zeros, fixed
 and grids with zeros, tiny and huge values and exact thresholds.
 
 The budget is fixed and derandomised (`PROFILE`): every example has the same shapes (d = 12, 8
-points), so each kernel compiles once and the examples cost their compute. A long profile
-(`JC_HYPOTHESIS_PROFILE=long`, e.g. `benchmarks/`-style runs) draws many more.
+points), so each kernel compiles once and the examples cost their compute. The long profile
+(`benchmarks/fuzz.py`, `JC_HYPOTHESIS_PROFILE=long`) draws 2000 per property.
 """
 
 import os
@@ -27,8 +27,17 @@ settings.register_profile(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-settings.register_profile("long", parent=settings.get_profile("suite"), max_examples=2000)
+settings.register_profile(
+    "long", parent=settings.get_profile("suite"), max_examples=int(os.environ.get("JC_HYPOTHESIS_EXAMPLES", "2000"))
+)
 PROFILE = os.environ.get("JC_HYPOTHESIS_PROFILE", "suite")
+
+
+def budget(examples=None):
+    """The profile's settings; `examples` caps a costly property in the suite (not in the long run)."""
+    base = settings.get_profile(PROFILE)
+    return settings(base, max_examples=examples if examples and PROFILE == "suite" else base.max_examples)
+
 
 log_uniform = st.floats(-6.0, 6.0).map(lambda x: 10.0**x)
 energy = st.one_of(st.just(0.0), st.floats(-3.0, 1.0).map(lambda x: 10.0**x))
@@ -103,7 +112,7 @@ def check_invariants(risk, *, random_teachers):
 def test_invariants(name):
     kernel, options, width = KERNELS[name]
 
-    @settings(settings.get_profile(PROFILE))
+    @budget()
     @given(mix=mixtures(**options), grid=grids(width=width))
     def run(mix, grid):
         if name == "random_features" and not mix.same_covariance:
@@ -129,7 +138,7 @@ def test_invariants(name):
     run()
 
 
-@settings(settings.get_profile(PROFILE))
+@budget()
 @given(mix=mixtures(fixed=False), grid=grids(width=True))
 def test_without_a_shift_the_synthetic_fraction_cannot_matter(mix, grid):
     """Δ = 0, Σ2 = Σ1, σ2 = σ1, weight 1: synthetic samples are real samples."""
@@ -143,7 +152,7 @@ def test_without_a_shift_the_synthetic_fraction_cannot_matter(mix, grid):
         np.testing.assert_allclose(np.asarray(a.total)[finite], np.asarray(b.total)[finite], rtol=1e-10)
 
 
-@settings(settings.get_profile(PROFILE))
+@budget()
 @given(
     eigs=vector(log_uniform),
     gamma=st.floats(-2.0, 1.0).map(lambda x: 10.0**x),
@@ -160,7 +169,7 @@ def test_bayes_optimal_ridge_never_gets_worse_with_more_data(eigs, gamma, noise,
     assert np.all(np.diff(total) <= 1e-10 * total[:-1]), total
 
 
-@settings(settings.get_profile(PROFILE).__class__(settings.get_profile(PROFILE), max_examples=10))
+@budget(10)
 @given(mix=mixtures(fixed=False), grid=grids(width=True))
 def test_jit_equals_eager_and_vmap_equals_a_loop(mix, grid):
     kernel = jc.theory.random_projections
@@ -174,7 +183,7 @@ def test_jit_equals_eager_and_vmap_equals_a_loop(mix, grid):
         np.testing.assert_allclose(other[finite], eager[finite], rtol=1e-12)
 
 
-@settings(settings.get_profile(PROFILE).__class__(settings.get_profile(PROFILE), max_examples=15))
+@budget(15)
 @given(mix=mixtures(), grid=grids(width=True))
 def test_compressed_equals_full(mix, grid):
     """`jc.compress` keeps every trace to its rtol: the kernels agree to about that, statuses exactly."""
@@ -193,7 +202,7 @@ def test_compressed_equals_full(mix, grid):
 moderate = st.floats(-2.0, 2.0).map(lambda x: 10.0**x)
 
 
-@settings(settings.get_profile(PROFILE))
+@budget(12)
 @given(
     eigs=vector(moderate),
     signal=vector(energy),
@@ -223,7 +232,7 @@ def test_float32_agrees_with_float64_away_from_thresholds(eigs, signal, shift, n
         np.testing.assert_allclose(np.asarray(r32.total, np.float64)[ok], np.asarray(r64.total)[ok], rtol=1e-4)
 
 
-@settings(settings.get_profile(PROFILE))
+@budget()
 @given(
     mix=mixtures(fixed=False),
     n=st.lists(sizes, min_size=POINTS, max_size=POINTS),
@@ -257,7 +266,7 @@ def test_retraining_invariants(mix, n, n0, generations, lam, noise0):
     np.testing.assert_allclose(np.asarray(b.total)[finite], np.asarray(a.total)[finite], rtol=1e-12)
 
 
-@settings(settings.get_profile(PROFILE))
+@budget()
 @given(
     beta=st.floats(1.05, 4.0),
     k=st.one_of(st.just(np.inf), st.integers(1, 10**6).map(float)),
