@@ -56,10 +56,6 @@ DOMAINS = {
 # kinds ending in "!" take one number only (a (2,) array is wrong there whatever the rest).
 
 
-def _t(fn, **valid):
-    return fn, valid
-
-
 ENTRIES = {
     "theory.ridge": (
         lambda **k: jc.theory.ridge(MIX, **k),
@@ -260,10 +256,6 @@ def _bad_values(kind, broadcasts=True):
     if kind == "above one":
         out["one or below"] = 1.0
     return out
-
-
-def _names(arg, message):
-    return arg in message
 
 
 def outcome(call, arg, value):
