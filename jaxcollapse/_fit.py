@@ -15,14 +15,17 @@ gradients flow through the theory by implicit differentiation. L-BFGS rather tha
 have a handful of smooth parameters, where a quasi-Newton method converges in tens of steps while
 Adam needs a schedule tuned per problem.
 
-Uncertainty: a case bootstrap (rows resampled with replacement, as in Besiroglu et al. 2024,
-*Chinchilla scaling: a replication attempt*), each replicate refitted from the best fit, all
-replicates in one vmapped program; intervals are percentiles of the replicates.
+Uncertainty: a bootstrap, each replicate refitted from the best fit, all replicates in one vmapped
+program; intervals are percentiles of the replicates. By default the residuals are resampled (the
+design — the sample sizes and fractions measured — is fixed, as in an experiment); `resample="cases"`
+resamples rows, as Besiroglu et al. 2024 (*Chinchilla scaling: a replication attempt*) did.
+Measured coverage is in `benchmarks/RESULTS.md` (`benchmarks/fit_coverage.py`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Mapping
 
@@ -102,6 +105,7 @@ def fit(
     delta: float | None = None,
     starts: int = 32,
     bootstrap: int = 200,
+    resample: str = "residuals",
     steps: int = 100,
     key: jax.Array,
 ) -> Fit:
@@ -119,12 +123,18 @@ def fit(
     - `fixed`: more keywords for the model, held fixed.
     - `loss`: `"huber-log"` (the only one); `delta`: its threshold (default 1e-3, or 1 with `sem`).
     - `starts`: starting points (≥ 1); `bootstrap`: replicates (0 for none); `steps`: L-BFGS steps.
+    - `resample`: `"residuals"` (default: each replicate is the best fit's prediction times the
+      exponential of log-residuals drawn with replacement — standardised by each row's relative
+      error `sem/error` when given, and put back at the row's own scale — inflated by
+      $\sqrt{N/(N - p)}$ for the $p$ fitted parameters; the design stays fixed) or `"cases"` (rows drawn with replacement).
     - `key`: a PRNG key for the starts and the bootstrap.
 
     **Returns:** a `Fit`.
     """
     if not callable(model):
         raise ValueError(f"model must be callable, got {type(model).__name__}")
+    if resample not in ("residuals", "cases"):
+        raise ValueError(f"resample must be 'residuals' or 'cases', got {resample!r}")
     if loss != "huber-log":
         raise ValueError(f"loss must be 'huber-log', got {loss!r}")
     starts = check_int("starts", starts)
@@ -151,38 +161,45 @@ def fit(
     names = tuple(sorted(bounds))
     lo = jnp.asarray([bounds[k][0] for k in names])
     hi = jnp.asarray([bounds[k][1] for k in names])
-    scale = sem / error if sem is not None else None
+    scale = sem / error if sem is not None else jnp.ones_like(error)
+    dynamic = {
+        k: v for k, v in fixed.items() if isinstance(v, (jax.Array, np.ndarray, float, int)) and not isinstance(v, bool)
+    }
+    static = tuple(sorted((k, v) for k, v in fixed.items() if k not in dynamic))
+    dynamic = {k: jnp.asarray(v, dtype=float) for k, v in dynamic.items()}
+    try:
+        hash((model, static))
+    except TypeError:
+        raise ValueError("fixed: non-numeric values must be hashable (strings, tuples, ...)") from None
+    from_starts, from_best, from_data = _programs(model, names, static, steps, delta)
+    args = (error, scale, columns, lo, hi, dynamic)
 
-    def to_params(u):
-        return dict(zip(names, _from_unit(jax.nn.sigmoid(u), lo, hi)))
-
-    def objective(u, weights):
-        pred = _predict(model, {**fixed, **to_params(u)}, columns)
-        resid = jnp.log(jnp.where(pred > 0, pred, 1.0)) - jnp.log(error)
-        if scale is not None:
-            resid = resid / scale
-        per_row = jnp.where(jnp.isfinite(pred) & (pred > 0), optax.huber_loss(resid, delta=delta), _PENALTY)
-        return jnp.sum(weights * per_row) / jnp.sum(weights)
-
-    solve = _solver(objective, steps)
     k_starts, k_boot = jax.random.split(key)
-    unit = jax.random.uniform(k_starts, (starts, len(names)), minval=0.02, maxval=0.98)
+    unit = jax.random.uniform(k_starts, (starts, len(names)), minval=0.02, maxval=0.98, dtype=error.dtype)
     u0 = jnp.log(unit) - jnp.log1p(-unit)
-    ones = jnp.ones(error.shape[0])
-    u_end, losses = jax.jit(jax.vmap(solve, in_axes=(0, None)))(u0, ones)
+    ones = jnp.ones(error.shape[0], error.dtype)
+    u_end, losses = from_starts(u0, ones, *args)
     losses = np.asarray(losses)
     best = int(np.nanargmin(np.where(np.isfinite(losses), losses, np.inf)))
     u_best = u_end[best]
-    best_params = {k: float(v) for k, v in to_params(u_best).items()}
-    start_values = np.asarray(jax.vmap(lambda u: _from_unit(jax.nn.sigmoid(u), lo, hi))(u_end))
+    start_values = np.asarray(_from_unit(jax.nn.sigmoid(u_end), lo[None, :], hi[None, :]))
+    best_params = {k: float(start_values[best, i]) for i, k in enumerate(names)}
 
     boot = {}
     if bootstrap:
         rows = error.shape[0]
         picks = jax.random.randint(k_boot, (bootstrap, rows), 0, rows)
-        weights = jax.vmap(lambda p: jnp.bincount(p, length=rows).astype(error.dtype))(picks)
-        u_boot, _ = jax.jit(jax.vmap(solve, in_axes=(None, 0)))(u_best, weights)
-        values = np.asarray(jax.vmap(lambda u: _from_unit(jax.nn.sigmoid(u), lo, hi))(u_boot))
+        if resample == "cases":
+            weights = jax.vmap(lambda p: jnp.bincount(p, length=rows).astype(error.dtype))(picks)
+            u_boot, _ = from_best(u_best, weights, *args)
+        else:
+            fitted = jnp.asarray(_predict(model, {**fixed, **best_params}, columns))
+            # standardised residuals (by each row's relative error, when given) drawn with replacement
+            # and put back at each row's own scale: heteroscedastic rows keep their noise
+            z = (jnp.log(error) - jnp.log(fitted)) / scale * math.sqrt(rows / max(rows - len(names), 1))
+            errors = fitted[None, :] * jnp.exp(scale[None, :] * z[picks])
+            u_boot, _ = from_data(u_best, ones, errors, *args[1:])
+        values = np.asarray(_from_unit(jax.nn.sigmoid(u_boot), lo[None, :], hi[None, :]))
         boot = {k: values[:, i] for i, k in enumerate(names)}
 
     pred = np.asarray(_predict(model, {**fixed, **best_params}, columns))
@@ -239,12 +256,34 @@ def _predict(model, kwargs, columns):
     return getattr(out, "total", out)
 
 
+@functools.lru_cache(maxsize=32)
+def _programs(model, names, static, steps, delta):
+    """`(from_starts, from_best)`: the compiled fits over many starts and over bootstrap weights,
+    kept per model and settings so that refitting new data of the same shapes compiles nothing."""
+    static = dict(static)
+
+    def objective(u, weights, error, scale, columns, lo, hi, dynamic):
+        params = dict(zip(names, _from_unit(jax.nn.sigmoid(u), lo, hi)))
+        pred = _predict(model, {**static, **dynamic, **params}, columns)
+        resid = (jnp.log(jnp.where(pred > 0, pred, 1.0)) - jnp.log(error)) / scale
+        per_row = jnp.where(jnp.isfinite(pred) & (pred > 0), optax.huber_loss(resid, delta=delta), _PENALTY)
+        return jnp.sum(weights * per_row) / jnp.sum(weights)
+
+    solve = _solver(objective, steps)
+    shared = (None,) * 6
+    return (
+        jax.jit(jax.vmap(solve, in_axes=(0, None, *shared))),  # many starts
+        jax.jit(jax.vmap(solve, in_axes=(None, 0, *shared))),  # many row weights (cases)
+        jax.jit(jax.vmap(solve, in_axes=(None, None, 0, *shared[1:]))),  # many datasets (residuals)
+    )
+
+
 def _solver(objective, steps):
-    """`solve(u0, weights) -> (u, loss)`: `steps` L-BFGS steps on `objective(·, weights)`."""
+    """`solve(u0, weights, *data) -> (u, loss)`: `steps` L-BFGS steps on `objective(·, weights, *data)`."""
     opt = optax.lbfgs()
 
-    def solve(u0, weights):
-        f = lambda u: objective(u, weights)  # noqa: E731
+    def solve(u0, weights, *data):
+        f = lambda u: objective(u, weights, *data)  # noqa: E731
         value_and_grad = optax.value_and_grad_from_state(f)
 
         def step(carry, _):
