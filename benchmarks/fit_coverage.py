@@ -64,7 +64,14 @@ for s in range(DATASETS):
     key = jax.random.key(1000 + s)
     data = simulate(key)
     f = jc.fit(
-        model, data, params=bounds, starts=8, bootstrap=100, steps=40, resample=RESAMPLE, key=jax.random.fold_in(key, 99)
+        model,
+        data,
+        params=bounds,
+        starts=8,
+        bootstrap=100,
+        steps=40,
+        resample=RESAMPLE,
+        key=jax.random.fold_in(key, 99),
     )
     for k in ("beta", "shift"):
         lo, hi = f.interval(k)
@@ -97,6 +104,8 @@ print(f"\n{DATASETS} datasets, {time.perf_counter() - start:.0f} s\n")
 print("| quantity | coverage of the 90 % interval |\n|---|---|")
 for k, v in hits.items():
     print(f"| {k} | {100 * v / DATASETS:.0f} % |")
-print("\n| p2 | target | jc.fit (model), median abs. rel. error | E∞ + A n^-α, median abs. rel. error |\n|---|---|---|---|")
+print(
+    "\n| p2 | target | jc.fit (model), median abs. rel. error | E∞ + A n^-α, median abs. rel. error |\n|---|---|---|---|"
+)
 for (p, label), v in errors["model"].items():
     print(f"| {p:g} | {label} | {100 * np.median(v):.1f} % | {100 * np.median(errors['law'][p, label]):.1f} % |")
