@@ -7,7 +7,7 @@ Deterministic-equivalent theory (`jaxcollapse.theory`) and Monte Carlo twins
 from . import nn, simulate, tails, theory
 from ._cache import enable_compilation_cache
 from ._compress import compress
-from ._fit import Fit, fit
+from ._fit import Fit, Interval, fit
 from ._optimal import optimal
 from ._problem import Mixture, Sample, fixed_teachers, isotropic, power_law
 from ._results import Estimate, Risk, Status, status_message
@@ -20,6 +20,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Estimate",
     "Fit",
+    "Interval",
     "History",
     "Mixture",
     "Risk",

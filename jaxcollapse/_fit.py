@@ -1,24 +1,35 @@
 r"""`jc.fit`: fit a model's free parameters to measured errors, from many starts, with a bootstrap.
 
-The model is any function `model(**params, **columns)` that returns a `Risk` (its `total` is used)
-or an array of predicted errors, e.g. ridge on a power law whose decay β and synthetic quality are
-free. Each free parameter has bounds and is optimised in an unbounded coordinate $u$:
+The model is a named family (`"ridge"`, `"random-projections"`, `"retraining"`, `"tails"`:
+`jaxcollapse/_fit_models.py`) or any function `model(**params, **columns)` that returns a `Risk`
+(its `total` is used) or an array of predicted errors, e.g. ridge on a power law whose decay β and
+synthetic quality are free. Each free parameter has bounds and is optimised in an unbounded coordinate $u$:
 $x = \ell + (h - \ell)\,\sigma(u)$, or on a log scale $x = \ell\,(h/\ell)^{\sigma(u)}$ when $\ell > 0$, so
 every iterate respects the bounds. The loss is the Huber loss of the log-residuals
 $\log\hat E - \log E$ (Hoffmann et al. 2022, *Training compute-optimal large language models*,
 δ = 1e-3), averaged over the rows; with standard errors the residuals are first divided by the
 relative error `sem/error` (a Huber loss of standardised residuals, δ = 1).
 
-Optimiser: L-BFGS (`optax.lbfgs`, zoom line search) for a fixed number of steps, started from
+Optimiser: L-BFGS (`optax.lbfgs`, zoom line search; the best point seen is kept, since a failed
+line search may step uphill) for a fixed number of steps, started from
 `starts` points drawn uniformly in the parameters' (log) ranges, all starts in one vmapped program;
 gradients flow through the theory by implicit differentiation. L-BFGS rather than Adam: the problems
 have a handful of smooth parameters, where a quasi-Newton method converges in tens of steps while
 Adam needs a schedule tuned per problem.
 
+An integer parameter (the tails' cut k) is profiled, never relaxed to a real number: the continuous
+parameters are fitted at every integer of a grid (all integers in the bounds, or `grid` log-spaced
+ones), then at the integers between the best one's neighbours, until every integer there is tried;
+the best is kept. Each bootstrap replicate is refitted at the 8 integers that fit the data best.
+
 Uncertainty: a bootstrap, each replicate refitted from the best fit, all replicates in one vmapped
-program; intervals are percentiles of the replicates. By default the residuals are resampled (the
-design — the sample sizes and fractions measured — is fixed, as in an experiment); `resample="cases"`
-resamples rows, as Besiroglu et al. 2024 (*Chinchilla scaling: a replication attempt*) did.
+program; intervals are percentiles of the replicates, for the parameters and for any quantity
+derived from them (`Fit.quantity`: the floor, the synthetic sample size past which more synthetic
+data hurt, the optimal synthetic weight, predictions). By default the replicates are parametric
+(`resample="normal"`): the design — the sample sizes and fractions measured — is fixed, as in an
+experiment, and each replicate redraws the errors at the stated standard errors (wider when the
+fit's residuals say they are too small). `"residuals"` and `"cases"` (Besiroglu et al. 2024,
+*Chinchilla scaling: a replication attempt*) are there too; they under-cover on 16–40 rows.
 Measured coverage is in `benchmarks/RESULTS.md` (`benchmarks/fit_coverage.py`).
 """
 
@@ -28,17 +39,32 @@ import dataclasses
 import functools
 import math
 from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
+from ._fit_models import FAMILIES, Family, integer_grid
 from ._validate import check_int, check_scalar
 
-__all__ = ["Fit", "fit"]
+__all__ = ["Fit", "Interval", "fit"]
 
 _PENALTY = 1e3  # the loss of a row whose prediction is not a positive finite number
+_FAR = 1e12  # the sample size at which `Fit.floor` evaluates the n → ∞ limit
+_CANDIDATES = 8  # grid values of a profiled parameter refitted per bootstrap replicate
+_LINESEARCH_STARTS = 20  # ... for the starts (optax's default)
+_LINESEARCH = 8  # zoom line-search evaluations per L-BFGS step at most (see `_solver`)
+_FITS = 256  # fits run at once (vmapped); more are run in chunks of this many, to bound memory
+
+
+class Interval(NamedTuple):
+    """A derived quantity at the best fit (`value`) and its bootstrap percentile interval."""
+
+    value: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,13 +72,17 @@ class Fit:
     """The result of `jc.fit`.
 
     - `params`: best parameters `{name: float}`; `loss`: their loss.
-    - `start_params`, `start_losses`: every start's end point (`{name: (starts,)}`, `(starts,)`).
+    - `start_params`, `start_losses`: every start's end point (`{name: (starts,)}`, `(starts,)`;
+      with a profiled parameter, every (grid value, start) pair).
     - `bootstrap`: `{name: (replicates,)}` refitted parameters (empty without a bootstrap).
     - `residuals`: log-residuals log Ê − log E at the best parameters, per row.
     - `on_bound`: `{name: bool}`, the best value sits within 0.1 % of a bound (of the range in its
-      fitting coordinate): the data do not pin it inside the range.
+      fitting coordinate; for a profiled parameter, at the first or last integer of its grid): the
+      data do not pin it inside the range.
     - `disagree`: starts that reach the best loss (within 1e-6 relative) end at parameters more
       than 1 % apart: the parameters are not identifiable from these data.
+    - `family`: the named family fitted, or None for a user's model; `fixed`: every keyword the model
+      was given besides the free parameters and the data's columns.
     """
 
     params: dict
@@ -65,86 +95,226 @@ class Fit:
     disagree: bool
     model: Callable = dataclasses.field(repr=False)
     fixed: dict = dataclasses.field(repr=False)
+    family: str | None = None
+    columns: tuple = dataclasses.field(default=(), repr=False)
 
     def interval(self, name: str, level: float = 0.9) -> tuple[float, float]:
         """The percentile interval of a parameter over the bootstrap replicates."""
         if name not in self.bootstrap:
             raise ValueError(f"name must be a fitted parameter with a bootstrap, one of {sorted(self.bootstrap)}")
-        check_scalar("level", level, low=0.0, high=1.0, strict=True, scalar=True)
+        _check_level(level)
         tail = 50.0 * (1.0 - level)
         lo, hi = np.percentile(self.bootstrap[name], [tail, 100.0 - tail])
         return float(lo), float(hi)
 
     def predict(self, **columns):
         """The model's error at the best parameters for `columns` (the model's other keywords)."""
+        self._check_columns(columns)
         return np.asarray(_predict(self.model, {**self.fixed, **self.params}, columns))
 
     def predict_interval(self, level: float = 0.9, **columns) -> tuple[np.ndarray, np.ndarray]:
         """The percentile interval of the predicted error over the bootstrap replicates."""
+        est = self.quantity(lambda p: _predict(self.model, p, columns), level=level)
+        return est.low, est.high
+
+    def quantity(self, fn: Callable[[dict], object], level: float = 0.9) -> Interval:
+        """Any quantity of the parameters, `fn(params) -> array` (`params`: the free and fixed
+        keywords), at the best fit and as a percentile interval over the bootstrap replicates
+        (`fn` is vmapped over them: it must be traceable)."""
         if not self.bootstrap:
-            raise ValueError("predict_interval needs a fit with bootstrap > 0")
-        check_scalar("level", level, low=0.0, high=1.0, strict=True, scalar=True)
+            raise ValueError("intervals need a fit with bootstrap > 0")
+        _check_level(level)
+        value = np.asarray(fn({**self.fixed, **self.params}))
         names = sorted(self.bootstrap)
         draws = jnp.stack([jnp.asarray(self.bootstrap[k]) for k in names], axis=-1)
-
-        def one(row):
-            return _predict(self.model, {**self.fixed, **dict(zip(names, row))}, columns)
-
-        values = np.asarray(jax.vmap(one)(draws))
+        values = np.asarray(jax.vmap(lambda row: fn({**self.fixed, **dict(zip(names, row))}))(draws))
         tail = 50.0 * (1.0 - level)
-        return np.percentile(values, tail, axis=0), np.percentile(values, 100.0 - tail, axis=0)
+        # no interpolation between replicates: an infinite replicate (a limit never reached) stays one
+        low = np.percentile(values, tail, axis=0, method="inverted_cdf")
+        high = np.percentile(values, 100.0 - tail, axis=0, method="inverted_cdf")
+        return Interval(value, low, high)
+
+    def floor(self, level: float = 0.9, **columns) -> Interval:
+        """The error as the sample size grows without bound, at `columns` (e.g. `p2=0.2`): the
+        collapse floor. Families on `n` are evaluated at n = 1e12; `"tails"` gives its exact
+        plateau (`jc.tails.mix(...).plateau`, 0 when p1 > 0)."""
+        if self.family == "tails":
+            from . import tails
+
+            return self.quantity(lambda p: tails.mix(p["beta"], T=1.0, k=p["k"], p1=p["p1"]).plateau, level)
+        if "n" in columns:
+            raise ValueError("floor: n is the sample size that grows without bound; give the other columns")
+        self._check_columns({**columns, "n": 1.0})
+        shape = np.broadcast_shapes(*(np.shape(v) for v in columns.values())) if columns else ()
+        return self.quantity(lambda p: _predict(self.model, p, {**columns, "n": jnp.full(shape, _FAR)}), level)
+
+    def synthetic_limit(self, n_real: float, level: float = 0.9, **columns) -> Interval:
+        """The number of synthetic samples n2* that, added to `n_real` real ones, gives the smallest
+        error — past it, more synthetic data hurt: the model at n = n_real + n2, p2 = n2/(n_real + n2)
+        minimised over n2 (a log grid over [1e-3, 1e6]·n_real, then a golden-section search).
+        0 when any synthetic data hurt, inf when they help up to 1e6·n_real. Scalars only."""
+        n_real = float(check_scalar("n_real", n_real, low=0.0, strict=True, scalar=True))
+        self._check_columns({**columns, "n": 1.0, "p2": 0.0})
+        for name in ("n", "p2"):
+            if name in columns:
+                raise ValueError(f"synthetic_limit: {name} is set by n_real and the synthetic count; leave it out")
+
+        def limit(p):
+            def error(n2):
+                n = n_real + n2
+                cols = {k: jnp.broadcast_to(jnp.asarray(v, float), n2.shape) for k, v in columns.items()}
+                return _predict(self.model, p, {**cols, "n": n, "p2": n2 / n})
+
+            x, best, at_top = _minimise_log(error, n_real * 1e-3, n_real * 1e6)
+            zero = error(jnp.zeros(1))[0]
+            return jnp.where(zero <= best, 0.0, jnp.where(at_top, jnp.inf, x))
+
+        return self.quantity(limit, level)
+
+    def optimal_weight(self, level: float = 0.9, **columns) -> Interval:
+        """The loss weight of the synthetic samples (relative to the real ones) that minimises the
+        error at `columns` (`n`, `p2`, …, scalars): a log grid over [1e-4, 1e3], then a
+        golden-section search; 0 when discarding the synthetic data is best. Needs a model with a
+        `weight` keyword (the `"ridge"` family)."""
+        if self.family not in (None, "ridge"):
+            raise ValueError(f"optimal_weight needs a model with a synthetic weight ('ridge'), not {self.family!r}")
+        if "weight" in columns:
+            raise ValueError("optimal_weight: weight is what is optimised; leave it out")
+        self._check_columns({**columns, "weight": 1.0})
+
+        def best_weight(p):
+            def error(w):
+                cols = {k: jnp.broadcast_to(jnp.asarray(v, float), w.shape) for k, v in columns.items()}
+                return _predict(self.model, p, {**cols, "weight": w})
+
+            x, best, at_top = _minimise_log(error, 1e-4, 1e3)
+            zero = error(jnp.zeros(1))[0]
+            return jnp.where(zero <= best, 0.0, jnp.where(at_top, jnp.inf, x))
+
+        return self.quantity(best_weight, level)
+
+    def _check_columns(self, columns):
+        if self.family is None:
+            return
+        spec = FAMILIES[self.family]
+        allowed = set(spec.columns) | set(spec.optional)
+        unknown = sorted(set(columns) - allowed)
+        if unknown:
+            raise ValueError(
+                f"{unknown[0]!r} is not a column of the {self.family!r} model (columns: {sorted(allowed)})"
+            )
+        missing = [c for c in spec.columns if c not in columns and c not in self.fixed]
+        if missing:
+            raise ValueError(
+                f"the {self.family!r} model needs {', '.join(missing)} (a column here, or fixed in the fit)"
+            )
+
+
+def _check_level(level):
+    check_scalar("level", level, low=0.0, high=1.0, strict=True, scalar=True)
+    if level >= 1.0:
+        raise ValueError(f"level must be in (0, 1), got {level!r}")
+
+
+def _minimise_log(f, lo, hi, size=256, iters=40):
+    """`(x*, f(x*), at_top)`: the minimum of the vectorised `f` on [lo, hi] in log x, by a grid of
+    `size` points then a golden-section search between the grid minimum's neighbours."""
+    t = jnp.linspace(math.log(lo), math.log(hi), size)
+    v = f(jnp.exp(t))
+    v = jnp.where(jnp.isfinite(v), v, jnp.inf)
+    i = jnp.argmin(v)
+    a, b = t[jnp.maximum(i - 1, 0)], t[jnp.minimum(i + 1, size - 1)]
+    g = (math.sqrt(5.0) - 1.0) / 2.0
+
+    def step(_, ab):
+        a, b = ab
+        c, d = b - g * (b - a), a + g * (b - a)
+        fc, fd = f(jnp.exp(jnp.stack([c, d])))
+        return jnp.where(fc < fd, jnp.stack([a, d]), jnp.stack([c, b]))
+
+    a, b = jax.lax.fori_loop(0, iters, step, jnp.stack([a, b]))
+    t_best = 0.5 * (a + b)
+    x = jnp.exp(t_best)
+    value = jnp.minimum(f(x[None])[0], v[i])
+    return jnp.where(f(x[None])[0] <= v[i], x, jnp.exp(t[i])), value, i == size - 1
 
 
 def fit(
-    model: Callable,
+    model: Callable | str,
     data: Mapping[str, object],
     *,
-    params: Mapping[str, tuple[float, float]],
+    params: Mapping[str, tuple[float, float] | None] | tuple | list,
     fixed: Mapping[str, object] | None = None,
     loss: str = "huber-log",
     delta: float | None = None,
     starts: int = 32,
     bootstrap: int = 200,
-    resample: str = "residuals",
-    steps: int = 100,
+    resample: str = "normal",
+    steps: int = 50,
+    grid: int = 48,
     key: jax.Array,
 ) -> Fit:
     r"""Fit the free parameters of `model` to measured errors (module docstring).
 
     **Arguments:**
 
-    - `model`: `model(**params, **fixed, **columns)` → a `Risk` or an array of predicted errors, one
-      per row; it must be traceable in the free parameters (every jaxcollapse theory kernel is, and
-      `jc.power_law` is in `beta`, `source`, `signal`, `shift`, `noise_var`).
+    - `model`: a family name — `"ridge"`, `"random-projections"`, `"retraining"`, `"tails"` — or
+      a function `model(**params, **fixed, **columns)` → a `Risk` or an array of predicted errors,
+      one per row; it must be traceable in the free parameters (every jaxcollapse theory kernel is,
+      and `jc.power_law` is in `beta`, `source`, `signal`, `shift`, `noise_var`).
     - `data`: columns of equal length: `error` (measured, > 0), optionally `sem` (its standard
-      error, > 0), and the model's other keywords (`n`, `p2`, `m`, `lam`, …).
+      error, > 0), and the model's other keywords (`n`, `p2`, `m`, `lam`, `T`, …).
     - `params`: `{name: (low, high)}`, the free parameters and their bounds (`low < high`; a log
-      scale when `low > 0`).
-    - `fixed`: more keywords for the model, held fixed.
+      scale when `low > 0`). With a family, a bound may be `None` (or `params` a list of names):
+      the family's default bounds.
+    - `fixed`: more keywords for the model, held fixed. A family's parameters that are neither
+      free nor fixed take its defaults (`signal = 1`, `shift = 1`, `noise_var = 0`, `d = 1000`, …);
+      `beta` (and the tails' `k`) must be one or the other.
     - `loss`: `"huber-log"` (the only one); `delta`: its threshold (default 1e-3, or 1 with `sem`).
     - `starts`: starting points (≥ 1); `bootstrap`: replicates (0 for none); `steps`: L-BFGS steps.
-    - `resample`: `"residuals"` (default: each replicate is the best fit's prediction times the
-      exponential of log-residuals drawn with replacement — standardised by each row's relative
-      error `sem/error` when given, and put back at the row's own scale — inflated by
-      $\sqrt{N/(N - p)}$ for the $p$ fitted parameters; the design stays fixed) or `"cases"` (rows drawn with replacement).
+    - `resample`: how each bootstrap replicate's errors are drawn around the best fit's prediction,
+      the design (the rows measured) staying fixed. `"normal"` (default): log-normal noise at each
+      row's stated relative error `sem/error`, scaled up by $\sqrt{\chi^2/(N - p)}$ when the
+      standardised residuals scatter more than the errors say (never down: a parametric bootstrap;
+      without `sem`, at the residuals' own scale). `"residuals"`: log-residuals (standardised by
+      `sem/error` when given) drawn with replacement, inflated by $\sqrt{N/(N - p)}$. `"cases"`:
+      rows drawn with replacement (Besiroglu et al. 2024). Coverage of each, measured, is in
+      `benchmarks/RESULTS.md`: with 16–40 rows the residual and case bootstraps under-cover, since
+      the scatter of so few residuals is itself uncertain.
+    - `grid`: the most integers profiled for an integer parameter (the tails' `k`).
     - `key`: a PRNG key for the starts and the bootstrap.
 
     **Returns:** a `Fit`.
     """
-    if not callable(model):
-        raise ValueError(f"model must be callable, got {type(model).__name__}")
-    if resample not in ("residuals", "cases"):
-        raise ValueError(f"resample must be 'residuals' or 'cases', got {resample!r}")
+    if resample not in ("residuals", "cases", "normal"):
+        raise ValueError(f"resample must be 'residuals', 'cases' or 'normal', got {resample!r}")
     if loss != "huber-log":
         raise ValueError(f"loss must be 'huber-log', got {loss!r}")
     starts = check_int("starts", starts)
     bootstrap = check_int("bootstrap", bootstrap, low=0)
     steps = check_int("steps", steps)
+    grid = check_int("grid", grid)
     fixed = dict(fixed or {})
+    family = None
+    if isinstance(model, str):
+        if model not in FAMILIES:
+            raise ValueError(f"model must be one of {sorted(FAMILIES)} or a function, got {model!r}")
+        family = FAMILIES[model]
+    elif not callable(model):
+        raise ValueError(f"model must be a family name or a function, got {type(model).__name__}")
+    if isinstance(params, (list, tuple)) and family is not None:
+        params = {name: None for name in params}
     if not isinstance(params, Mapping) or not params:
         raise ValueError("params must be a non-empty dict {name: (low, high)}")
     bounds = {}
     for name, pair in params.items():
+        if family is not None:
+            if name not in family.params:
+                raise ValueError(
+                    f"params: {name!r} is not a parameter of the {family.name!r} model ({sorted(family.params)})"
+                )
+            if pair is None:
+                pair = family.bounds[name]
         try:
             lo, hi = (float(v) for v in pair)
         except (TypeError, ValueError):
@@ -155,71 +325,239 @@ def fit(
             raise ValueError(f"params: {name!r} is also in fixed")
         bounds[name] = (lo, hi)
     columns, error, sem = _columns(data)
+    for name in columns:
+        if name in fixed or name in bounds:
+            raise ValueError(f"data: {name!r} is a column and also {'fixed' if name in fixed else 'free'}")
+    if family is not None:
+        fixed = _family_fixed(family, bounds, fixed, columns)
+    profiled = [k for k in bounds if family is not None and k in family.integer]
+    free_rows = len(bounds)
+    if error.shape[0] <= free_rows:
+        raise ValueError(
+            f"data: {error.shape[0]} rows cannot pin {free_rows} free parameters; give more rows than that"
+        )
     if delta is None:
         delta = 1.0 if sem is not None else 1e-3
     delta = float(check_scalar("delta", delta, low=0.0, strict=True, scalar=True))
+    if profiled:
+        values = integer_grid(*bounds.pop(profiled[0]), grid)
+        profile = (profiled[0], jnp.asarray(values))
+    else:
+        profile = (None, jnp.zeros(1))
     names = tuple(sorted(bounds))
-    lo = jnp.asarray([bounds[k][0] for k in names])
-    hi = jnp.asarray([bounds[k][1] for k in names])
+    lo = jnp.asarray([bounds[k][0] for k in names], dtype=error.dtype).reshape(len(names))
+    hi = jnp.asarray([bounds[k][1] for k in names], dtype=error.dtype).reshape(len(names))
     scale = sem / error if sem is not None else jnp.ones_like(error)
     dynamic = {
         k: v for k, v in fixed.items() if isinstance(v, (jax.Array, np.ndarray, float, int)) and not isinstance(v, bool)
     }
+    if family is not None:
+        dynamic = {k: v for k, v in dynamic.items() if k not in family.static}
     static = tuple(sorted((k, v) for k, v in fixed.items() if k not in dynamic))
     dynamic = {k: jnp.asarray(v, dtype=float) for k, v in dynamic.items()}
+    kernel = family.kernel if family is not None else model
     try:
-        hash((model, static))
+        hash((kernel, static))
     except TypeError:
         raise ValueError("fixed: non-numeric values must be hashable (strings, tuples, ...)") from None
-    from_starts, from_best, from_data = _programs(model, names, static, steps, delta)
-    args = (error, scale, columns, lo, hi, dynamic)
+    program = _programs(kernel, names, profile[0], static, steps, delta)
+    rows = error.shape[0]
+    p = len(names)
+    grid0 = int(profile[1].shape[0])
+    n_cand = min(_CANDIDATES, grid0 if profile[0] is None else _CANDIDATES)
+    width = min(_FITS, max(grid0 * starts, bootstrap * n_cand, grid if profile[0] is not None else 1))
+    shared = (scale, columns, lo, hi, dynamic)
 
+    def lanes(u0, weights, errors, values, linesearch):
+        """Every lane's fit (one compiled program: lanes padded to `width`, run in chunks)."""
+        total = u0.shape[0]
+        pad = np.arange(-total % width) % total
+        if pad.size:
+            u0, weights, errors, values = (jnp.concatenate([x, x[pad]]) for x in (u0, weights, errors, values))
+        out = [
+            program(
+                u0[i : i + width],
+                weights[i : i + width],
+                errors[i : i + width],
+                values[i : i + width],
+                linesearch,
+                *shared,
+            )
+            for i in range(0, u0.shape[0], width)
+        ]
+        return jnp.concatenate([o[0] for o in out])[:total], np.concatenate([np.asarray(o[1]) for o in out])[:total]
+
+    ones = jnp.ones((1, rows), error.dtype)
     k_starts, k_boot = jax.random.split(key)
-    unit = jax.random.uniform(k_starts, (starts, len(names)), minval=0.02, maxval=0.98, dtype=error.dtype)
+    unit = jax.random.uniform(k_starts, (starts, p), minval=0.02, maxval=0.98, dtype=error.dtype)
     u0 = jnp.log(unit) - jnp.log1p(-unit)
-    ones = jnp.ones(error.shape[0], error.dtype)
-    u_end, losses = from_starts(u0, ones, *args)
+    # every start at every value of the profiled parameter: lanes (grid × starts)
+    count = grid0 * starts
+    u_end, losses = lanes(
+        jnp.tile(u0, (grid0, 1)),
+        jnp.broadcast_to(ones, (count, rows)),
+        jnp.broadcast_to(error[None, :], (count, rows)),
+        jnp.repeat(profile[1], starts),
+        _LINESEARCH_STARTS,
+    )
+    u_end, losses = u_end.reshape(grid0, starts, p), losses.reshape(grid0, starts)
+    if profile[0] is not None:
+        # refine: the integers between the best value's neighbours, until every integer there is tried
+        values = np.asarray(profile[1])
+        for _ in range(8):
+            best_g = int(np.argmin(np.nanmin(np.where(np.isfinite(losses), losses, np.inf), axis=1)))
+            lo_v, hi_v = values[max(best_g - 1, 0)], values[min(best_g + 1, values.size - 1)]
+            inside = np.setdiff1d(integer_grid(lo_v, hi_v, grid), values)
+            if inside.size == 0:
+                break
+            # each new value starts from the best fit at its nearest tried value: one warm start
+            near = np.abs(np.log(inside)[:, None] - np.log(values)[None, :]).argmin(axis=1)
+            u_warm = u_end[jnp.asarray(near), jnp.asarray(np.argmin(np.asarray(losses)[near], axis=1))]
+            u_more, l_more = lanes(
+                u_warm,
+                jnp.broadcast_to(ones, (inside.size, rows)),
+                jnp.broadcast_to(error[None, :], (inside.size, rows)),
+                jnp.asarray(inside),
+                _LINESEARCH,
+            )
+            u_more = jnp.broadcast_to(u_more[:, None, :], (inside.size, starts, p))
+            l_more = np.broadcast_to(l_more[:, None], (inside.size, starts))
+            values = np.concatenate([values, inside])
+            order = np.argsort(values)
+            values = values[order]
+            u_end = jnp.concatenate([u_end, u_more])[jnp.asarray(order)]
+            losses = np.concatenate([np.asarray(losses), np.asarray(l_more)])[order]
+        profile = (profile[0], jnp.asarray(values))
     losses = np.asarray(losses)
-    best = int(np.nanargmin(np.where(np.isfinite(losses), losses, np.inf)))
-    u_best = u_end[best]
-    start_values = np.asarray(_from_unit(jax.nn.sigmoid(u_end), lo[None, :], hi[None, :]))
-    best_params = {k: float(start_values[best, i]) for i, k in enumerate(names)}
+    clean = np.where(np.isfinite(losses), losses, np.inf)
+    g_best, s_best = np.unravel_index(int(np.argmin(clean)), clean.shape)
+    u_grid = u_end[jnp.arange(clean.shape[0]), jnp.asarray(np.argmin(clean, axis=1))]  # each grid value's best
+    start_values = np.asarray(_from_unit(jax.nn.sigmoid(u_end), lo[None, None, :], hi[None, None, :]))
+    start_values = start_values.reshape(-1, len(names))
+    best_params = {k: float(start_values[g_best * starts + s_best, i]) for i, k in enumerate(names)}
+    if profile[0] is not None:
+        best_params[profile[0]] = float(profile[1][g_best])
 
     boot = {}
     if bootstrap:
         rows = error.shape[0]
         picks = jax.random.randint(k_boot, (bootstrap, rows), 0, rows)
+        # each replicate is refitted at the grid values that fit the data best (all of them when
+        # nothing is profiled): a replicate's profile is the data's plus noise
+        cand = np.argsort(clean.min(axis=1), kind="stable")[:_CANDIDATES]
+        u_c, v_c = u_grid[jnp.asarray(cand)], profile[1][jnp.asarray(cand)]
         if resample == "cases":
             weights = jax.vmap(lambda p: jnp.bincount(p, length=rows).astype(error.dtype))(picks)
-            u_boot, _ = from_best(u_best, weights, *args)
+            errors = jnp.broadcast_to(error[None, :], (bootstrap, rows))
         else:
-            fitted = jnp.asarray(_predict(model, {**fixed, **best_params}, columns))
-            # standardised residuals (by each row's relative error, when given) drawn with replacement
-            # and put back at each row's own scale: heteroscedastic rows keep their noise
-            z = (jnp.log(error) - jnp.log(fitted)) / scale * math.sqrt(rows / max(rows - len(names), 1))
-            errors = fitted[None, :] * jnp.exp(scale[None, :] * z[picks])
-            u_boot, _ = from_data(u_best, ones, errors, *args[1:])
-        values = np.asarray(_from_unit(jax.nn.sigmoid(u_boot), lo[None, :], hi[None, :]))
+            fitted = jnp.asarray(_predict(kernel, {**fixed, **best_params}, columns))
+            # standardised residuals (by each row's relative error, when given), put back at each
+            # row's own scale: heteroscedastic rows keep their noise
+            z = (jnp.log(error) - jnp.log(fitted)) / scale
+            if resample == "residuals":  # drawn with replacement, inflated for the fitted parameters
+                noise = z[picks] * math.sqrt(rows / max(rows - free_rows, 1))
+            else:  # normal, at the stated errors or wider when the residuals scatter more
+                spread = float(jnp.sqrt(jnp.sum(z**2) / max(rows - free_rows, 1)))
+                spread = max(spread, 1.0) if sem is not None else spread
+                noise = spread * jax.random.normal(k_boot, (bootstrap, rows), dtype=error.dtype)
+            errors = fitted[None, :] * jnp.exp(scale[None, :] * noise)
+            weights = jnp.broadcast_to(ones, (bootstrap, rows))
+        c = cand.size  # lanes (replicate, candidate)
+        u_boot, l_boot = lanes(
+            jnp.tile(u_c, (bootstrap, 1)),
+            jnp.repeat(weights, c, axis=0),
+            jnp.repeat(errors, c, axis=0),
+            jnp.tile(v_c, bootstrap),
+            _LINESEARCH,
+        )
+        u_boot, l_boot = u_boot.reshape(bootstrap, c, p), l_boot.reshape(bootstrap, c)
+        l_boot = np.where(np.isfinite(np.asarray(l_boot)), np.asarray(l_boot), np.inf)  # (replicates, grid)
+        g_boot = np.argmin(l_boot, axis=1)
+        u_pick = np.asarray(u_boot)[np.arange(bootstrap), g_boot]
+        values = np.asarray(_from_unit(jax.nn.sigmoid(jnp.asarray(u_pick)), lo[None, :], hi[None, :]))
         boot = {k: values[:, i] for i, k in enumerate(names)}
+        if profile[0] is not None:
+            boot[profile[0]] = np.asarray(v_c)[g_boot]
 
-    pred = np.asarray(_predict(model, {**fixed, **best_params}, columns))
+    pred = np.asarray(_predict(kernel, {**fixed, **best_params}, columns))
     residuals = np.log(pred) - np.log(np.asarray(error))
-    position = np.asarray(jax.nn.sigmoid(u_best))
+    position = np.asarray(jax.nn.sigmoid(u_end[g_best, s_best]))
     on_bound = {k: bool(position[i] < 1e-3 or position[i] > 1 - 1e-3) for i, k in enumerate(names)}
-    near = np.isfinite(losses) & (losses <= losses[best] * (1 + 1e-6) + 1e-12)
-    spread = np.abs(start_values[near] / start_values[best] - 1) if near.sum() > 1 else np.zeros(1)
+    flat = clean.reshape(-1)
+    near = np.isfinite(flat) & (flat <= flat.min() * (1 + 1e-6) + 1e-12)
+    every = start_values
+    best_row = every[g_best * starts + s_best]
+    spread = np.abs(every[near] / best_row - 1) if near.sum() > 1 and len(names) else np.zeros(1)
+    start_params = {k: every[:, i] for i, k in enumerate(names)}
+    if profile[0] is not None:
+        grid_values = np.asarray(profile[1])
+        on_bound[profile[0]] = grid_values.size > 1 and g_best in (0, grid_values.size - 1)
+        start_params[profile[0]] = np.repeat(grid_values, starts)
+        picked = np.repeat(grid_values, starts)[near]
+        spread = np.append(spread.ravel(), np.abs(picked / best_params[profile[0]] - 1))
     return Fit(
         params=best_params,
-        loss=float(losses[best]),
-        start_params={k: start_values[:, i] for i, k in enumerate(names)},
-        start_losses=losses,
+        loss=float(flat.min()),
+        start_params=start_params,
+        start_losses=flat,
         bootstrap=boot,
         residuals=residuals,
         on_bound=on_bound,
         disagree=bool(np.nanmax(spread) > 0.01),
-        model=model,
+        model=kernel,
         fixed=fixed,
+        family=None if family is None else family.name,
+        columns=tuple(sorted(columns)),
     )
+
+
+def _chunked(call, xs, size):
+    """`call` over the leading axis of `xs` in chunks of `size` (the last one padded with the first
+    rows), concatenated: one compiled shape, bounded memory."""
+    total = xs.shape[0]
+    if total <= size:
+        return call(xs)
+    pad = -total % size
+    xs = jnp.concatenate([xs, xs[:pad]]) if pad else xs
+    parts = [call(xs[i : i + size]) for i in range(0, xs.shape[0], size)]
+    return tuple(jnp.concatenate(p)[:total] for p in zip(*parts))
+
+
+def _family_fixed(family: Family, bounds, fixed, columns):
+    """Every keyword of a family's kernel that is neither free nor a column: the user's fixed values,
+    else the family's defaults; a missing required one is a `ValueError`."""
+    known = set(family.params) | set(family.columns) | set(family.optional) | set(family.static)
+    for name in list(fixed) + list(columns):
+        if name not in known:
+            raise ValueError(
+                f"{name!r} is not a keyword of the {family.name!r} model "
+                f"(parameters {sorted(family.params)}, columns {list(family.columns) + sorted(family.optional)}, "
+                f"settings {sorted(family.static)})"
+            )
+        if name in columns and name in fixed:
+            raise ValueError(f"{name!r} is both a data column and fixed")
+        if name in family.params and name in columns:
+            raise ValueError(f"data: {name!r} is a parameter of the {family.name!r} model, not a column")
+    out = dict(fixed)
+    for name, default in family.params.items():
+        if name in bounds or name in fixed:
+            continue
+        if name in family.required:
+            raise ValueError(f"{name!r} must be free (in params) or given in fixed")
+        out[name] = default
+    for name in family.columns:
+        if name not in columns and name not in fixed:
+            raise ValueError(
+                f"data has no column {name!r} (the {family.name!r} model needs {', '.join(family.columns)}; "
+                "a column, or a value in fixed)"
+            )
+    for name, default in family.static.items():
+        if name in fixed:
+            continue
+        if default is None:
+            raise ValueError(f"fixed must give {name!r} for the {family.name!r} model")
+        out[name] = default
+    return out
 
 
 def _columns(data):
@@ -252,48 +590,64 @@ def _from_unit(t, lo, hi):
 
 
 def _predict(model, kwargs, columns):
-    out = model(**kwargs, **columns)
+    out = model(**{**kwargs, **columns})  # columns (a prediction's) override fixed values
     return getattr(out, "total", out)
 
 
 @functools.lru_cache(maxsize=32)
-def _programs(model, names, static, steps, delta):
-    """`(from_starts, from_best)`: the compiled fits over many starts and over bootstrap weights,
-    kept per model and settings so that refitting new data of the same shapes compiles nothing."""
+def _programs(model, names, profiled, static, steps, delta):
+    """The compiled fit over a batch of lanes, each with its own start `u0`, row weights, errors and
+    value of the profiled parameter (`profiled`: its name, or None), and a line-search budget:
+    starts, refinements and bootstrap replicates all run through this one program, kept per model
+    and settings so that refitting new data of the same shapes compiles nothing."""
     static = dict(static)
 
-    def objective(u, weights, error, scale, columns, lo, hi, dynamic):
+    def objective(u, weights, error, scale, columns, lo, hi, dynamic, value):
         params = dict(zip(names, _from_unit(jax.nn.sigmoid(u), lo, hi)))
+        if profiled is not None:
+            params[profiled] = value
         pred = _predict(model, {**static, **dynamic, **params}, columns)
         resid = (jnp.log(jnp.where(pred > 0, pred, 1.0)) - jnp.log(error)) / scale
         per_row = jnp.where(jnp.isfinite(pred) & (pred > 0), optax.huber_loss(resid, delta=delta), _PENALTY)
         return jnp.sum(weights * per_row) / jnp.sum(weights)
 
-    solve = _solver(objective, steps)
-    shared = (None,) * 6
-    return (
-        jax.jit(jax.vmap(solve, in_axes=(0, None, *shared))),  # many starts
-        jax.jit(jax.vmap(solve, in_axes=(None, 0, *shared))),  # many row weights (cases)
-        jax.jit(jax.vmap(solve, in_axes=(None, None, 0, *shared[1:]))),  # many datasets (residuals)
-    )
+    solve = _solver(objective, steps, len(names))
+
+    def lane(u0, weights, error, value, linesearch, scale, columns, lo, hi, dynamic):
+        return solve(u0, weights, linesearch, error, scale, columns, lo, hi, dynamic, value)
+
+    return jax.jit(jax.vmap(lane, in_axes=(0, 0, 0, 0) + (None,) * 6))
 
 
-def _solver(objective, steps):
-    """`solve(u0, weights, *data) -> (u, loss)`: `steps` L-BFGS steps on `objective(·, weights, *data)`."""
-    opt = optax.lbfgs()
+def _solver(objective, steps, size):
+    """`solve(u0, weights, *data) -> (u, loss)`: `steps` L-BFGS steps on `objective(·, weights, *data)`.
 
-    def solve(u0, weights, *data):
+    Under `vmap` every step costs the most line-search evaluations any lane needs (`linesearch` at
+    most): the starts take optax's 20, the bootstrap refits (which start at the best fit)
+    `_LINESEARCH` = 8, which gave the same intervals 2.4× faster on a 64-start, 200-replicate fit."""
+
+    def solve(u0, weights, linesearch, *data):
+        opt = optax.lbfgs(
+            linesearch=optax.scale_by_zoom_linesearch(max_linesearch_steps=linesearch, initial_guess_strategy="one")
+        )
         f = lambda u: objective(u, weights, *data)  # noqa: E731
+        if size == 0:  # nothing continuous to fit (a profiled parameter alone)
+            return u0, f(u0)
         value_and_grad = optax.value_and_grad_from_state(f)
 
         def step(carry, _):
-            u, state = carry
+            u, state, best, best_value = carry
             value, grad = value_and_grad(u, state=state)
             grad = jnp.where(jnp.isfinite(grad), grad, 0.0)
+            better = value < best_value  # a failed line search may step uphill: keep the best point seen
+            best, best_value = jnp.where(better, u, best), jnp.where(better, value, best_value)
             updates, state = opt.update(grad, state, u, value=value, grad=grad, value_fn=f)
-            return (optax.apply_updates(u, updates), state), None
+            return (optax.apply_updates(u, updates), state, best, best_value), None
 
-        (u, _), _ = jax.lax.scan(step, (u0, opt.init(u0)), None, length=steps)
-        return u, f(u)
+        start = (u0, opt.init(u0), u0, jnp.asarray(jnp.inf, u0.dtype))
+        (u, _, best, best_value), _ = jax.lax.scan(step, start, None, length=steps)
+        last = f(u)
+        better = last < best_value
+        return jnp.where(better, u, best), jnp.where(better, last, best_value)
 
     return solve

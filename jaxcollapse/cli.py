@@ -5,6 +5,7 @@ jaxcollapse list                 experiments, one line each
 jaxcollapse run NAME [options]   one experiment: figures, data, summary.json, report.md
 jaxcollapse sweep CONFIG.toml    a user-defined sweep (problem, kernel, axes, outputs)
 jaxcollapse bench                the quick version of benchmarks/, as a table
+jaxcollapse fit DATA.csv --model M   fit a model to measured errors: figure, summary.json, report.md
 """
 
 from __future__ import annotations
@@ -89,7 +90,49 @@ def _parser():
         "bench", help="quick speed table", description="Quick versions of benchmarks/, side by side, as a table."
     )
     p_bench.add_argument("--size", type=int, default=64, metavar="K", help="grid is K x K (default 64)")
+    _fit_parser(sub)
     return parser
+
+
+def _fit_parser(sub):
+    from ._fit_models import FAMILIES
+
+    p = sub.add_parser(
+        "fit",
+        help="fit a model to a measured table",
+        description="Fit a named model's free parameters to a CSV table of measured errors (columns: the "
+        "model's keywords, e.g. n,p2,lam, and error, optionally sem), with a bootstrap; write DIR/fit-STEM/ "
+        "(figure, summary.json, report.md). See README, 'Fitting measured curves'.",
+    )
+    p.add_argument("data", metavar="DATA.csv")
+    p.add_argument("--model", required=True, choices=sorted(FAMILIES), help="the model family")
+    p.add_argument(
+        "--free",
+        default=None,
+        metavar="NAMES",
+        help="free parameters, comma-separated, each optionally with bounds: beta=1.1:3,shift,noise "
+        "(default: the family's required ones, e.g. beta)",
+    )
+    p.add_argument(
+        "--fixed", action="append", default=[], metavar="NAME=VALUE,...", help="fixed values, e.g. d=200,lam=1e-3"
+    )
+    p.add_argument(
+        "--predict",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE,...",
+        help="a point to predict, e.g. n=1e6,p2=0.1 (repeatable)",
+    )
+    p.add_argument("--starts", type=int, default=32, help="starting points (default 32)")
+    p.add_argument("--bootstrap", type=int, default=200, help="bootstrap replicates (default 200; 0: none)")
+    p.add_argument(
+        "--resample", default="normal", choices=("normal", "residuals", "cases"), help="bootstrap kind (default normal)"
+    )
+    p.add_argument("--steps", type=int, default=100, help="L-BFGS steps per fit (default 100)")
+    p.add_argument("--level", type=float, default=0.9, help="interval level (default 0.9)")
+    p.add_argument("--seed", type=int, default=0, help="PRNG seed (default 0)")
+    p.add_argument("--out", default="jaxcollapse-out", metavar="DIR", help="output folder (default: ./jaxcollapse-out)")
+    p.add_argument("--float32", action="store_true", help="compute in float32 (default float64)")
 
 
 def _devices(spec):
@@ -151,6 +194,16 @@ def main(argv: list[str] | None = None) -> int:
             from ._bench import main as bench
 
             return bench(size=args.size)
+        if args.command == "fit":
+            from ._fit_cli import InputError, run_fit
+
+            try:
+                folder = run_fit(args)
+            except (InputError, ValueError) as err:
+                parser.exit(2, f"jaxcollapse fit: error: {err}\n")
+            print(f"wrote {folder}/ (fit.png, summary.json, report.md)")
+            print((folder / "report.md").read_text().split("## Parameters")[0].strip())
+            return 0
         if args.command == "sweep":
             from .experiments._toml import run_file
 

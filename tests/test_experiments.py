@@ -10,8 +10,8 @@ from jaxcollapse.experiments import EXPERIMENTS, _framework, phase_diagram
 
 _run = run_quick
 # the tails and network experiments are checked in their own files (test_experiments_tails.py,
-# test_experiments_networks.py; gcd-transformer in test_gcd.py), so the workers share the load
-ELSEWHERE = ("tails-", "rf-", "nn-", "gcd-")
+# test_experiments_networks.py; gcd-transformer in test_gcd.py; fit-demo in test_fit.py), so the workers share the load
+ELSEWHERE = ("tails-", "rf-", "nn-", "gcd-", "fit-")
 
 
 @pytest.mark.parametrize("name", [name for name in EXPERIMENTS if not name.startswith(ELSEWHERE)])

@@ -91,3 +91,186 @@ def test_bad_input(kwargs, match):
     )
     with pytest.raises(ValueError, match=match):
         jc.fit(model, **{**base, **kwargs})
+
+
+# ----------------------------------------------------------------------------- derived quantities
+# A `Fit` built by hand (best parameters and a few bootstrap draws), checked against quantities
+# computed here by brute force: no fitting, one small compiled program per quantity.
+
+
+def _hand_fit(params, draws, family="ridge", **fixed):
+    from jaxcollapse._fit_models import FAMILIES
+
+    spec = FAMILIES[family]
+    defaults = {k: v for k, v in spec.params.items() if k not in params}
+    return jc.Fit(
+        params=params,
+        loss=0.0,
+        start_params={},
+        start_losses=np.zeros(1),
+        bootstrap={k: np.asarray(v, float) for k, v in draws.items()},
+        residuals=np.zeros(1),
+        on_bound={},
+        disagree=False,
+        model=spec.kernel,
+        fixed={**defaults, **spec.static, **fixed},
+        family=family,
+    )
+
+
+def test_ridgeless_floor_is_p2_squared_times_the_shift():
+    # OLS (λ = 0) on infinitely many samples converges to (1 − p2) w* + p2 (w* + δ): error p2² tr ΣΔ
+    shifts = [0.5, 0.6, 0.7, 0.8, 0.9]
+    f = _hand_fit(dict(beta=1.5, shift=0.7), dict(beta=[1.5] * 5, shift=shifts), d=60, lam=0.0)
+    est = f.floor(0.5, p2=0.3)  # the 25th and 75th percentiles of five draws: the 2nd and 4th
+    assert float(est.value) == pytest.approx(0.09 * 0.7, rel=1e-6)
+    assert float(est.low) == pytest.approx(0.09 * 0.6, rel=1e-6) and float(est.high) == pytest.approx(
+        0.09 * 0.8, rel=1e-6
+    )
+
+
+def test_synthetic_limit_and_optimal_weight_against_a_dense_grid():
+    # noisy real labels, synthetic ones somewhat off: about 100 synthetic samples help, more hurt
+    p = dict(beta=1.5, shift=0.2, noise_var=0.5)
+    f = _hand_fit(p, {k: [v] * 3 for k, v in p.items()}, d=60, lam=1e-2)
+    est = f.synthetic_limit(50.0)
+    n2 = np.geomspace(0.05, 5e7, 20001)
+    dense = np.asarray(model_ridge(p, n=50.0 + n2, p2=n2 / (50.0 + n2), lam=1e-2))
+    assert 10.0 < float(est.value) < 1e3 and float(est.value) == pytest.approx(n2[np.argmin(dense)], rel=2e-3)
+    assert float(est.low) == float(est.value) == float(est.high)  # identical replicates
+    w = np.geomspace(1e-4, 1e3, 20001)
+    dense = np.asarray(model_ridge(p, n=200.0, p2=0.5, lam=1e-2, weight=w))
+    assert float(f.optimal_weight(n=200.0, p2=0.5).value) == pytest.approx(w[np.argmin(dense)], rel=2e-3)
+    # labels far off: the first synthetic sample already hurts, and the best weight is to drop them
+    bad = _hand_fit(dict(p, shift=5.0), {k: [v] * 3 for k, v in dict(p, shift=5.0).items()}, d=60, lam=1e-2)
+    assert float(bad.synthetic_limit(50.0).value) == 0.0
+
+
+def model_ridge(p, **cols):
+    mix = jc.power_law(60, p["beta"], signal=1.0, shift=p["shift"], noise_var=p["noise_var"])
+    return jc.theory.ridge(mix, **{k: jnp.asarray(v) for k, v in cols.items()}).total
+
+
+def test_tails_floor_is_the_tail_mass():
+    from scipy.special import zeta
+
+    f = _hand_fit(dict(beta=1.7, k=300.0), dict(beta=[1.6, 1.7, 1.8], k=[300.0] * 3), family="tails")
+    est = f.floor(0.99)
+    mass = lambda b: zeta(b, 301) / zeta(b)  # noqa: E731
+    assert float(est.value) == pytest.approx(mass(1.7), rel=1e-9)
+    assert float(est.low) == pytest.approx(mass(1.8), rel=1e-9) and float(est.high) == pytest.approx(
+        mass(1.6), rel=1e-9
+    )
+
+
+# ----------------------------------------------------------------------------- the command line
+
+
+def _fit_cli(capsys, *args):
+    import os
+
+    from jaxcollapse.cli import main
+
+    capsys.readouterr()
+    environ = dict(os.environ)
+    try:
+        code = main(["fit", *args])
+    except SystemExit as exit_:
+        code = exit_.code
+    finally:
+        os.environ.clear()
+        os.environ.update(environ)
+    out, err = capsys.readouterr()
+    return code or 0, out, err
+
+
+def _write(path, header, rows):
+    path.write_text(header + "\n" + "\n".join(",".join(str(v) for v in row) for row in rows) + "\n")
+    return path
+
+
+def test_cli_fit_writes_its_folder(tmp_path, capsys):
+    import json
+
+    rows = [(n, p2, e, 0.03 * e, 7) for n, p2, e in zip(N, P2, NOISY)]
+    csv = _write(tmp_path / "curve.csv", "# measured\nn,p2,error,sem,seed", rows)
+    code, out, err = _fit_cli(
+        capsys,
+        str(csv),
+        "--model=ridge",
+        "--free=beta,quality",
+        "--fixed=d=60,lam=1e-3,noise=0.05",
+        "--predict=n=5000,p2=0.2",
+        "--starts=4",
+        "--bootstrap=16",
+        "--steps=30",
+        f"--out={tmp_path}",
+    )
+    assert code == 0, err
+    folder = tmp_path / "fit-curve"
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["ignored_columns"] == ["seed"] and summary["rows"] == 16
+    assert (
+        abs(summary["params"]["beta"]["value"] - 1.5) < 0.03
+        and abs(summary["params"]["shift"]["value"] / 0.8 - 1) < 0.1
+    )
+    truth = float(model(**TRUTH, n=jnp.asarray([5000.0]), p2=jnp.asarray([0.2])).total[0])
+    (pred,) = summary["predictions"]
+    assert pred["value"] == pytest.approx(truth, rel=0.1) and pred["low"] <= pred["value"] <= pred["high"]
+    assert 0.0 <= pred["optimal_weight"]["value"] <= 1e3
+    floors = {f["at"]["p2"]: f["value"] for f in summary["floors"]}
+    assert floors[0.2] > floors[0.0] > 0  # the synthetic fraction raises the floor
+    report = (folder / "report.md").read_text()
+    assert f"{pred['value']:.4g}" in report and "## Floors" in report
+    assert (folder / "fit.png").stat().st_size > 10_000 and f"{pred['value']:.4g}" in out
+
+
+def test_cli_fit_errors_are_one_line(tmp_path, capsys):
+    good = [(n, p2, e) for n, p2, e in zip(N, P2, CLEAN)]
+    files = {
+        "cell": _write(tmp_path / "cell.csv", "n,p2,error", good[:2] + [(30, "abc", 0.1)] + good[3:]),
+        "nan": _write(tmp_path / "nan.csv", "n,p2,error", good[:4] + [(30, 0.1, "")] + good[5:]),
+        "short": _write(tmp_path / "short.csv", "n,p2,error", good[:2] + [(30, 0.1)]),
+        "nop2": _write(tmp_path / "nop2.csv", "n,error", [(n, e) for n, _, e in good]),
+        "neg": _write(tmp_path / "neg.csv", "n,p2,error", good[:-1] + [(30, 0.1, -0.2)]),
+        "few": _write(tmp_path / "few.csv", "n,p2,error", good[:2]),
+        "good": _write(tmp_path / "good.csv", "n,p2,error", good),
+    }
+    cases = [
+        ("cell", (), "cell.csv, row 4, column 'p2': 'abc' is not a number"),
+        ("nan", (), "nan.csv, row 6, column 'error': '' is not a number"),
+        ("short", (), "short.csv, row 4: 2 fields, the header has 3"),
+        ("nop2", (), "data has no column 'p2'"),
+        ("neg", (), "data['error']"),
+        ("few", ("--free=beta,shift,noise",), "2 rows cannot pin 3 free parameters"),
+        ("good", ("--free=gamma",), "--free: 'gamma' is not a parameter of 'ridge'"),
+        ("good", ("--free=beta=3:1",), "params['beta'] must satisfy low < high"),
+        ("good", ("--predict=n",), "--predict 'n': expected NAME=VALUE"),
+    ]
+    for name, extra, message in cases:
+        args = [str(files[name]), "--model=ridge", "--fixed=lam=1e-3", "--bootstrap=0", f"--out={tmp_path}", *extra]
+        code, _, err = _fit_cli(capsys, *args)
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1 and message in lines[0], (name, err)
+    code, _, err = _fit_cli(capsys, str(tmp_path / "missing.csv"), "--model=ridge")
+    assert code == 2 and "missing.csv: cannot read the file" in err
+
+
+# ----------------------------------------------------------------------------- experiment fit-demo
+
+
+def test_fit_demo_recovers_what_it_simulated(tmp_path_factory):
+    from _experiment_files import check_files, run_quick
+
+    folder, summary = run_quick("fit-demo", tmp_path_factory)
+    check_files("fit-demo", folder, summary)
+    beta, lo, hi = summary["beta"]
+    assert lo <= beta <= hi and abs(beta - 1.5) < 0.1
+    shift, lo, hi = summary["shift"]
+    assert lo <= shift <= hi and abs(shift / 0.3 - 1) < 0.5
+    floor, lo, hi = summary["floor_at_largest_p2"]
+    assert lo <= floor <= hi and floor == pytest.approx(summary["true_floor_at_largest_p2"], rel=0.3)
+    k, lo, hi = summary["tails_k"]  # (quick mode: 4 replicates, too few for the tails' interval)
+    assert 500 <= k <= 2000 and float(k).is_integer() and lo <= hi  # true k = 1000, profiled over integers
+    plateau, lo, hi = summary["plateau"]
+    assert plateau == pytest.approx(summary["true_plateau"], rel=0.3)

@@ -5,6 +5,7 @@ See `_framework` for what an experiment module provides and what a run writes.
 
 from . import (
     data_loops,
+    fit_demo,
     gcd_transformer,
     mixing,
     nn_digits,
@@ -41,6 +42,7 @@ EXPERIMENTS = {
         tails_bigram,
         rf_nonlinear,
         rf_scaling,
+        fit_demo,
         nn_width,
         nn_digits,
         gcd_transformer,

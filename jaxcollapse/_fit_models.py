@@ -1,0 +1,134 @@
+r"""The named model families `jc.fit` knows: `"ridge"`, `"random-projections"`, `"retraining"`, `"tails"`.
+
+Each family is a theory kernel on a parametric problem: the mixtures and the retraining chain on
+`jc.power_law(d, β, source=r, signal=…, shift=tr ΣΔ, noise_var=σ²)`, the tails on a Zipf law of
+exponent β cut at rank k and mixed with a fraction p1 of clean data (`jc.tails.mix`). A family names
+its fittable parameters (with defaults, used when a parameter is neither free nor fixed, and default
+bounds, used by the command line when `--free` gives none), the columns it reads from the data (or
+from `fixed`), and the keywords that must stay Python values (`d`).
+
+The tails' cut k is an integer rank: it is fitted by profiling over integers (every integer in its
+bounds when there are at most `grid` of them, else `grid` log-spaced integers), never by a
+continuous relaxation, so every fitted curve is one the model can produce.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax.numpy as jnp
+
+from . import tails as _tails, theory as _theory
+from ._problem import power_law
+
+__all__ = ["FAMILIES", "Family"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Family:
+    """A named model for `jc.fit`: `kernel(**params, **columns, **static)` → predicted error."""
+
+    name: str
+    kernel: object  # a module-level function (hashable: compiled fits are cached per kernel)
+    params: dict  # fittable parameters: {name: default}
+    bounds: dict  # default bounds of each fittable parameter
+    columns: tuple  # keywords read from the data (or fixed), all required
+    optional: dict  # more columns with their defaults
+    static: dict  # keywords kept as Python values, with their defaults (None: must be given)
+    required: tuple = ("beta",)  # parameters with no default: free or fixed
+    integer: tuple = ()  # parameters profiled over integers
+    description: str = ""
+
+
+def _mixture(d, beta, source, signal, shift, noise_var):
+    return power_law(d, beta, source=source, signal=signal, shift=shift, noise_var=noise_var)
+
+
+def ridge_model(*, beta, signal, shift, noise_var, n, p2, lam, weight=1.0, source=None, d=1000):
+    """Ridge on a real + synthetic mixture (Strong Model Collapse, Theorem 1) on a power law."""
+    mix = _mixture(d, beta, source, signal, shift, noise_var)
+    return _theory.ridge(mix, n=n, p2=p2, lam=lam, weight=weight).total
+
+
+def random_projections_model(*, beta, signal, shift, noise_var, n, m, p2, lam, source=None, d=1000):
+    """Ridge on m random projections of a real + synthetic mixture on a power law."""
+    mix = _mixture(d, beta, source, signal, shift, noise_var)
+    return _theory.random_projections(mix, n=n, m=m, p2=p2, lam=lam).total
+
+
+def retraining_model(*, beta, signal, noise_var, generator_noise_var, n, n0, generations, lam, source=None, d):
+    """Ridge trained on labels of the `generations`-th model of a self-training chain, on a power law."""
+    mix = _mixture(d, beta, source, signal, 1.0, noise_var)
+    return _theory.retraining(
+        mix, n=n, n0=n0, generations=generations, lam=lam, generator_noise_var=generator_noise_var
+    ).total
+
+
+def tails_model(*, beta, k, p1, T):
+    """Zipf(β) test data; T training samples, a fraction p1 clean and the rest cut at rank k (`jc.tails.mix`)."""
+    return _tails.mix(beta, T=T, k=k, p1=p1).total
+
+
+_POWER_LAW = dict(beta=None, signal=1.0, shift=1.0, noise_var=0.0, source=None)
+_POWER_LAW_BOUNDS = dict(
+    beta=(1.01, 5.0), signal=(1e-3, 1e3), shift=(1e-4, 1e2), noise_var=(1e-6, 10.0), source=(0.05, 5.0)
+)
+
+FAMILIES = {
+    "ridge": Family(
+        "ridge",
+        ridge_model,
+        params=_POWER_LAW,
+        bounds=_POWER_LAW_BOUNDS,
+        columns=("n", "p2", "lam"),
+        optional=dict(weight=1.0),
+        static=dict(d=1000),
+        description="ridge on a real + synthetic mixture (jc.theory.ridge on jc.power_law)",
+    ),
+    "random-projections": Family(
+        "random-projections",
+        random_projections_model,
+        params=_POWER_LAW,
+        bounds=_POWER_LAW_BOUNDS,
+        columns=("n", "m", "p2", "lam"),
+        optional={},
+        static=dict(d=1000),
+        description="ridge on m random projections of the mixture (jc.theory.random_projections)",
+    ),
+    "retraining": Family(
+        "retraining",
+        retraining_model,
+        params={**{k: v for k, v in _POWER_LAW.items() if k != "shift"}, "generator_noise_var": 0.0},
+        bounds={**{k: v for k, v in _POWER_LAW_BOUNDS.items() if k != "shift"}, "generator_noise_var": (1e-6, 10.0)},
+        columns=("n", "n0", "generations", "lam"),
+        optional={},
+        static=dict(d=None),
+        description="ridge on labels of a self-training chain's G-th model (jc.theory.retraining)",
+    ),
+    "tails": Family(
+        "tails",
+        tails_model,
+        params=dict(beta=None, k=None, p1=0.0),
+        bounds=dict(beta=(1.05, 4.0), k=(1.0, 1e6), p1=(1e-4, 1.0)),
+        columns=("T",),
+        optional={},
+        static={},
+        required=("beta", "k"),
+        integer=("k",),
+        description="Zipf tails cut at rank k, mixed with a fraction p1 of clean data (jc.tails.mix)",
+    ),
+}
+
+
+def integer_grid(lo: float, hi: float, size: int) -> jnp.ndarray:
+    """The integers profiled for a parameter with bounds (lo, hi): all of them when there are at most
+    `size`, else `size` log-spaced ones (rounded, distinct)."""
+    import numpy as np
+
+    first, last = int(np.ceil(lo)), int(np.floor(hi))
+    if last < first:
+        raise ValueError(f"bounds ({lo:g}, {hi:g}) contain no integer")
+    if last - first + 1 <= size:
+        return np.arange(first, last + 1, dtype=float)
+    values = np.unique(np.round(np.geomspace(max(first, 1), last, size)))
+    return values.astype(float)
