@@ -433,7 +433,7 @@ def fit(
     g_best, s_best = np.unravel_index(int(np.argmin(clean)), clean.shape)
     u_grid = u_end[jnp.arange(clean.shape[0]), jnp.asarray(np.argmin(clean, axis=1))]  # each grid value's best
     start_values = np.asarray(_from_unit(jax.nn.sigmoid(u_end), lo[None, None, :], hi[None, None, :]))
-    start_values = start_values.reshape(-1, len(names))
+    start_values = start_values.reshape(clean.size, len(names))
     best_params = {k: float(start_values[g_best * starts + s_best, i]) for i, k in enumerate(names)}
     if profile[0] is not None:
         best_params[profile[0]] = float(profile[1][g_best])
