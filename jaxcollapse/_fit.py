@@ -364,8 +364,7 @@ def fit(
     rows = error.shape[0]
     p = len(names)
     grid0 = int(profile[1].shape[0])
-    n_cand = min(_CANDIDATES, grid0 if profile[0] is None else _CANDIDATES)
-    width = min(_FITS, max(grid0 * starts, bootstrap * n_cand, grid if profile[0] is not None else 1))
+    width = min(_FITS, grid0 * starts)  # the starts exactly; replicates and refinements in chunks of it
     shared = (scale, columns, lo, hi, dynamic)
 
     def lanes(u0, weights, errors, values, linesearch):
