@@ -510,18 +510,6 @@ def fit(
     )
 
 
-def _chunked(call, xs, size):
-    """`call` over the leading axis of `xs` in chunks of `size` (the last one padded with the first
-    rows), concatenated: one compiled shape, bounded memory."""
-    total = xs.shape[0]
-    if total <= size:
-        return call(xs)
-    pad = -total % size
-    xs = jnp.concatenate([xs, xs[:pad]]) if pad else xs
-    parts = [call(xs[i : i + size]) for i in range(0, xs.shape[0], size)]
-    return tuple(jnp.concatenate(p)[:total] for p in zip(*parts))
-
-
 def _family_fixed(family: Family, bounds, fixed, columns):
     """Every keyword of a family's kernel that is neither free nor a column: the user's fixed values,
     else the family's defaults; a missing required one is a `ValueError`."""
