@@ -96,7 +96,6 @@ class Fit:
     model: Callable = dataclasses.field(repr=False)
     fixed: dict = dataclasses.field(repr=False)
     family: str | None = None
-    columns: tuple = dataclasses.field(default=(), repr=False)
 
     def interval(self, name: str, level: float = 0.9) -> tuple[float, float]:
         """The percentile interval of a parameter over the bootstrap replicates."""
@@ -506,7 +505,6 @@ def fit(
         model=kernel,
         fixed=fixed,
         family=None if family is None else family.name,
-        columns=tuple(sorted(columns)),
     )
 
 

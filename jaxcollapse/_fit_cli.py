@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 from ._fit_models import FAMILIES
+from .experiments._framework import _jsonable
 
 ALIASES = {
     "β": "beta",
@@ -333,15 +334,3 @@ def _report(summary, family):
         "",
     ]
     return "\n".join(lines)
-
-
-def _jsonable(x):
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, (np.generic, np.ndarray)):
-        return _jsonable(x.tolist())
-    if isinstance(x, float) and not math.isfinite(x):
-        return None if math.isnan(x) else ("inf" if x > 0 else "-inf")
-    return x
