@@ -329,7 +329,7 @@ def _report(summary, family):
     s = summary["settings"]
     lines += [
         "",
-        f"Settings: {s['starts']} starts, {s['bootstrap']} bootstrap replicates ({s['resample']}), {s['steps']} L-BFGS steps, seed {s['seed']}; "
+        f"Settings: {s['starts']} starts, {s['bootstrap']} bootstrap replicates ({s['resample']}), at most {s['steps']} Levenberg–Marquardt iterations per fit, seed {s['seed']}; "
         f"fixed: {_at(summary['fixed'])}. Computed in {summary['wall_time_s']:.1f} s.",
         "",
     ]

@@ -128,7 +128,7 @@ def _fit_parser(sub):
     p.add_argument(
         "--resample", default="normal", choices=("normal", "residuals", "cases"), help="bootstrap kind (default normal)"
     )
-    p.add_argument("--steps", type=int, default=100, help="L-BFGS steps per fit (default 100)")
+    p.add_argument("--steps", type=int, default=100, help="most Levenberg–Marquardt iterations per fit (default 100)")
     p.add_argument("--level", type=float, default=0.9, help="interval level (default 0.9)")
     p.add_argument("--seed", type=int, default=0, help="PRNG seed (default 0)")
     p.add_argument("--out", default="jaxcollapse-out", metavar="DIR", help="output folder (default: ./jaxcollapse-out)")

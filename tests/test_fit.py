@@ -272,5 +272,7 @@ def test_fit_demo_recovers_what_it_simulated(tmp_path_factory):
     assert lo <= floor <= hi and floor == pytest.approx(summary["true_floor_at_largest_p2"], rel=0.3)
     k, lo, hi = summary["tails_k"]  # (quick mode: 4 replicates, too few for the tails' interval)
     assert 500 <= k <= 2000 and float(k).is_integer() and lo <= hi  # true k = 1000, profiled over integers
+    beta, lo, hi = summary["tails_beta"]
+    assert abs(beta / 1.6 - 1) < 0.05 and lo <= hi  # fitted jointly with k
     plateau, lo, hi = summary["plateau"]
     assert plateau == pytest.approx(summary["true_plateau"], rel=0.3)

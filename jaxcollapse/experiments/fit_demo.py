@@ -9,10 +9,9 @@ their floors. The truth (the theory at the true parameters) is drawn beside the 
 
 Panel 2: Zipf tails cut at rank k (*A Tale of Tails*). A learning curve over T is simulated
 (`jc.tails.simulate("cut", …)`) and `jc.fit("tails", …)` recovers β and the integer cut k (profiled
-over integers), and with them the plateau (the tail mass beyond k). The quick run holds β at its
-true value and profiles k alone (`tails_fit_beta=False`: no L-BFGS program around the exact tails
-sums to compile, which takes about 30 s). The tails' learning curve is
-one stream per trial read at every T, so its rows are correlated: its band is indicative.
+over integers), and with them the plateau (the tail mass beyond k); `tails_fit_beta=False` holds β
+at its true value and profiles k alone. The tails' learning curve is one stream per trial read at
+every T, so its rows are correlated: its band is indicative.
 """
 
 from __future__ import annotations
@@ -52,7 +51,7 @@ class Config:
     T_points: int = 13
     tails_trials: int = 40
     k_bounds: tuple[float, float] = (10.0, 1e5)
-    tails_fit_beta: bool = True  # False: β known, k alone profiled (the quick run: no L-BFGS to compile)
+    tails_fit_beta: bool = True  # False: β known, k alone profiled
     grid: int = 24
     starts: int = 16
     bootstrap: int = 200
@@ -69,12 +68,11 @@ QUICK = dict(
     T_points=5,
     tails_trials=12,
     k_bounds=(300.0, 3000.0),
-    tails_fit_beta=False,
     grid=6,
     starts=4,
     bootstrap=24,
     tails_bootstrap=4,
-    steps=15,
+    steps=40,
 )
 
 
