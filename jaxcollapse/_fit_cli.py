@@ -162,6 +162,7 @@ def run_fit(args) -> pathlib.Path:
         "params": {},
         "on_bound": result.on_bound,
         "disagree": result.disagree,
+        "capped": result.capped,
         "residual_rms": float(np.sqrt(np.mean(result.residuals**2))),
         "floors": [],
         "synthetic_limits": [],
@@ -320,6 +321,11 @@ def _report(summary, family):
     if summary["disagree"]:
         flags.append(
             "the starts that reach the best loss disagree: the parameters are not identifiable from these data"
+        )
+    if summary["capped"]:
+        flags.append(
+            f"{summary['capped']} fits (starts and bootstrap refits) stopped at the iteration budget before "
+            "converging: raise --steps"
         )
     lines += ["## Checks", ""]
     lines += [f"- {f}" for f in flags] or ["- every parameter is inside its bounds and the starts agree"]

@@ -41,6 +41,7 @@ def test_noisy_data_recover_the_parameters(fitted):
     assert abs(fitted.params["beta"] - 1.5) < 0.03 and abs(fitted.params["shift"] / 0.8 - 1) < 0.1
     assert not any(fitted.on_bound.values()) and not fitted.disagree
     assert np.all(np.abs(fitted.start_losses / fitted.loss - 1) < 1e-4)  # every start found the same optimum
+    assert fitted.capped == 0  # every start and refit converged within its 40 iterations
     assert np.std(fitted.residuals) == pytest.approx(0.03, rel=0.5)
     for name, (lo, hi) in BOUNDS.items():
         draws = fitted.bootstrap[name]
