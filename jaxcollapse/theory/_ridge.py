@@ -32,6 +32,7 @@ from .._validate import check_mixing, check_scalar, valid_mask
 from ._common import count, exact_at_zero, finish, grid_table, mixture_valid, moments, narrow_bracket, times
 
 _RIDGELESS_EPS = 1e-12
+_SNAP = 4  # ulps of `ridgeless_a` that count as the threshold itself
 
 
 def ridge(mix: Mixture, *, n: Scalars, p2: Scalars, lam: Scalars, weight: Scalars = 1.0) -> Risk:
@@ -128,8 +129,17 @@ def ridgeless_a(n, d, p2, weight):
     r"""$a$ at $\bar\kappa = 0$ ($\delta = d/n$, $\epsilon = (n - d)/n$ exactly): $\ge 0$ exactly on the
     over-determined side of the ridgeless threshold, and exactly $0$ at it — $n = d$ for a positive
     synthetic weight, $n_1 = d$ (that is, $(n - d)/n = p_2$) for weight 0. Every solver decides the
-    threshold with this one expression, so the decision never depends on rounding elsewhere."""
-    return _a_of_delta(d / n, p2, weight, (n - d) / n)
+    threshold with this one expression, so the decision never depends on rounding elsewhere.
+
+    Within `_SNAP` = 4 ulps of zero it is zero: $n_1 = d$ is met only up to rounding when $n$ is not
+    exact in binary ($n = d/(1 - p_2)$, e.g. 2000/0.75), and a value of $-10^{-16}$ left the root
+    $\bar\kappa \approx 10^{-21}$ to the rounding of a spectral sum, which decided whether the root
+    solve converged (it did not, on a compressed spectrum, with jaxlib 0.10.2). Such a point is the
+    threshold to working precision: the exact error there is its limit (finite without noise,
+    $+\infty$ with it)."""
+    a = _a_of_delta(d / n, p2, weight, (n - d) / n)
+    snap = _SNAP * jnp.finfo(jnp.result_type(a)).eps
+    return jnp.where(jnp.abs(a) <= snap, 0.0, a)
 
 
 def _kappa_equation(kappa, args):
