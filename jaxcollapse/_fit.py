@@ -131,10 +131,15 @@ class Fit:
         if not self.bootstrap:
             raise ValueError("intervals need a fit with bootstrap > 0")
         _check_level(level)
-        value = np.asarray(fn({**self.fixed, **self.params}))
         names = sorted(self.bootstrap)
-        draws = jnp.stack([jnp.asarray(self.bootstrap[k]) for k in names], axis=-1)
-        values = np.asarray(jax.vmap(lambda row: fn({**self.fixed, **dict(zip(names, row))}))(draws))
+        # one compiled program: the best fit as row 0, then the replicates (eagerly, every operation
+        # of the model under `vmap` would compile on its own)
+        best = np.asarray([[self.params[k] for k in names]])
+        rows = np.concatenate([best, np.stack([np.asarray(self.bootstrap[k]) for k in names], axis=-1)])
+        fixed = self.fixed
+        batch = jax.jit(jax.vmap(lambda row: fn({**fixed, **dict(zip(names, row))})))
+        out = np.asarray(batch(rows.astype(jax.dtypes.canonicalize_dtype(np.float64))))
+        value, values = out[0], out[1:]
         tail = 50.0 * (1.0 - level)
         # no interpolation between replicates: an infinite replicate (a limit never reached) stays one
         low = np.percentile(values, tail, axis=0, method="inverted_cdf")

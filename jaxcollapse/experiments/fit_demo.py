@@ -63,7 +63,7 @@ class Config:
 
 QUICK = dict(
     d=60,
-    n_points=6,
+    n_points=4,
     trials=12,
     T_points=5,
     tails_trials=12,
