@@ -55,8 +55,8 @@ class Config:
     grid: int = 24
     starts: int = 16
     bootstrap: int = 200
-    tails_bootstrap: int = 50
-    steps: int = 60
+    tails_bootstrap: int = 100
+    steps: int = 100
     level: float = 0.9
     seed: int = 0
 
