@@ -124,33 +124,19 @@ def compute(c: Config, *, devices=None, progress=False):
     )
     n_grid = np.geomspace(c.n_min, c.n_max * 1000, 120)
     nn, pp = np.meshgrid(n_grid, p2, indexing="ij")
-    truth = np.asarray(
+    # the curves, then the floors (n = 1e12, as `Fit.floor`): one compiled program for the truth,
+    # one for the fit and its band
+    n_all = jnp.asarray(np.concatenate([nn.ravel(), np.full(p2.size, 1e12)]))
+    p2_all = jnp.asarray(np.concatenate([pp.ravel(), p2]))
+    truths = np.asarray(
         ridge_model(
-            beta=c.beta,
-            signal=c.signal,
-            shift=c.shift,
-            noise_var=c.noise_var,
-            n=jnp.asarray(nn),
-            p2=jnp.asarray(pp),
-            lam=c.lam,
-            d=c.d,
+            beta=c.beta, signal=c.signal, shift=c.shift, noise_var=c.noise_var, n=n_all, p2=p2_all, lam=c.lam, d=c.d
         )
     )
-    pred = f.predict(n=jnp.asarray(nn), p2=jnp.asarray(pp))
-    low, high = f.predict_interval(c.level, n=jnp.asarray(nn), p2=jnp.asarray(pp))
-    floors = f.floor(c.level, p2=jnp.asarray(p2))
-    true_floor = np.asarray(
-        ridge_model(
-            beta=c.beta,
-            signal=c.signal,
-            shift=c.shift,
-            noise_var=c.noise_var,
-            n=jnp.full(p2.shape, 1e12),
-            p2=jnp.asarray(p2),
-            lam=c.lam,
-            d=c.d,
-        )
-    )
+    est = f.quantity(lambda q: f.model(**q, n=n_all, p2=p2_all), c.level)
+    truth, true_floor = truths[: nn.size].reshape(nn.shape), truths[nn.size :]
+    pred, low, high = (np.asarray(x)[: nn.size].reshape(nn.shape) for x in est)
+    floors = type(est)(*(np.asarray(x)[nn.size :] for x in est))
     # ------------------------------------------------------------------ panel 2: tails cut at k
     T_obs = sorted({int(round(t)) for t in np.geomspace(c.T_min, c.T_max, c.T_points)})
     tsim = tails.simulate(
@@ -170,9 +156,15 @@ def compute(c: Config, *, devices=None, progress=False):
     )
     T_grid = np.geomspace(c.T_min, c.T_max * 100, 120)
     t_truth = np.asarray(tails.cut(c.tails_beta, T=T_grid, k=float(c.tails_k)).total)
-    t_pred = g.predict(T=jnp.asarray(T_grid))
-    t_low, t_high = g.predict_interval(c.level, T=jnp.asarray(T_grid))
-    plateau = g.floor(c.level)
+    # the curve, then the plateau: one compiled program
+    t_est = g.quantity(
+        lambda q: jnp.append(
+            g.model(**q, T=jnp.asarray(T_grid)), tails.mix(q["beta"], T=1.0, k=q["k"], p1=q["p1"]).plateau
+        ),
+        c.level,
+    )
+    t_pred, t_low, t_high = (np.asarray(x)[:-1] for x in t_est)
+    plateau = type(t_est)(*(np.asarray(x)[-1] for x in t_est))
     true_plateau = float(tails.tail_mass(c.tails_beta, k=float(c.tails_k)))
 
     def interval(result, name):
