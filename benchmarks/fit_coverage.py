@@ -1,12 +1,12 @@
 """Does `jc.fit` tell the truth about its uncertainty? Coverage of its bootstrap intervals, and its
 extrapolations against a Chinchilla-style law, on datasets simulated at known parameters.
 
-    .venv/bin/python benchmarks/fit_coverage.py [DATASETS [RESAMPLE [D [SOURCE]]]]
+    .venv/bin/python benchmarks/fit_coverage.py [DATASETS [RESAMPLE [D [SOURCE [N_MIN N_MAX]]]]]
 
 DATASETS: default 100 (about 7 minutes); RESAMPLE: normal (default), residuals or cases; D: the
 dimension (default 60); SOURCE: simulate (default) or theory (the theory at the truth times 4 %
 log-normal noise, with that as its standard error: the model exactly right, so any miss is the
-method's).
+method's); N_MIN, N_MAX: the range of the 8 sample sizes (default 20, 400).
 
 Setting: ridge (λ = 1e-3) on `jc.power_law(60, β = 1.5, signal = 1, shift = tr ΣΔ = 0.8, σ² = 0.05)`;
 each dataset is `jc.simulate.ridge` at n ∈ geomspace(20, 400, 8) × p2 ∈ {0, 0.2} (16 rows, 30 trials
@@ -37,7 +37,9 @@ D = int(sys.argv[3]) if len(sys.argv) > 3 else 60
 SOURCE = sys.argv[4] if len(sys.argv) > 4 else "simulate"  # or "theory": the theory times 4 % log-normal noise
 LAM, TRIALS = 1e-3, 30
 TRUTH = dict(beta=1.5, shift=0.8)
-N = np.geomspace(20, 400, 8).round()
+N = np.geomspace(
+    float(sys.argv[5]) if len(sys.argv) > 5 else 20, float(sys.argv[6]) if len(sys.argv) > 6 else 400, 8
+).round()
 P2 = np.array([0.0, 0.2])
 
 
