@@ -6,7 +6,7 @@ extrapolations against a Chinchilla-style law, on datasets simulated at known pa
 DATASETS: default 100 (about 7 minutes); RESAMPLE: normal (default), residuals or cases; D: the
 dimension (default 60); SOURCE: simulate (default) or theory (the theory at the truth times 4 %
 log-normal noise, with that as its standard error: the model exactly right, so any miss is the
-method's); N_MIN, N_MAX: the range of the 8 sample sizes (default 20, 400).
+method's) or theory-sem (the same, each standard error scattered as one estimated from 30 draws); N_MIN, N_MAX: the range of the 8 sample sizes (default 20, 400).
 
 Setting: ridge (λ = 1e-3) on `jc.power_law(60, β = 1.5, signal = 1, shift = tr ΣΔ = 0.8, σ² = 0.05)`;
 each dataset is `jc.simulate.ridge` at n ∈ geomspace(20, 400, 8) × p2 ∈ {0, 0.2} (16 rows, 30 trials
@@ -52,11 +52,15 @@ def law(*, floor, amplitude, alpha, n):
 
 
 def simulate(key):
-    if SOURCE == "theory":  # the model exactly right: separates the method from the model's own error
+    if SOURCE.startswith("theory"):  # the model exactly right: separates the method from the model's own error
         n_col, p2_col = np.repeat(N, 2), np.tile(P2, N.size)
         clean = np.asarray(model(**TRUTH, n=jnp.asarray(n_col), p2=jnp.asarray(p2_col)).total)
         z = np.asarray(jax.random.normal(key, clean.shape))
         error = clean * np.exp(0.04 * z)
+        if SOURCE == "theory-sem":  # each stated s.e. itself estimated from TRIALS draws (χ² scatter)
+            k2, _ = jax.random.split(jax.random.fold_in(key, 1))
+            chi = np.sqrt(np.asarray(jax.random.chisquare(k2, TRIALS - 1, clean.shape)) / (TRIALS - 1))
+            return dict(n=n_col, p2=p2_col, error=error, sem=0.04 * error * chi)
         return dict(n=n_col, p2=p2_col, error=error, sem=0.04 * error)
     mix = jc.power_law(D, TRUTH["beta"], signal=1.0, shift=TRUTH["shift"], noise_var=0.05)
     mean, sem = [], []
