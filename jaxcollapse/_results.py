@@ -59,6 +59,8 @@ class Estimate(eqx.Module):
 
     @classmethod
     def from_samples(cls, samples) -> Estimate:
+        """The estimate of `samples` (trials on the last axis): their mean and its standard error
+        (the sample standard deviation over √trials; NaN with a single trial)."""
         trials = samples.shape[-1]
         mean = jnp.mean(samples, axis=-1)
         sem = jnp.std(samples, axis=-1, ddof=1) / jnp.sqrt(trials) if trials > 1 else jnp.full_like(mean, jnp.nan)

@@ -13,3 +13,16 @@ from . import digits as digits, gcd as gcd
 from ._mlp import MixtureRun as MixtureRun, train_on_mixture as train_on_mixture, two_layer as two_layer
 from ._train import History as History, Trained as Trained, fit as fit, schedule as schedule
 from .digits import DigitsRun as DigitsRun
+
+__all__ = [
+    "DigitsRun",
+    "History",
+    "MixtureRun",
+    "Trained",
+    "digits",
+    "fit",
+    "gcd",
+    "schedule",
+    "train_on_mixture",
+    "two_layer",
+]

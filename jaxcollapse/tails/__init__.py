@@ -35,3 +35,27 @@ from ._models import (
     top_p_rank as top_p_rank,
 )
 from ._simulate import simulate as simulate
+
+__all__ = [
+    "Tail",
+    "acquire_tail",
+    "bigram",
+    "clean",
+    "clean_constant",
+    "clean_law",
+    "cut",
+    "cut_law",
+    "exponent",
+    "generations",
+    "generations_law",
+    "grokking_times",
+    "mix",
+    "mix_law",
+    "narrow",
+    "narrow_law",
+    "simulate",
+    "tail_mass",
+    "tail_mass_law",
+    "top_p_rank",
+    "transition",
+]
