@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format install clean
+.PHONY: demo test lint format install clean docs docs-serve docs-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -16,6 +16,29 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 install: $(STAMP)
+
+DOCS_STAMP := $(VENV)/.docs-installed
+KATEX      := docs/vendor/katex/katex.min.js
+MKDOCS     := NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs
+
+$(DOCS_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[test,docs]"
+	touch $(DOCS_STAMP)
+
+# KaTeX for the site's math, from the npm registry at install time (never fetched when viewing)
+$(KATEX):
+	scripts/vendor_katex.sh docs/vendor/katex
+
+# the site, in site/ (open site/index.html, or `make docs-serve`)
+docs: $(DOCS_STAMP) $(KATEX)
+	$(MKDOCS) build --strict
+
+docs-serve: $(DOCS_STAMP) $(KATEX)
+	$(MKDOCS) serve
+
+# what CI runs: the strict build (a broken link, a missing page, a stale reference fails), no KaTeX needed
+docs-check: $(DOCS_STAMP)
+	$(MKDOCS) build --strict --site-dir $$(mktemp -d)
 
 demo: $(STAMP)
 	$(BIN)/python -m jaxcollapse
@@ -33,4 +56,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) jaxcollapse-out .pytest_cache
+	rm -rf $(VENV) jaxcollapse-out .pytest_cache site docs/vendor

@@ -1,4 +1,4 @@
-"""The README's "Large grids" example: a one-million-point phase diagram with jc.sweep, timed.
+"""The "Large grids" example of the docs (docs/large-grids.md): a one-million-point phase diagram with jc.sweep, timed.
 
     .venv/bin/python benchmarks/sweep_million.py
 

@@ -78,7 +78,7 @@ def _parser():
     p_sweep = sub.add_parser(
         "sweep",
         help="a user-defined sweep from a TOML file",
-        description="Evaluate a theory kernel over the grid a TOML file describes (see README, 'Command line').",
+        description="Evaluate a theory kernel over the grid a TOML file describes (see the docs, 'Command line').",
     )
     p_sweep.add_argument("config", metavar="CONFIG.toml")
     p_sweep.add_argument(
@@ -102,7 +102,7 @@ def _fit_parser(sub):
         help="fit a model to a measured table",
         description="Fit a named model's free parameters to a CSV table of measured errors (columns: the "
         "model's keywords, e.g. n,p2,lam, and error, optionally sem), with a bootstrap; write DIR/fit-STEM/ "
-        "(figure, summary.json, report.md). See README, 'Fitting measured curves'.",
+        "(figure, summary.json, report.md). See the docs, 'Fitting measured curves'.",
     )
     p.add_argument("data", metavar="DATA.csv")
     p.add_argument("--model", required=True, choices=sorted(FAMILIES), help="the model family")

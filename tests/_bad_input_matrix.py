@@ -9,7 +9,7 @@ valid call) and classifies the outcome:
 - `silent`: no exception at all (a result came back).
 
 A class that is a valid value of the argument (zero for a ridge, a negative entry of a fixed
-teacher) is not a bad input and is skipped. `table()` is the markdown table in the README
+teacher) is not a bad input and is skipped. `table()` is the markdown table in docs/numerics.md
 ("Bad input, counted"), and `tests/test_bad_input_table.py` regenerates and compares it.
 """
 

@@ -1,6 +1,6 @@
 """Multi-process sweeps for real: K separate Python processes on this machine joined by
 `jax.distributed` (CPU collectives by gloo), each running the same `jc.sweep` calls
-(`tests/_distributed_worker.py`). The README's cluster recipe is what these processes run."""
+(`tests/_distributed_worker.py`). The cluster recipe of the docs ("Large grids") is what these processes run."""
 
 import json
 import os

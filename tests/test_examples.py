@@ -1,4 +1,4 @@
-"""The examples the README shows run as written."""
+"""The examples the docs show run as written."""
 
 import runpy
 import sys

@@ -218,7 +218,7 @@ TWO_LEVEL = jc.Mixture(
 def test_any_spectrum_against_simulation(activation, m):
     # A spectrum whose effective rank (tr Σ)²/tr Σ² grows with d (here 160 of 200) and τ² = 2.625:
     # there the Gaussian equivalent is the limit (on steep power laws with a small ridge it is not;
-    # README, "Model size"). tanh at τ ≠ 1 checks the constants' scale. At d = 200 the measured gap
+    # docs, "Model size"). tanh at τ ≠ 1 checks the constants' scale. At d = 200 the measured gap
     # is within 2.5 %; tolerance max(3 s.e., 4 %).
     p2 = jnp.array([0.0, 0.5])[:, None]
     lam = jnp.array([1e-2, 0.1])[None, :]

@@ -299,7 +299,7 @@ def summarize(ds):
         parts.append(f"At n = {ds.attrs['phase_n']:g}, λ = {ds.attrs['phase_lam']:g} a bigger model never hurts.")
     parts.append(
         f"Monte Carlo ({ds.attrs['trials']} trials) agrees with the theory within {z:.1f} s.e. ({pct:.1f} %); on "
-        "power laws the Gaussian equivalent is an approximation at small ridges (README, 'Model size')."
+        "power laws the Gaussian equivalent is an approximation at small ridges (docs, 'Model size')."
     )
     return numbers, " ".join(parts)
 

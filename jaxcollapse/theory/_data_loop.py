@@ -82,7 +82,7 @@ $E[A] \simeq \Sigma R$ and $E[u_gu_g^\top] \simeq \sigma_g^2\Sigma R^2/(n_0 - \m
 moments and the overlap with $w^*$ then follow a linear recursion over the generations, run for a
 static number of steps (`HORIZONS`). At $\lambda = 0$ the exact formulas above are used instead.
 
-**Agreement with Monte Carlo** (`scripts/data_loop_vs_simulation.py`, the table in the README): the
+**Agreement with Monte Carlo** (`scripts/data_loop_vs_simulation.py`, the table in docs/guides/generations.md): the
 ridge equivalents sit within max(3 s.e., 3 %) of `jc.simulate.data_loop` on isotropic and power-law
 spectra, $n_0/d$ from 0.6 to 4, $\lambda \ge 10^{-2}$, $G \le 20$; being deterministic equivalents they
 are a little low at small $n_0$ (about 1–2 % at $d = 20$, $n_0 = 80$), as for `jc.theory.ridge`.

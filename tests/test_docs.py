@@ -1,0 +1,43 @@
+"""The README is the front door and the docs site holds the rest (issue 22): what they share must
+not drift. (`make docs-check`, run by CI, builds the site strictly: broken links and references
+fail there; every public name's docstring is checked in `test_docstrings.py`.)"""
+
+import pathlib
+import re
+
+ROOT = pathlib.Path(__file__).parent.parent
+
+
+def test_readme_lists_every_experiment_as_the_command_does():
+    from jaxcollapse.experiments import EXPERIMENTS
+
+    readme = (ROOT / "README.md").read_text()
+    rows = re.findall(r"(?m)^\| `([a-z0-9-]+)` \| (.+) \|$", readme)
+    assert [name for name, _ in rows] == list(EXPERIMENTS)
+    for name, text in rows:
+        assert text == EXPERIMENTS[name].DESCRIPTION, name
+
+
+def test_every_page_in_the_nav_exists_and_every_page_is_in_the_nav():
+    config = (ROOT / "mkdocs.yml").read_text()
+    nav = re.findall(r"(?m)^\s+- [^:\n]+: ([\w/.-]+\.md)$", config)
+    assert len(nav) >= 12 and len(set(nav)) == len(nav)
+    pages = {str(p.relative_to(ROOT / "docs")) for p in (ROOT / "docs").rglob("*.md") if "vendor" not in p.parts}
+    assert set(nav) <= pages
+    assert pages - set(nav) == {"rf-any-spectrum-tables.md"}  # a data table linked from a guide
+
+
+def test_the_cli_page_is_generated_from_the_parser():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "docs"))
+    try:
+        import hooks
+    finally:
+        sys.path.remove(str(ROOT / "docs"))
+    text = hooks.cli_reference()
+    for command in ("list", "run", "sweep", "bench", "fit"):
+        assert f"### `jaxcollapse {command}`" in text
+    assert "--float32" in text and "--resample" in text  # options of `run` and of `fit`
+    page = (ROOT / "docs" / "cli.md").read_text()
+    assert hooks.MARKER in page and hooks.on_page_markdown(page, None, None, None).count("```") >= 12
