@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format install clean docs docs-serve docs-check
+.PHONY: demo test lint format install clean docs docs-serve docs-check docs-math
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -35,6 +35,10 @@ docs: $(DOCS_STAMP) $(KATEX)
 
 docs-serve: $(DOCS_STAMP) $(KATEX)
 	$(MKDOCS) serve
+
+# every formula of the built site rendered by KaTeX in a DOM (jsdom from the npm registry)
+docs-math: docs
+	@tmp=$$(mktemp -d) && (cd $$tmp && npm install --silent jsdom@24 >/dev/null) && NODE_PATH=$$tmp/node_modules node scripts/check_docs_math.js site
 
 # what CI runs: the strict build (a broken link, a missing page, a stale reference fails), no KaTeX needed
 docs-check: $(DOCS_STAMP)
