@@ -392,7 +392,14 @@ def fit(
         pad = np.arange(-total % width) % total
         u0, weights, errors, values = (np.concatenate([x, x[pad]]).astype(dtype) for x in (u0, weights, errors, values))
         out = [
-            jax.device_get(program(*(x[i : i + width] for x in (u0, weights, errors, values)), steps, *shared))
+            jax.device_get(
+                program(
+                    *(x[i : i + width] for x in (u0, weights, errors, values)),
+                    steps,
+                    -(-min(width, total - i) // batch),  # batches with real lanes; the rest are skipped
+                    *shared,
+                )
+            )
             for i in range(0, u0.shape[0], width)
         ]
         u, loss, used = (np.concatenate([o[j] for o in out])[:total] for j in range(3))
@@ -667,10 +674,17 @@ def _programs(model, names, profiled, static, delta, batch):
 
     lanes = jax.vmap(lane, in_axes=(0, 0, 0, 0) + (None,) * 6)
 
-    def program(u0, weights, errors, values, max_steps, *shared):
+    def program(u0, weights, errors, values, max_steps, active, *shared):
+        """`active`: how many of the batches hold real lanes; the padding batches are skipped."""
         width = u0.shape[0]
         chunks = tuple(x.reshape((width // batch, batch) + x.shape[1:]) for x in (u0, weights, errors, values))
-        out = jax.lax.map(lambda c: lanes(*c, max_steps, *shared), chunks)
+
+        def one(c):
+            i, c = c[0], c[1:]
+            idle = (c[0], jnp.full((batch,), jnp.inf, c[0].dtype), jnp.zeros((batch,), jnp.asarray(0).dtype))
+            return jax.lax.cond(i < active, lambda: lanes(*c, max_steps, *shared), lambda: idle)
+
+        out = jax.lax.map(one, (jnp.arange(width // batch),) + chunks)
         return jax.tree.map(lambda x: x.reshape((width,) + x.shape[2:]), out)
 
     return jax.jit(program)
