@@ -10,8 +10,8 @@ $\log\hat E - \log E$ (Hoffmann et al. 2022, *Training compute-optimal large lan
 δ = 1e-3), averaged over the rows; with standard errors the residuals are first divided by the
 relative error `sem/error` (a Huber loss of standardised residuals, δ = 1).
 
-Optimiser: Levenberg–Marquardt on the rows' residuals, with the Huber loss's reweighted quadratic
-model (`_levenberg_marquardt`), started from `starts` points drawn uniformly in the parameters'
+Optimiser: Levenberg–Marquardt on the rows' residuals, with the generalised Gauss–Newton model of
+the Huber loss (`_levenberg_marquardt`), started from `starts` points drawn uniformly in the parameters'
 (log) ranges, all starts in one compiled program (vmapped in batches of 32, each batch stopping when
 its slowest fit has converged); the Jacobian is forward-mode through the theory's implicit
 derivatives. Levenberg–Marquardt rather than a first-order or quasi-Newton method: the loss is a
@@ -59,7 +59,7 @@ _FAR = 1e12  # the sample size at which `Fit.floor` evaluates the n → ∞ limi
 _CANDIDATES = 8  # integers per refinement round of a replicate's profile (`_profile_replicates`)
 _FITS = 256  # fits per call of the compiled program; more are run in chunks of this many
 _BATCH = 32  # fits vmapped together inside it (a batch stops when its slowest fit has converged)
-_XTOL = 1e-9
+_XTOL = 1e-9  # a fit has converged when a step moves no coordinate by more than this (relative)
 _STEP_MAX = 2.0  # the longest step in the fitting coordinate (see `_levenberg_marquardt`)
 _U_MAX = 30.0  # the fitting coordinate's range: a bound is reached to within e^-30 of its range
 
@@ -448,7 +448,7 @@ def fit(
             u_end = np.concatenate([u_end, u_more])[order]
             losses = np.concatenate([losses, l_more])[order]
         profile = (profile[0], values)
-    clean = losses
+    clean = losses  # every non-finite loss is inf already (`lanes`)
     g_best, s_best = np.unravel_index(int(np.argmin(clean)), clean.shape)
     u_grid = u_end[np.arange(clean.shape[0]), np.argmin(clean, axis=1)]  # each grid value's best
     start_values = _from_unit_np(u_end, lo, hi).reshape(clean.size, p)
@@ -621,20 +621,18 @@ def _columns(data):
     return columns, error, sem
 
 
-def _from_unit(t, lo, hi):
-    """`t ∈ (0, 1)` to the range: log-uniform where `lo > 0`, uniform elsewhere."""
+def _from_unit(t, lo, hi, xp=jnp):
+    """`t ∈ (0, 1)` to the range: log-uniform where `lo > 0`, uniform elsewhere (`xp`: `jnp` inside
+    the fit, `np` for its bookkeeping, which then compiles nothing)."""
     positive = lo > 0
-    safe_lo, safe_hi = jnp.where(positive, lo, 1.0), jnp.where(positive, hi, 2.0)
-    log_scale = safe_lo * jnp.exp(t * (jnp.log(safe_hi) - jnp.log(safe_lo)))
-    return jnp.where(positive, log_scale, lo + t * (hi - lo))
+    safe_lo, safe_hi = xp.where(positive, lo, 1.0), xp.where(positive, hi, 2.0)
+    log_scale = safe_lo * xp.exp(t * (xp.log(safe_hi) - xp.log(safe_lo)))
+    return xp.where(positive, log_scale, lo + t * (hi - lo))
 
 
 def _from_unit_np(u, lo, hi):
-    """`_from_unit(σ(u))` in NumPy, for the fit's bookkeeping (nothing to compile)."""
-    t = 1.0 / (1.0 + np.exp(-u))
-    positive = lo > 0
-    safe_lo, safe_hi = np.where(positive, lo, 1.0), np.where(positive, hi, 2.0)
-    return np.where(positive, safe_lo * np.exp(t * (np.log(safe_hi) - np.log(safe_lo))), lo + t * (hi - lo))
+    """`_from_unit(σ(u))` in NumPy."""
+    return _from_unit(1.0 / (1.0 + np.exp(-u)), lo, hi, xp=np)
 
 
 @functools.lru_cache(maxsize=32)
@@ -672,7 +670,7 @@ def _programs(model, names, profiled, static, delta, batch):
     def lane(u0, weights, error, value, max_steps, scale, columns, lo, hi, dynamic):
         return solve(u0, weights, max_steps, (error, scale, columns, lo, hi, dynamic, value))
 
-    lanes = jax.vmap(lane, in_axes=(0, 0, 0, 0) + (None,) * 6)
+    batched = jax.vmap(lane, in_axes=(0, 0, 0, 0) + (None,) * 6)
 
     def program(u0, weights, errors, values, max_steps, active, *shared):
         """`active`: how many of the batches hold real lanes; the padding batches are skipped."""
@@ -682,7 +680,7 @@ def _programs(model, names, profiled, static, delta, batch):
         def one(c):
             i, c = c[0], c[1:]
             idle = (c[0], jnp.full((batch,), jnp.inf, c[0].dtype), jnp.zeros((batch,), jnp.asarray(0).dtype))
-            return jax.lax.cond(i < active, lambda: lanes(*c, max_steps, *shared), lambda: idle)
+            return jax.lax.cond(i < active, lambda: batched(*c, max_steps, *shared), lambda: idle)
 
         out = jax.lax.map(one, (jnp.arange(width // batch),) + chunks)
         return jax.tree.map(lambda x: x.reshape((width,) + x.shape[2:]), out)
@@ -702,10 +700,10 @@ def _levenberg_marquardt(residuals, size, delta):
     positive when few rows are inside the zone; it is taken only when the loss decreases, and μ
     follows Nielsen's (1999) update of the gain ratio. No coordinate moves by more than
     `_STEP_MAX` = 2 in a step: a longer one lands deep in a bound's saturated logit, where the
-    gradient vanishes and a fit stalls (2 of 8 starts did, on a 16-row ridge table). The reweighted curvature alone (iteratively
-    reweighted least squares) crawls when δ is small: a near-L1 loss, where it took 30–90
-    iterations where this takes 12–28 to the same optimum. The Jacobian is
-    forward-mode (`jax.jacfwd`: a handful of parameters, many rows), through the theory's implicit
+    gradient vanishes and a fit stalls (2 of 8 starts did, on a 16-row ridge table). The
+    reweighted curvature alone (iteratively reweighted least squares) crawls when δ is small, a
+    near-L1 loss: it took 30–90 iterations where this takes 12–28 to the same optimum. The Jacobian
+    is forward-mode (`jax.jacfwd`: a handful of parameters, many rows), through the theory's implicit
     derivatives. A lane stops when a step changes no coordinate by more than 1e-9 (relative), or
     after `max_steps` (traced: one program for every budget)."""
 
@@ -728,7 +726,7 @@ def _levenberg_marquardt(residuals, size, delta):
             omega = jnp.where(good, jnp.minimum(1.0, delta / jnp.maximum(jnp.abs(r), delta * 1e-12)), 0.0)
             grad = jac.T @ (w * psi)
             hess = (jac * jnp.where(inside, w, 0.0)[:, None]).T @ jac
-            scale = jnp.maximum(jac * jac, 0.0).T @ (w * omega)  # diag of the reweighted curvature
+            scale = (jac * jac).T @ (w * omega)  # diag of the reweighted curvature
             return loss, grad, (hess, scale)
 
         if not size:

@@ -22,7 +22,7 @@ import jax
 import numpy as np
 
 from .. import simulate, tails
-from .._fit import fit
+from .._fit import Interval, fit
 from .._fit_models import ridge_model
 from .._problem import power_law
 from ._framework import check_range
@@ -136,7 +136,7 @@ def compute(c: Config, *, devices=None, progress=False):
     est = f.quantity(lambda q: f.model(**q, n=n_all, p2=p2_all), c.level)
     truth, true_floor = truths[: nn.size].reshape(nn.shape), truths[nn.size :]
     pred, low, high = (np.asarray(x)[: nn.size].reshape(nn.shape) for x in est)
-    floors = type(est)(*(np.asarray(x)[nn.size :] for x in est))
+    floors = Interval(*(np.asarray(x)[nn.size :] for x in est))
     # ------------------------------------------------------------------ panel 2: tails cut at k
     T_obs = sorted({int(round(t)) for t in np.geomspace(c.T_min, c.T_max, c.T_points)})
     tsim = tails.simulate(
@@ -164,7 +164,7 @@ def compute(c: Config, *, devices=None, progress=False):
         c.level,
     )
     t_pred, t_low, t_high = (np.asarray(x)[:-1] for x in t_est)
-    plateau = type(t_est)(*(np.asarray(x)[-1] for x in t_est))
+    plateau = Interval(*(np.asarray(x)[-1] for x in t_est))
     true_plateau = float(tails.tail_mass(c.tails_beta, k=float(c.tails_k)))
 
     def interval(result, name):
