@@ -36,44 +36,63 @@ def on_page_markdown(markdown, page, config, files):  # noqa: ARG001 (the hook's
     return markdown
 
 
+def walk_public(module, prefix, methods=True):
+    """(dotted name, object) of every public name under `module`: its `__all__`, followed into
+    public subpackages and modules, and the public methods and properties of public classes (the
+    docstring test, `tests/test_docstrings.py`, checks every one of them)."""
+    import inspect
+
+    for name in module.__all__:
+        obj = getattr(module, name)
+        full = f"{prefix}.{name}"
+        if inspect.ismodule(obj):
+            yield full, obj
+            yield from walk_public(obj, full, methods)
+        elif inspect.isclass(obj) or callable(obj):
+            yield full, obj
+            if methods and inspect.isclass(obj):
+                for attr, value in vars(obj).items():
+                    if attr.startswith("_"):
+                        continue
+                    if inspect.isfunction(value) or isinstance(value, (property, classmethod, staticmethod)):
+                        yield f"{full}.{attr}", value
+
+
 def public_names() -> dict[str, object]:
-    """Every public name: the `__all__` of `jaxcollapse` and of its public subpackages and modules,
-    followed recursively: the classes and functions defined in jaxcollapse (constants, and aliases
+    """The names the API page must give an anchor: the classes and functions of `walk_public` that
+    jaxcollapse defines (not their methods, which are rendered inside them; constants, and aliases
     such as a dtype, are documented in their module's docstring)."""
     import inspect
 
     import jaxcollapse
 
-    names = {}
+    return {
+        name: obj
+        for name, obj in walk_public(jaxcollapse, "jaxcollapse", methods=False)
+        if not inspect.ismodule(obj) and getattr(obj, "__module__", "").startswith("jaxcollapse")
+    }
 
-    def walk(module, prefix):
-        for name in module.__all__:
-            obj = getattr(module, name)
-            if inspect.ismodule(obj):
-                walk(obj, f"{prefix}.{name}")
-            elif (inspect.isclass(obj) or callable(obj)) and getattr(obj, "__module__", "").startswith("jaxcollapse"):
-                names[f"{prefix}.{name}"] = obj
 
-    walk(jaxcollapse, "jaxcollapse")
-    return names
+def missing_anchors(html: str) -> list[str]:
+    """The public names with no anchor in `html` (a name re-exported elsewhere, as `jc.History` is
+    `jc.nn.History`, is covered by an anchor of any of its names)."""
+    import re
+
+    anchors = set(re.findall(r'id="(jaxcollapse[\w.]*)"', html))
+    names = public_names()
+    aliases = {}
+    for name, obj in names.items():
+        aliases.setdefault(id(obj), set()).add(name)
+    return [name for name, obj in names.items() if not aliases[id(obj)] & anchors]
 
 
 def on_page_content(html, page, config, files):  # noqa: ARG001 (the hook's signature)
     """The API page must give every public name its own anchor (else the strict build fails)."""
     if page.file.src_uri != "api.md":
         return html
-    import re
-
     from mkdocs.exceptions import PluginError
 
-    anchors = set(re.findall(r'id="(jaxcollapse[\w.]*)"', html))
-
-    names = public_names()
-    # a name re-exported elsewhere (jc.History is jc.nn.History) is covered by any of its names
-    aliases = {}
-    for name, obj in names.items():
-        aliases.setdefault(id(obj), set()).add(name)
-    missing = [name for name, obj in names.items() if not aliases[id(obj)] & anchors]
+    missing = missing_anchors(html)
     if missing:
         raise PluginError(f"the API reference has no entry for {missing}")
     return html

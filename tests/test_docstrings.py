@@ -11,22 +11,11 @@ import jaxcollapse as jc
 
 
 def _public(module, prefix):
-    """(dotted name, object) of every public name under `module`."""
+    """(dotted name, object) of every public name under `module` (the walk the docs build uses)."""
+    from _docs_hooks import hooks
+
     assert hasattr(module, "__all__"), f"{prefix} has no __all__"
-    for name in module.__all__:
-        obj = getattr(module, name)
-        full = f"{prefix}.{name}"
-        if inspect.ismodule(obj):
-            yield full, obj
-            yield from _public(obj, full)
-        elif inspect.isclass(obj) or callable(obj):
-            yield full, obj
-            if inspect.isclass(obj):
-                for attr, value in vars(obj).items():
-                    if attr.startswith("_"):
-                        continue
-                    if inspect.isfunction(value) or isinstance(value, (property, classmethod, staticmethod)):
-                        yield f"{full}.{attr}", value
+    return hooks.walk_public(module, prefix)
 
 
 def _doc(obj):
