@@ -48,8 +48,9 @@ def point_bucket(points: int) -> int:
     return next(b for b in POINT_BUCKETS if b >= min(points, POINT_BUCKETS[-1]))
 
 
-def pad_spectrum(mix: Mixture) -> Mixture:
-    """The same problem with `spectrum_length` entries, all of them carrying a multiplicity.
+def pad_spectrum(mix: Mixture, length: int | None = None) -> Mixture:
+    """The same problem with `spectrum_length` entries (or `length`, if that is longer), all of them
+    carrying a multiplicity: a caller that pads every problem to one `length` gets one program.
 
     Padded entries repeat the last eigenvalue (so the spectrum's range, and the df1 table built on
     it, are unchanged) with multiplicity 0 and zero signal, shift and teachers. A mixture with
@@ -57,7 +58,7 @@ def pad_spectrum(mix: Mixture) -> Mixture:
     if not mix.same_covariance:
         return mix
     entries = mix.eigs.shape[0]
-    extra = spectrum_length(entries) - entries
+    extra = max(spectrum_length(entries), length or 0) - entries
     if extra == 0 and mix.multiplicity is not None:
         return mix
 

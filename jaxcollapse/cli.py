@@ -6,6 +6,7 @@ jaxcollapse run NAME [options]   one experiment: figures, data, summary.json, re
 jaxcollapse sweep CONFIG.toml    a user-defined sweep (problem, kernel, axes, outputs)
 jaxcollapse bench                the quick version of benchmarks/, as a table
 jaxcollapse fit DATA.csv --model M   fit a model to measured errors: figure, summary.json, report.md
+jaxcollapse explore              phase diagrams that follow sliders, in a browser (localhost)
 """
 
 from __future__ import annotations
@@ -91,6 +92,18 @@ def _parser():
     )
     p_bench.add_argument("--size", type=int, default=64, metavar="K", help="grid is K x K (default 64)")
     _fit_parser(sub)
+    p_explore = sub.add_parser(
+        "explore",
+        help="live phase diagrams in a browser",
+        description="Serve a page on 127.0.0.1 with the phase diagram of the default experiment: sliders for "
+        "tr ΣΔ, λ, d/n and β, the model and spectrum, the curves under the cursor, and a save button that "
+        "writes what `jaxcollapse run` writes. Needs the explore extra: pip install 'jaxcollapse[explore]'.",
+    )
+    p_explore.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765; 0: any free port)")
+    p_explore.add_argument("--no-browser", action="store_true", help="do not open the page in a browser")
+    p_explore.add_argument(
+        "--out", default="jaxcollapse-out", metavar="DIR", help="where 'save' writes (default: ./jaxcollapse-out)"
+    )
     return parser
 
 
@@ -203,6 +216,19 @@ def main(argv: list[str] | None = None) -> int:
                 parser.exit(2, f"jaxcollapse fit: error: {err}\n")
             print(f"wrote {folder}/ (fit.png, summary.json, report.md)")
             print((folder / "report.md").read_text().split("## Parameters")[0].strip())
+            return 0
+        if args.command == "explore":
+            from .explore import serve
+
+            try:
+                serve(
+                    args.port,
+                    open_browser=not args.no_browser,
+                    out=args.out,
+                    ready=lambda url: print(f"jaxcollapse explore: {url} (Ctrl-C stops it)", flush=True),
+                )
+            except ValueError as err:
+                parser.exit(2, f"jaxcollapse explore: error: {err}\n")
             return 0
         if args.command == "sweep":
             from .experiments._toml import run_file

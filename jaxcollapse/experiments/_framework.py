@@ -137,32 +137,54 @@ def check_range(name: str, value, low=None, high=None, *, strict_low=False) -> N
 
 def run(module, config, out, *, quick=False, devices=None, progress=False, float32=False) -> pathlib.Path:
     """Compute, draw and write one experiment; returns its output folder."""
-    import jax
-
-    from .. import __version__
-
     start = time.perf_counter()
     ds = module.compute(config, devices=devices, progress=progress)
     computed = time.perf_counter() - start
     numbers, finding = module.summarize(ds)
     figs = module.figures(ds)
-    folder = pathlib.Path(out) / module.NAME
+    return write_outputs(
+        pathlib.Path(out) / module.NAME,
+        name=module.NAME,
+        description=module.DESCRIPTION,
+        ds=ds,
+        figs=figs,
+        parameters=dataclasses.asdict(config),
+        numbers=numbers,
+        finding=finding,
+        quick=quick,
+        float32=float32,
+        devices=devices,
+        start=start,
+        computed=computed,
+    )
+
+
+def write_outputs(
+    folder, *, name, description, ds, figs, parameters, numbers, finding, quick, float32, devices, start, computed
+) -> pathlib.Path:
+    """Write what a run writes into `folder`: `NAME.png`/`.pdf` per figure, `data.zarr`,
+    `summary.json` (the settings, versions, timings, finding and headline numbers) and `report.md`.
+    `start` is the run's `time.perf_counter()` at its beginning, `computed` the seconds it computed."""
+    import jax
+    import matplotlib.pyplot as plt
+
+    from .. import __version__
+
+    folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     names = []
-    for name, fig in figs.items():
-        fig.savefig(folder / f"{name}.png", dpi=150)
-        fig.savefig(folder / f"{name}.pdf")
-        names.append(name)
-        import matplotlib.pyplot as plt
-
+    for fig_name, fig in figs.items():
+        fig.savefig(folder / f"{fig_name}.png", dpi=150)
+        fig.savefig(folder / f"{fig_name}.pdf")
+        names.append(fig_name)
         plt.close(fig)
-    ds.attrs.update(experiment=module.NAME, config=json.dumps(_jsonable(dataclasses.asdict(config))))
+    ds.attrs.update(experiment=name, config=json.dumps(_jsonable(parameters)))
     ds.to_zarr(folder / "data.zarr", mode="w", consolidated=False, zarr_format=2)  # v2: read by every zarr library
     wall = time.perf_counter() - start
     summary = {
-        "experiment": module.NAME,
-        "description": module.DESCRIPTION,
-        "parameters": _jsonable(dataclasses.asdict(config)),
+        "experiment": name,
+        "description": description,
+        "parameters": _jsonable(parameters),
         "quick": quick,
         "precision": "float32" if float32 else "float64",
         "jaxcollapse_version": __version__,
@@ -174,8 +196,8 @@ def run(module, config, out, *, quick=False, devices=None, progress=False, float
         **_jsonable(numbers),
     }
     (folder / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=True) + "\n")
-    lines = [f"# {module.NAME}", "", module.DESCRIPTION, ""]
-    lines += [f"![{name}]({name}.png)" for name in names]
+    lines = [f"# {name}", "", description, ""]
+    lines += [f"![{n}]({n}.png)" for n in names]
     lines += ["", f"**Finding.** {finding}", ""]
     lines += ["| quantity | value |", "|---|---|"]
     lines += [f"| {k} | {_fmt(v)} |" for k, v in numbers.items()]

@@ -1,0 +1,232 @@
+// jaxcollapse explore: the page places what the server sends (pictures, tick positions, SVG paths);
+// every number is computed by the library on the server.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const state = {};          // the settings as the server last accepted them (strings)
+let lastGood = {};         // ... and a copy, restored when the server refuses a field
+let version = null;        // the diagram on screen
+let inflight = false, pending = null, spinnerTimer = null;
+let cursor = { fx: 0.5, fy: 0.5, pinned: false };
+let curveInflight = false, curvePending = false;
+let dependents = {};
+
+// for tests and benchmarks: what the page has shown
+window.explore = { pictures: 0, latencies: [], errors: 0, version: null, curves: 0 };
+
+function setTicks(box, ticks, vertical) {
+  box.replaceChildren(...ticks.map((t) => {
+    const el = document.createElement("span");
+    el.className = "tick";
+    el.textContent = t.label;
+    el.style[vertical ? "top" : "left"] = `${100 * t.pos}%`;
+    return el;
+  }));
+}
+
+function buildControls(controls) {
+  const box = $("inputs");
+  for (const c of controls) {
+    const wrap = document.createElement("div");
+    wrap.className = "control";
+    wrap.id = `control-${c.name}`;
+    const label = document.createElement("label");
+    label.textContent = c.label;
+    wrap.append(label);
+    state[c.name] = String(c.value);
+    if (c.kind === "select") {
+      const sel = document.createElement("select");
+      sel.id = `input-${c.name}`;
+      for (const choice of c.choices) sel.append(new Option(choice.replace("_", " "), choice));
+      sel.value = c.value;
+      sel.addEventListener("change", () => { state[c.name] = sel.value; showDependents(); request(); });
+      wrap.append(sel);
+    } else {
+      const range = document.createElement("input");
+      range.type = "range";
+      range.id = `slider-${c.name}`;
+      range.min = 0; range.max = c.stops.length - 1; range.step = 1;
+      range.value = nearest(c.stops, c.value);
+      const text = document.createElement("input");
+      text.type = "text";
+      text.id = `input-${c.name}`;
+      text.value = String(c.value);
+      range.addEventListener("input", () => {
+        const v = String(c.stops[Number(range.value)]);
+        text.value = v; text.classList.remove("bad");
+        state[c.name] = v;
+        request();
+      });
+      text.addEventListener("change", () => { state[c.name] = text.value.trim(); request(c.name); });
+      wrap.append(range, text);
+    }
+    box.append(wrap);
+  }
+  showDependents();
+}
+
+function nearest(stops, value) {  // the stop shown first: the one equal to the default
+  const i = stops.indexOf(value);
+  return i >= 0 ? i : 0;
+}
+
+function showDependents() {
+  const off = {
+    activation: state.model !== "random_features",
+    d_over_n: state.model === "ridge",
+    beta: state.spectrum !== "power_law",
+  };
+  for (const [name, disabled] of Object.entries(off)) {
+    $(`control-${name}`).classList.toggle("off", disabled);
+  }
+}
+
+function query(extra) {
+  return new URLSearchParams({ ...state, ...(extra || {}) }).toString();
+}
+
+function decoded(img, src) {
+  const pre = new Image();
+  pre.src = src;
+  return pre.decode().then(() => { img.src = src; });
+}
+
+async function request(field, started = performance.now()) {
+  if (inflight) {  // one picture at a time; the latest settings win
+    pending = pending || { started, field };
+    if (field) pending.field = field;
+    return;
+  }
+  inflight = true;
+  clearTimeout(spinnerTimer);
+  spinnerTimer = setTimeout(() => { $("spinner").hidden = false; }, 250);
+  try {
+    const response = await fetch(`/api/picture?${query()}`);
+    const body = await response.json();
+    if (!response.ok) {
+      refuse(body.error, field);
+    } else {
+      await show(body);
+      lastGood = { ...state };
+      $("message").textContent = "";
+      document.querySelectorAll("input.bad").forEach((el) => el.classList.remove("bad"));
+      await new Promise((resolve) => requestAnimationFrame(() => resolve()));
+      window.explore.latencies.push(performance.now() - started);
+    }
+  } catch (err) {
+    refuse(`the server did not answer (${err})`, field);
+  } finally {
+    clearTimeout(spinnerTimer);
+    $("spinner").hidden = true;
+    inflight = false;
+    if (pending) {
+      const next = pending;
+      pending = null;
+      request(next.field, next.started);  // its latency counts from the move, not from its turn
+    }
+  }
+}
+
+function refuse(message, field) {
+  window.explore.errors += 1;
+  $("message").textContent = message;
+  if (field) $(`input-${field}`).classList.add("bad");
+  Object.assign(state, lastGood);  // the picture stays; the next move starts from the last good settings
+}
+
+async function show(p) {
+  await Promise.all([decoded($("heat"), p.heat), decoded($("overlay"), p.overlay), decoded($("colorbar"), p.colorbar)]);
+  version = p.version;
+  setTicks($("x-axis"), p.x_ticks, false);
+  setTicks($("y-axis"), p.y_ticks, true);
+  setTicks($("colorbar-ticks"), p.colorbar_ticks, true);
+  $("threshold").style.left = `${100 * p.threshold}%`;
+  $("threshold-label").textContent = p.threshold_label;
+  $("x-label").textContent = p.x_label;
+  $("slope-label").textContent = p.slope_label;
+  $("title").textContent = p.title;
+  $("largest").textContent = p.largest_ratio;
+  $("hurt-share").textContent = p.hurt_share;
+  $("hurt-below").textContent = p.hurt_share_below;
+  $("problems").textContent = p.problems.join("; ");
+  window.explore.pictures += 1;
+  window.explore.version = version;
+  window.explore.hurt_share = p.hurt_share;
+  curve();
+}
+
+function along() {
+  return document.querySelector("input[name=along]:checked").value;
+}
+
+async function curve() {
+  if (version === null) return;
+  if (curveInflight) { curvePending = true; return; }
+  curveInflight = true;
+  try {
+    const response = await fetch(`/api/curve?${new URLSearchParams({ version, fx: cursor.fx, fy: cursor.fy, along: along() })}`);
+    if (response.ok) showCurve(await response.json());
+  } finally {
+    curveInflight = false;
+    if (curvePending) { curvePending = false; curve(); }
+  }
+}
+
+function showCurve(c) {
+  $("curve-title").textContent = c.title;
+  $("curve-x-label").textContent = c.x_label;
+  for (const [name, d] of Object.entries(c.paths)) $(`path-${name}`).setAttribute("d", d);
+  setTicks($("curve-x"), c.x_ticks, false);
+  setTicks($("curve-y"), c.y_ticks.map((t) => ({ pos: 1 - t.pos, label: t.label })), true);
+  $("curve-marker").style.left = `${100 * c.marker}%`;
+  const threshold = $("curve-threshold");
+  threshold.hidden = c.threshold === null;
+  if (c.threshold !== null) threshold.style.left = `${100 * c.threshold}%`;
+  const rows = Object.entries(c.point).map(([k, v]) => `<tr><td>${k}</td><td>${v}</td></tr>`);
+  $("readout").innerHTML = rows.join("");
+  window.explore.curves += 1;
+  window.explore.point = c.point;
+}
+
+function place(event) {
+  const box = $("diagram").getBoundingClientRect();
+  const fx = Math.min(Math.max((event.clientX - box.left) / box.width, 0), 1);
+  const fy = Math.min(Math.max((event.clientY - box.top) / box.height, 0), 1);
+  return { fx, fy };
+}
+
+function moveCursor(fx, fy) {
+  cursor.fx = fx; cursor.fy = fy;
+  $("cross-x").style.left = `${100 * fx}%`;
+  $("cross-y").style.top = `${100 * fy}%`;
+  curve();
+}
+
+async function save() {
+  $("saved").textContent = "saving…";
+  const extra = window.explore.point ? { p2_row: window.explore.point.p2 } : {};
+  const response = await fetch(`/api/save?${query(extra)}`, { method: "POST" });
+  const body = await response.json();
+  if (response.ok) {
+    $("saved").textContent = `saved to ${body.folder}/ (${body.files.join(", ")})`;
+    window.explore.saved = body;
+  } else {
+    $("saved").textContent = "";
+    $("message").textContent = body.error;
+  }
+}
+
+async function start() {
+  const response = await fetch("/api/controls");
+  const body = await response.json();
+  buildControls(body.controls);
+  lastGood = { ...state };
+  $("diagram").addEventListener("mousemove", (e) => { if (!cursor.pinned) { const p = place(e); moveCursor(p.fx, p.fy); } });
+  $("diagram").addEventListener("click", (e) => { cursor.pinned = !cursor.pinned; const p = place(e); moveCursor(p.fx, p.fy); });
+  document.querySelectorAll("input[name=along]").forEach((el) => el.addEventListener("change", curve));
+  $("save").addEventListener("click", save);
+  moveCursor(0.5, 0.5);
+  request();
+}
+
+start();
