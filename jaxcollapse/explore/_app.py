@@ -60,9 +60,20 @@ class Explorer:
         self.counter = 0
         self.served = threading.Event()  # set once a picture has reached the page
         self.warmed: set[tuple] = set()
+        self.warming: list[threading.Thread] = []
         if warm:  # the default picture compiles while the browser opens; its other buckets after it is shown
             self.warmed.add(("random_projections", None))
-            threading.Thread(target=self._warm_default, daemon=True).start()
+            self._start(self._warm_default)
+
+    def _start(self, target, *args):
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        self.warming.append(thread)
+        thread.start()
+
+    def idle(self, timeout=None):
+        """Wait for the background compilations (a benchmark measures moves after them)."""
+        for thread in list(self.warming):
+            thread.join(timeout)
 
     def _warm_default(self):
         self.diagram(_model.Settings())
@@ -75,7 +86,7 @@ class Explorer:
         if key in self.warmed:
             return
         self.warmed.add(key)
-        threading.Thread(target=_model.warm, args=(model, activation), daemon=True).start()
+        self._start(_model.warm, model, activation)
 
     def diagram(self, settings) -> tuple[int, object, float]:
         with self.lock:

@@ -207,6 +207,19 @@ def _shifted(mix, scale):
     return eqx.tree_at(lambda m: m.shift, mix, mix.shift * scale)
 
 
+# Rows of the grid go through the program in blocks of `_BLOCK` x values (`lax.map` of a `vmap`): a
+# vmapped root finder iterates until its slowest lane converges, so small blocks waste fewer
+# iterations than one 16384-lane batch (128 × 128 random projections, β = 3: 130 ms in one batch,
+# 63 ms in blocks of 16 rows, on 2 cores).
+_BLOCK = 16
+
+
+def _by_rows(row, x):
+    """`vmap(row)(x)` computed `_BLOCK` rows at a time (x's length is a multiple of `_BLOCK`)."""
+    out = jax.lax.map(jax.vmap(row), x.reshape(-1, _BLOCK))
+    return jax.tree.map(lambda a: a.reshape((x.shape[0],) + a.shape[2:]), out)
+
+
 def _stack(r):
     return jnp.stack([r.bias, r.variance, r.collapse], axis=-1), r.status
 
@@ -224,7 +237,7 @@ def _width_program(model, mix, scale, n, lam, x, p2):
         values, slopes, status = jax.jvp(parts, (m,), (jnp.ones_like(m),), has_aux=True)
         return values, slopes, status
 
-    return jax.vmap(lambda r: jax.vmap(lambda p: point(r, p))(p2))(x)
+    return _by_rows(lambda r: jax.vmap(lambda p: point(r, p))(p2), x)
 
 
 @functools.partial(jax.jit, static_argnames="activation")
@@ -239,7 +252,7 @@ def _features_program(activation, mix, scale, n, lam, x, p2):
         m = ratio * n
         return jax.jvp(parts, (m,), (jnp.ones_like(m),), has_aux=True)
 
-    return jax.vmap(row)(x)
+    return _by_rows(row, x)
 
 
 @jax.jit
@@ -255,7 +268,7 @@ def _ridge_program(mix, scale, lam, x, p2):
         n = ratio * d
         return jax.jvp(parts, (n,), (jnp.ones_like(n),), has_aux=True)
 
-    return jax.vmap(lambda r: jax.vmap(lambda p: point(r, p))(p2))(x)
+    return _by_rows(lambda r: jax.vmap(lambda p: point(r, p))(p2), x)
 
 
 _LOCK = threading.Lock()  # one picture at a time: the programs are the bottleneck, not the server

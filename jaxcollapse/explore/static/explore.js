@@ -12,7 +12,7 @@ let curveInflight = false, curvePending = false;
 let dependents = {};
 
 // for tests and benchmarks: what the page has shown
-window.explore = { pictures: 0, latencies: [], errors: 0, version: null, curves: 0 };
+window.explore = { pictures: 0, latencies: [], server: [], errors: 0, version: null, curves: 0, busy: true };
 
 function setTicks(box, ticks, vertical) {
   box.replaceChildren(...ticks.map((t) => {
@@ -98,6 +98,7 @@ async function request(field, started = performance.now()) {
     return;
   }
   inflight = true;
+  window.explore.busy = true;
   clearTimeout(spinnerTimer);
   spinnerTimer = setTimeout(() => { $("spinner").hidden = false; }, 250);
   try {
@@ -112,6 +113,7 @@ async function request(field, started = performance.now()) {
       document.querySelectorAll("input.bad").forEach((el) => el.classList.remove("bad"));
       await new Promise((resolve) => requestAnimationFrame(() => resolve()));
       window.explore.latencies.push(performance.now() - started);
+      window.explore.server.push([body.compute_ms, body.render_ms]);
     }
   } catch (err) {
     refuse(`the server did not answer (${err})`, field);
@@ -123,6 +125,8 @@ async function request(field, started = performance.now()) {
       const next = pending;
       pending = null;
       request(next.field, next.started);  // its latency counts from the move, not from its turn
+    } else {
+      window.explore.busy = false;
     }
   }
 }
