@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format install clean docs docs-serve docs-check docs-math
+.PHONY: demo test lint format install clean docs docs-serve docs-check docs-math explore
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -46,6 +46,16 @@ docs-check: $(DOCS_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python -m jaxcollapse
+
+EXPLORE_STAMP := $(VENV)/.explore-installed
+
+$(EXPLORE_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[test,explore]"
+	touch $(EXPLORE_STAMP)
+
+# the live phase diagram: serves http://127.0.0.1:8765/ and opens it (Ctrl-C stops it)
+explore: $(EXPLORE_STAMP)
+	$(BIN)/jaxcollapse explore
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile

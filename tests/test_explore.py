@@ -236,6 +236,55 @@ def test_cli_without_the_extra_says_how_to_install(monkeypatch, capsys):
     assert len(err.splitlines()) == 1 and "pip install 'jaxcollapse[explore]'" in err
 
 
+def _running(out, warm):
+    """A live explorer server in a thread: (server, thread, address)."""
+    from jaxcollapse.explore import _server
+
+    server, sock, address = _server(0, out, warm=warm)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    return server, thread, address
+
+
+def test_http_api_answers_bad_input_with_400_and_the_message(tmp_path):
+    pytest.importorskip("starlette", reason="the explore extra (starlette, uvicorn) is not installed")
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    server, thread, address = _running(tmp_path, warm=False)
+
+    def call(path, method="GET", **params):
+        url = f"{address}{path}?{urllib.parse.urlencode(params)}"
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, method=method), timeout=120) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read().decode()
+
+    try:
+        status, page = call("")
+        assert status == 200 and "explore.js" in page
+        for c in json.loads(call("api/controls")[1])["controls"]:  # defaults are stops; stops are in range
+            if c["kind"] == "slider":
+                assert c["value"] in c["stops"] and Settings.parse({c["name"]: str(c["stops"][-1])})
+        status, body = call("api/picture", lam="-1")
+        assert status == 400 and json.loads(body)["error"].startswith("lam:")
+        good = json.loads(call("api/picture", quality="2")[1])
+        status, body = call("api/curve", version=good["version"], fx=0.5, fy=0.5, along="p2")
+        assert status == 200 and set(json.loads(body)["paths"]) == set(_render.CURVES)
+        assert call("api/curve", version=999, fx=0.5, fy=0.5)[0] == 409
+        assert call("api/curve", version=good["version"], fx=2, fy=0.5)[0] == 400
+        status, body = call("api/save", method="POST", quality="2", p2_row="0.25")
+        saved = json.loads(body)
+        assert status == 200 and pathlib.Path(saved["folder"]).parent == tmp_path and "summary.json" in saved["files"]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
 # --- the page, in headless Chromium ------------------------------------------------------------
 
 
@@ -245,14 +294,8 @@ def served(tmp_path_factory):
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     if CHROMIUM is None:
         pytest.skip("no chromium on this machine (Debian: apt-get install chromium)")
-    from jaxcollapse.explore import _server
-
     out = tmp_path_factory.mktemp("explore-out")
-    server, sock, address = _server(0, out)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
+    server, thread, address = _running(out, warm=True)
     explorer = server.config.app.state.explorer
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
@@ -266,6 +309,7 @@ def served(tmp_path_factory):
         browser.close()
     server.should_exit = True
     thread.join(timeout=10)
+    explorer.idle()  # a compilation left running at interpreter exit would abort the process
 
 
 def _move(page, name, stop):

@@ -31,6 +31,17 @@ def serve(port: int = 8765, *, open_browser: bool = True, out="jaxcollapse-out",
     if ready is not None or open_browser:
         _announce(server, address, ready, open_browser)
     server.run(sockets=[sock])
+    # A background compilation still running when the interpreter shuts down aborts the process
+    # inside XLA ("terminate called ..."); after a short grace, leave without running teardown.
+    explorer = server.config.app.state.explorer
+    explorer.idle(timeout=0.5)
+    if any(t.is_alive() for t in explorer.warming):
+        import os
+        import sys
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def _server(port, out, *, warm: bool = True):
