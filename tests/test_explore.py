@@ -229,6 +229,9 @@ def test_cli_without_the_extra_says_how_to_install(monkeypatch, capsys):
     from jaxcollapse import cli
 
     monkeypatch.setitem(sys.modules, "uvicorn", None)  # import uvicorn raises ImportError
+    # main() sets MPLBACKEND=Agg if unset; set here, it is undone after the test (a notebook kernel
+    # started later by this worker would inherit it and draw no inline figures)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
     with pytest.raises(SystemExit) as exit:
         cli.main(["explore", "--no-browser"])
     assert exit.value.code == 2

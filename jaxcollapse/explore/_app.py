@@ -21,6 +21,7 @@ from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from .._activations import ACTIVATIONS
 from . import _model, _render, _report
 
 STATIC = pathlib.Path(__file__).parent / "static"
@@ -40,7 +41,7 @@ def controls() -> list[dict]:
     d = _model.Settings()
     return [
         {"name": "model", "label": "model", "kind": "select", "value": d.model, "choices": list(_model.MODELS)},
-        {"name": "activation", "label": "activation", "kind": "select", "value": d.activation, "choices": ["relu", "tanh", "erf", "linear"]},
+        {"name": "activation", "label": "activation", "kind": "select", "value": d.activation, "choices": list(ACTIVATIONS)},
         {"name": "spectrum", "label": "spectrum", "kind": "select", "value": d.spectrum, "choices": list(_model.SPECTRA)},
         {"name": "quality", "label": "tr ΣΔ (synthetic quality)", "kind": "slider", "value": d.quality, "stops": _stops(0.01, 100)},
         {"name": "lam", "label": "λ (ridge)", "kind": "slider", "value": d.lam, "stops": _stops(1e-6, 10)},
