@@ -128,22 +128,23 @@ def test_worse_synthetic_data_widens_the_hurt_region_as_the_theory_says():
     assert lo3 < lo2 <= hi2 <= hi3 and (math.isnan(lo1) or lo2 < lo1 <= hi1 <= hi2)
 
 
-def test_no_slider_move_recompiles():
-    _model.warm("random_projections")
+@pytest.mark.parametrize("model", ["random_projections", "ridge"])
+def test_no_slider_move_recompiles(model):
+    _model.warm(model)
     before = _model.compiled_programs()
     moves = [
-        Settings(quality=0.02),
-        Settings(lam=3.0),
-        Settings(lam=0.0),
-        Settings(d_over_n=0.05),
-        Settings(d_over_n=20.0),
-        Settings(beta=0.2),
-        Settings(beta=3.5),
-        Settings(beta=1.7),
-        Settings(spectrum="isotropic"),
+        dict(quality=0.02),
+        dict(lam=3.0),
+        dict(lam=0.0),
+        dict(d_over_n=0.05),
+        dict(d_over_n=20.0),
+        dict(beta=0.2),
+        dict(beta=3.5),
+        dict(beta=1.7),
+        dict(spectrum="isotropic"),
     ]
-    for s in moves:
-        d = compute(s)
+    for move in moves:
+        d = compute(Settings(model=model, **move))
         assert np.isfinite(d.total).any()
     assert _model.compiled_programs() == before
 

@@ -1,7 +1,7 @@
 """Pictures for the page, made on the server: the page only places what it is sent.
 
 The diagram travels as two PNGs: the collapse ratio, one pixel per grid point, coloured on the
-server (magma, log scale from 1); and an overlay four times finer with the hatched region where the
+server (magma, log scale from 1); and an overlay about 512 pixels wide with the hatched region where the
 slope is positive and its boundary (the zero of the slope, from a bilinear interpolation of its
 sign). Axes, colour bar and curves come as tick positions (fractions of the picture) and SVG paths
 in a fixed view box, so the page does no arithmetic on the numbers.
@@ -18,7 +18,7 @@ import numpy as np
 
 from .._results import Status, status_message
 
-OVERLAY_SCALE = 4
+OVERLAY_PIXELS = 512  # the overlay is about this wide whatever the grid (4 × 128, 11 × 48)
 CURVE_BOX = (1000, 560)  # the SVG view box of the curve panel
 CURVES = ("total", "bias", "variance", "collapse", "real")
 _HATCH = np.array([0, 229, 255, 200], np.uint8)  # cyan, the boundary's colour in the figures
@@ -85,8 +85,9 @@ _OVERLAY_PALETTE = np.array([[0, 0, 0, 0], _HATCH, _EDGE], np.uint8)
 
 def _overlay(hurts: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Palette indices: 1 (hatching) where `hurts`, 2 (a line) where it changes, 0 (clear) elsewhere."""
-    inside = _upsample(_image(np.where(hurts, 1.0, -1.0)), OVERLAY_SCALE) > 0
-    known = _upsample(_image(valid.astype(float)), OVERLAY_SCALE) > 0.5
+    scale = max(1, round(OVERLAY_PIXELS / hurts.shape[0]))
+    inside = _upsample(_image(np.where(hurts, 1.0, -1.0)), scale) > 0
+    known = _upsample(_image(valid.astype(float)), scale) > 0.5
     out = np.where(inside & _stripes(inside.shape) & known, 1, 0).astype(np.uint8)
     edge = np.zeros_like(inside)
     edge[:, 1:] |= inside[:, 1:] != inside[:, :-1]
@@ -249,8 +250,21 @@ def curve(diagram, fx: float, fy: float, along: str) -> dict:
         "slope": "positive (hurts)" if diagram.hurts[i, j] else "negative or zero (helps)",
         "status": status_message(int(diagram.status[i, j])),
     }
+    x_name, slope_name = ("n/d", "∂E/∂n") if s.model == "ridge" else ("m/n", "∂E/∂m")
+    labels = {
+        "x": x_name,
+        "p2": "p2",
+        "ratio": "E_mix / E_real",
+        "total": "total E",
+        "bias": "bias B",
+        "variance": "variance V",
+        "collapse": "collapse ζ",
+        "slope": slope_name,
+        "status": "status",
+    }
     x_ticks = _nice(axis[0], axis[-1]) if log else [0, 0.25, 0.5, 0.75, 1]
     return {
+        "readout": [[labels[k], v] for k, v in point.items()],
         "title": title,
         "x_label": x_label,
         "paths": paths,

@@ -186,8 +186,11 @@ function showCurve(c) {
   const threshold = $("curve-threshold");
   threshold.hidden = c.threshold === null;
   if (c.threshold !== null) threshold.style.left = `${100 * c.threshold}%`;
-  const rows = Object.entries(c.point).map(([k, v]) => `<tr><td>${k}</td><td>${v}</td></tr>`);
-  $("readout").innerHTML = rows.join("");
+  $("readout").replaceChildren(...c.readout.map(([label, value]) => {
+    const row = document.createElement("tr");
+    for (const text of [label, value]) row.insertCell().textContent = text;
+    return row;
+  }));
   window.explore.curves += 1;
   window.explore.point = c.point;
 }
