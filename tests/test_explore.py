@@ -423,3 +423,29 @@ def test_model_menu_switches_to_ridge_over_n(served):
     assert page.locator("#threshold-label").inner_text() == "n = d"
     assert "off" in page.locator("#control-d_over_n").get_attribute("class")
     assert problems == []
+
+
+def test_the_address_is_a_link_to_the_view(served):
+    page, explorer, _, problems = served
+    from jaxcollapse.explore._app import _SLIDERS
+
+    context = page.context.browser.new_context(viewport={"width": 1400, "height": 860})
+    other = context.new_page()
+    other.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+    base = page.url.split("?")[0]
+    other.goto(base + "?model=ridge&quality=3&lam=0.0007&beta=2")
+    other.wait_for_function("window.explore && window.explore.pictures >= 1", timeout=90_000)
+    d = explorer.diagrams[other.evaluate("window.explore.version")]
+    assert (d.settings.model, d.settings.quality, d.settings.lam, d.settings.beta) == ("ridge", 3.0, 0.0007, 2.0)
+    quality, lam = _SLIDERS["quality"][1], _SLIDERS["lam"][1]
+    assert int(other.locator("#slider-quality").input_value()) == quality.index(3.0)
+    assert lam[int(other.locator("#slider-lam").input_value())] in (5e-4, 8e-4)  # the nearest stops
+    assert other.locator("#input-lam").input_value() == "0.0007"
+    _move(other, "quality", quality.index(0.5))
+    assert "quality=0.5" in other.url and "model=ridge" in other.url
+    other.goto(base + "?lam=-3")  # a refused link: the defaults, and the reason
+    other.wait_for_function("window.explore && window.explore.pictures >= 1", timeout=90_000)
+    assert "lam" in other.locator("#message").inner_text()
+    assert explorer.diagrams[other.evaluate("window.explore.version")].settings == Settings()
+    context.close()
+    assert problems == []

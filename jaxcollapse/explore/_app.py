@@ -35,18 +35,43 @@ def _stops(lo, hi, mantissas=(1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8)):
     return [v for v in values if lo * (1 - 1e-9) <= v <= hi * (1 + 1e-9)]
 
 
-def controls() -> list[dict]:
-    """The page's controls: sliders move over server-given stops (the page never computes a value);
-    each slider has a text field for any other value in range."""
-    d = _model.Settings()
+_SLIDERS = {  # name: (label, stops, log scale)
+    "quality": ("tr ΣΔ (synthetic quality)", _stops(0.01, 100), True),
+    "lam": ("λ (ridge)", _stops(1e-6, 10), True),
+    "d_over_n": ("d/n", _stops(0.05, 20), True),
+    "beta": ("β (power law)", list(_model.BETA_STOPS), False),
+}
+
+
+def positions(settings) -> dict[str, int]:
+    """Each slider's stop nearest to `settings` (on a log scale for the log sliders; λ = 0 is the first)."""
+    out = {}
+    for name, (_, stops, log) in _SLIDERS.items():
+        value, stops = getattr(settings, name), np.asarray(stops)
+        if log:
+            distance = np.abs(np.log(stops) - np.log(value)) if value > 0 else np.arange(stops.size)
+        else:
+            distance = np.abs(stops - value)
+        out[name] = int(np.argmin(distance))
+    return out
+
+
+def controls(settings=None) -> list[dict]:
+    """The page's controls at `settings` (the defaults if None): sliders move over server-given stops
+    (the page never computes a value), each with a text field for any other value in range."""
+    s = _model.Settings() if settings is None else settings
+    at = positions(s)
+    menus = [
+        ("model", "model", _model.MODELS),
+        ("activation", "activation", ACTIVATIONS),
+        ("spectrum", "spectrum", _model.SPECTRA),
+    ]
     return [
-        {"name": "model", "label": "model", "kind": "select", "value": d.model, "choices": list(_model.MODELS)},
-        {"name": "activation", "label": "activation", "kind": "select", "value": d.activation, "choices": list(ACTIVATIONS)},
-        {"name": "spectrum", "label": "spectrum", "kind": "select", "value": d.spectrum, "choices": list(_model.SPECTRA)},
-        {"name": "quality", "label": "tr ΣΔ (synthetic quality)", "kind": "slider", "value": d.quality, "stops": _stops(0.01, 100)},
-        {"name": "lam", "label": "λ (ridge)", "kind": "slider", "value": d.lam, "stops": _stops(1e-6, 10)},
-        {"name": "d_over_n", "label": "d/n", "kind": "slider", "value": d.d_over_n, "stops": _stops(0.05, 20)},
-        {"name": "beta", "label": "β (power law)", "kind": "slider", "value": d.beta, "stops": list(_model.BETA_STOPS)},
+        {"name": name, "label": label, "kind": "select", "value": getattr(s, name), "choices": list(choices)}
+        for name, label, choices in menus
+    ] + [
+        {"name": name, "label": label, "kind": "slider", "value": getattr(s, name), "stops": stops, "index": at[name]}
+        for name, (label, stops, _) in _SLIDERS.items()
     ]  # fmt: skip
 
 
@@ -117,6 +142,7 @@ class Explorer:
         out.update(
             version=version,
             settings=dataclasses.asdict(settings),
+            positions=positions(settings),
             compute_ms=round(1e3 * seconds, 1),
             render_ms=round(1e3 * (time.perf_counter() - start), 1),
         )
@@ -168,7 +194,13 @@ def app(explorer: Explorer | None = None) -> Starlette:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
     async def controls_endpoint(request):
-        return JSONResponse({"controls": controls(), "resolution": _model.RESOLUTION})
+        """The controls at the settings of the page's address (a shared link), or at the defaults
+        with the reason if those settings are refused."""
+        try:
+            settings, error = _model.Settings.parse(dict(request.query_params)), None
+        except ValueError as err:
+            settings, error = None, str(err)
+        return JSONResponse({"controls": controls(settings), "error": error, "resolution": _model.RESOLUTION})
 
     routes = [
         Route("/", index),

@@ -9,7 +9,7 @@ let version = null;        // the diagram on screen
 let inflight = false, pending = null, spinnerTimer = null;
 let cursor = { fx: 0.5, fy: 0.5, pinned: false };
 let curveInflight = false, curvePending = false;
-let dependents = {};
+let notice = "";           // a message to show with the next picture
 
 // for tests and benchmarks: what the page has shown
 window.explore = { pictures: 0, latencies: [], server: [], errors: 0, version: null, curves: 0, busy: true };
@@ -46,7 +46,7 @@ function buildControls(controls) {
       range.type = "range";
       range.id = `slider-${c.name}`;
       range.min = 0; range.max = c.stops.length - 1; range.step = 1;
-      range.value = nearest(c.stops, c.value);
+      range.value = c.index;
       const text = document.createElement("input");
       text.type = "text";
       text.id = `input-${c.name}`;
@@ -63,11 +63,6 @@ function buildControls(controls) {
     box.append(wrap);
   }
   showDependents();
-}
-
-function nearest(stops, value) {  // the stop shown first: the one equal to the default
-  const i = stops.indexOf(value);
-  return i >= 0 ? i : 0;
 }
 
 function showDependents() {
@@ -108,8 +103,11 @@ async function request(field, started = performance.now()) {
       refuse(body.error, field);
     } else {
       await show(body);
+      if (field && field in body.positions) $(`slider-${field}`).value = body.positions[field];
       lastGood = { ...state };
-      $("message").textContent = "";
+      history.replaceState(null, "", `?${query()}`);  // the address is a link to this view
+      $("message").textContent = notice;  // empty, but for a refused link's reason on the first picture
+      notice = "";
       document.querySelectorAll("input.bad").forEach((el) => el.classList.remove("bad"));
       await new Promise((resolve) => requestAnimationFrame(() => resolve()));
       window.explore.latencies.push(performance.now() - started);
@@ -224,9 +222,10 @@ async function save() {
 }
 
 async function start() {
-  const response = await fetch("/api/controls");
+  const response = await fetch(`/api/controls${location.search}`);  // a shared link's settings
   const body = await response.json();
   buildControls(body.controls);
+  if (body.error) notice = `${body.error} (the defaults are shown)`;
   lastGood = { ...state };
   $("diagram").addEventListener("mousemove", (e) => { if (!cursor.pinned) { const p = place(e); moveCursor(p.fx, p.fy); } });
   $("diagram").addEventListener("click", (e) => { cursor.pinned = !cursor.pinned; const p = place(e); moveCursor(p.fx, p.fy); });
