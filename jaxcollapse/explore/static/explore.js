@@ -97,6 +97,7 @@ async function request(field, started = performance.now()) {
   clearTimeout(spinnerTimer);
   spinnerTimer = setTimeout(() => { $("spinner").hidden = false; }, 250);
   try {
+    const sent = { ...state };
     const response = await fetch(`/api/picture?${query()}`);
     const body = await response.json();
     if (!response.ok) {
@@ -104,8 +105,8 @@ async function request(field, started = performance.now()) {
     } else {
       await show(body);
       if (field && field in body.positions) $(`slider-${field}`).value = body.positions[field];
-      lastGood = { ...state };
-      history.replaceState(null, "", `?${query()}`);  // the address is a link to this view
+      lastGood = sent;
+      history.replaceState(null, "", `?${new URLSearchParams(sent)}`);  // the address is a link to this view
       $("message").textContent = notice;  // empty, but for a refused link's reason on the first picture
       notice = "";
       document.querySelectorAll("input.bad").forEach((el) => el.classList.remove("bad"));
@@ -133,7 +134,9 @@ function refuse(message, field) {
   window.explore.errors += 1;
   $("message").textContent = message;
   if (field) $(`input-${field}`).classList.add("bad");
-  Object.assign(state, lastGood);  // the picture stays; the next move starts from the last good settings
+  // the picture stays; the next move starts from the last good value (moves made meanwhile are kept)
+  if (field) state[field] = lastGood[field];
+  else Object.assign(state, lastGood);
 }
 
 async function show(p) {
