@@ -97,8 +97,9 @@ async function request(field, started = performance.now()) {
   clearTimeout(spinnerTimer);
   spinnerTimer = setTimeout(() => { $("spinner").hidden = false; }, 250);
   try {
-    const sent = { ...state };
-    const response = await fetch(`/api/picture?${query()}`);
+    const sent = { ...state };  // the settings of this picture (moves made meanwhile go to `pending`)
+    const params = new URLSearchParams(sent).toString();
+    const response = await fetch(`/api/picture?${params}`);
     const body = await response.json();
     if (!response.ok) {
       refuse(body.error, field);
@@ -106,7 +107,7 @@ async function request(field, started = performance.now()) {
       await show(body);
       if (field && field in body.positions) $(`slider-${field}`).value = body.positions[field];
       lastGood = sent;
-      history.replaceState(null, "", `?${new URLSearchParams(sent)}`);  // the address is a link to this view
+      history.replaceState(null, "", `?${params}`);  // the address is a link to this view
       $("message").textContent = notice;  // empty, but for a refused link's reason on the first picture
       notice = "";
       document.querySelectorAll("input.bad").forEach((el) => el.classList.remove("bad"));
