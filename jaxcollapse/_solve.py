@@ -17,6 +17,7 @@ NaN with a status code (see `jaxcollapse.Status`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +30,24 @@ from ._linalg import solve_small
 
 _MAX_STEPS = 200  # bracketed Newton/bisection: ~60 halvings reach float64 resolution
 _MAX_FIXED_POINT_STEPS = 2000  # monotone iteration is linear where Newton steps are refused
+
+# The step limits are read when a program is traced. `step_limits` lowers them for a block of code
+# (to exercise the non-converged path); the override is a JAX user context, part of every jit and
+# trace cache key, so programs traced under it are never reused outside it, and programs traced
+# before it are not reused inside it. No cache is cleared.
+_LIMITS = jax.make_user_context(default_value=None)
+
+
+@contextlib.contextmanager
+def step_limits(bracketed: int, fixed_point: int):
+    """Within the block, the solvers stop after `bracketed` (scalar) and `fixed_point` (system) steps."""
+    with _LIMITS((int(bracketed), int(fixed_point))):
+        yield
+
+
+def _limits() -> tuple[int, int]:
+    override = _LIMITS.value
+    return (_MAX_STEPS, _MAX_FIXED_POINT_STEPS) if override is None else override
 
 
 def _float0_like(x):
@@ -85,10 +104,11 @@ def _bracketed_root_impl(fn, args, lo, hi, x0, value_and_derivative=None):
     rtol = _rtol(dtype)
     tiny = jnp.finfo(dtype).tiny
     f_and_df = value_and_derivative or jax.value_and_grad(fn)
+    max_steps = _limits()[0]
 
     def cond(state):
         _, _, _, _, step, done = state
-        return (~done) & (step < _MAX_STEPS)
+        return (~done) & (step < max_steps)
 
     def body(state):
         lo, hi, x, f_prev, step, _ = state
@@ -198,10 +218,11 @@ def _monotone_fixed_point_impl(T, args, x0):
     slack = 64 * float(jnp.finfo(dtype).eps)
     eye = jnp.eye(x0.shape[0], dtype=dtype)
     jac = jax.jacfwd(T)
+    max_steps = _limits()[1]
 
     def cond(state):
         _, step, done = state
-        return (~done) & (step < _MAX_FIXED_POINT_STEPS)
+        return (~done) & (step < max_steps)
 
     def body(state):
         x, step, _ = state

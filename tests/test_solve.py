@@ -49,27 +49,37 @@ def test_monotone_fixed_point_and_its_implicit_gradient():
     np.testing.assert_allclose(g, 1 / np.sqrt(1 + 4 * 2.0), rtol=1e-10)  # d/da of (1 + sqrt(1 + 4a)) / 2
 
 
-@pytest.fixture
-def one_step_solvers(monkeypatch):
-    """Root solvers limited to one step. Compiled programs are shared by shape bucket, so the jit
-    caches are cleared before (the limit is traced in) and after (no later test reuses it)."""
-    monkeypatch.setattr(_solve, "_MAX_STEPS", 1)
-    monkeypatch.setattr(_solve, "_MAX_FIXED_POINT_STEPS", 1)
-    jax.clear_caches()
-    yield
-    jax.clear_caches()
-
-
 @pytest.mark.parametrize("coupled", [False, True])
-def test_non_converged_points_are_nan_with_status(one_step_solvers, coupled):
+def test_non_converged_points_are_nan_with_status(coupled):
     d = 37
     mix = jc.power_law(d, 1.2, noise_var=0.1)
     if coupled:
         mix = jc.Mixture(mix.eigs, mix.signal, mix.shift, 0.1, synthetic_eigs=mix.eigs**0.5)
-    risk = jc.theory.ridge(mix, n=20.0, p2=0.3, lam=0.01)
+    before = jc.theory.ridge(mix, n=20.0, p2=0.3, lam=0.01)  # traced and compiled with the full limits
+    with _solve.step_limits(1, 1):  # the solvers limited to one step: a fresh trace, the cached program untouched
+        risk = jc.theory.ridge(mix, n=20.0, p2=0.3, lam=0.01)
     assert int(risk.status) == jc.Status.NOT_CONVERGED
     assert np.isnan(risk.total) and np.isnan(risk.kappa)
     assert "did not converge" in jc.status_message(risk.status)
+    # outside the block the program traced before it is used again, with its full limits
+    after = jc.theory.ridge(mix, n=20.0, p2=0.3, lam=0.01)
+    assert int(before.status) == int(after.status) == jc.Status.OK and np.isfinite(after.total)
+    assert float(after.total) == float(before.total)
+
+
+def test_step_limits_do_not_leak_into_shared_programs():
+    f = lambda x, a: x**3 - a  # noqa: E731
+    solve = jax.jit(lambda a: _solve.bracketed_root(f, a, 0.0, 4.0))
+    grad = jax.jit(jax.grad(lambda a: _solve.bracketed_root(f, a, 0.0, 4.0)[0]))
+    _, ok = solve(jnp.asarray(2.0))
+    assert bool(ok)
+    with _solve.step_limits(1, 1):
+        _, ok1 = solve(jnp.asarray(2.0))
+        g1 = grad(jnp.asarray(2.0))  # the implicit derivative holds at whatever point the solver stopped
+    assert not bool(ok1) and np.isfinite(g1)
+    x, ok = solve(jnp.asarray(2.0))
+    assert bool(ok) and abs(float(x) - 2.0 ** (1 / 3)) < 1e-14
+    np.testing.assert_allclose(grad(jnp.asarray(2.0)), 2.0 ** (-2 / 3) / 3, rtol=1e-10)
 
 
 def test_step_counts_are_reported_and_small_from_a_good_start():
