@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format install clean docs docs-serve docs-check docs-math explore
+.PHONY: demo test test-all lint format install clean docs docs-serve docs-check docs-math explore
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -57,8 +57,14 @@ $(EXPLORE_STAMP): pyproject.toml | $(STAMP)
 explore: $(EXPLORE_STAMP)
 	$(BIN)/jaxcollapse explore
 
+# the fast tier (about 4 minutes on 2 cores from an empty compilation cache); tests/conftest.py
+# (SLOW_TIER) says which checks are slow
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
+
+# both tiers: end-to-end runs, notebooks, heavy Monte Carlo, browser, several processes (what CI runs)
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --tier all $(PYTEST_ARGS)
 
 # ruff, configured in pyproject.toml: `make format` rewrites, `make lint` (run by CI) only checks
 lint: $(STAMP)

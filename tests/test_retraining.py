@@ -210,7 +210,6 @@ SIM_CASES = [
 ]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("case", SIM_CASES, ids=[c[0] for c in SIM_CASES])
 def test_theory_matches_simulation(case, key):
     name, make, n, n0, gens, lams, s02 = case
