@@ -178,6 +178,10 @@ SLOW_TIER = {
         "test_tails.py::test_mixing_grokking_regimes[0.1]",
         "test_tails.py::test_generation_laws[4]",
         "test_tails.py::test_generation_laws[6]",
+        "test_tails.py::test_acquire_tail_depth",
+        "test_gcd.py::test_cut_batches_never_weigh_labels_beyond_the_cut",
+        "test_sweep.py::test_simulation_kernel_adds_a_trial_dimension_and_matches_a_direct_call",
+        "test_buckets.py::test_one_program_per_bucket_whatever_the_grid_size_or_d",
     ),
     "derived quantities checked on dense grids or through second derivatives": (
         "test_optimal.py::test_derivatives_at_the_optimum",
