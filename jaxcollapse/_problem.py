@@ -1,7 +1,7 @@
 """The problem description: a real + synthetic Gaussian mixture for linear regression.
 
 Everything is diagonal in one shared eigenbasis (that of Σ1), so a problem is a handful of
-length-d vectors. See `shared/theory/strong_model_collapse.md` §1 for the model.
+length-d vectors. The model is that of *Strong Model Collapse* (Dohmatob et al., ICLR 2025), §2.
 """
 
 from __future__ import annotations
@@ -331,7 +331,7 @@ def fixed_teachers(
     r"""A mixture with fixed (non-random) teachers $w_1^*$ and $w_2^*$ given in the eigenbasis.
 
     The theory then uses $w_1^{*\top} M w_1^*$ for tr(ΓM), $\delta^\top M \delta$ for tr(ΔM), and adds
-    the cross term of `shared/theory/strong_model_collapse.md` §2.2 (part of `Risk.collapse`).
+    the cross term of *Strong Model Collapse* (Dohmatob et al., ICLR 2025) (part of `Risk.collapse`).
     """
     teacher = check_vector("teacher", teacher, nonnegative=False)
     synthetic_teacher = check_vector("synthetic_teacher", synthetic_teacher, size=teacher.shape[0], nonnegative=False)

@@ -1,4 +1,4 @@
-r"""Power-law rates of *Model Collapse Demystified* (§5; `shared/theory/demystified.md` §3.4).
+r"""Power-law rates of *Model Collapse Demystified* (Dohmatob, Feng, Kempe, NeurIPS 2024, §5).
 
 Capacity $s_j \asymp j^{-\beta}$ ($\beta > 1$), source $r > 0$ (signal energy $s_j w_j^2 \asymp
 j^{-(1+2\beta r)}$: `jc.power_law(d, beta, source=r)`), $\bar r = \min(r, 1)$, ridge

@@ -1,6 +1,6 @@
 r"""Generations of self-training (*Model Collapse Demystified*, Dohmatob, Feng, Kempe, NeurIPS 2024).
 
-The chain (`shared/theory/demystified.md` §1): $\hat w_0 = w_0 \sim N(0, \Gamma)$; generation $k$ draws
+The chain of *Model Collapse Demystified* (Dohmatob, Feng, Kempe, NeurIPS 2024): $\hat w_0 = w_0 \sim N(0, \Gamma)$; generation $k$ draws
 $n_0$ fresh covariates $x \sim N(0, \Sigma)$, labels them $x^\top\hat w_k + N(0, \sigma_0^2)$ and fits
 $\hat w_{k+1}$ by OLS ($n_0 \ge d$) or the min-norm interpolator ($n_0 < d$). The downstream model
 fits ridge ($\frac1n\|Xw - y\|^2 + \lambda\|w\|^2$) on $n$ samples labelled by $\hat w_G$ plus
