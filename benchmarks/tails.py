@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/tails.py
 
-Baseline (shared/theory/tale_of_tails.md §1): NumPy, float64, ranks 1..N summed directly with
+Baseline (the Hutter-model sums of *A Tale of Tails*, Dohmatob et al., ICML 2024, §2): NumPy, float64, ranks 1..N summed directly with
 N = 10⁷, plus the tail mass ζ(β, N+1)/ζ(β) counted as never seen — one T at a time. jc.tails.clean
 evaluates 10⁴ values of T in [1, 10¹⁰] in one call. Medians of repeated runs; compilation excluded
 (reported separately).

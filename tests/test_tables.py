@@ -1,4 +1,4 @@
-"""The checkable numbers of shared/theory/strong_model_collapse.md §9 (T1, T2, D1)."""
+"""The checkable numbers of *Strong Model Collapse* (Dohmatob et al., ICLR 2025) for ridge on a mixture: two independently computed reference tables (T1, T2) and the fixed-teacher cross term (D1)."""
 
 import jax.numpy as jnp
 import pytest
