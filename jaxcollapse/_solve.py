@@ -34,19 +34,22 @@ _MAX_FIXED_POINT_STEPS = 2000  # monotone iteration is linear where Newton steps
 # The step limits are read when a program is traced. `step_limits` lowers them for a block of code
 # (to exercise the non-converged path); the override is a JAX user context, part of every jit and
 # trace cache key, so programs traced under it are never reused outside it, and programs traced
-# before it are not reused inside it. No cache is cleared.
-_LIMITS = jax.make_user_context(default_value=None)
+# before it are not reused inside it. No cache is cleared. (Older JAX has no user contexts: the
+# library works as before there, and only `step_limits` is unavailable.)
+_LIMITS = jax.make_user_context(default_value=None) if hasattr(jax, "make_user_context") else None
 
 
 @contextlib.contextmanager
 def step_limits(bracketed: int, fixed_point: int):
     """Within the block, the solvers stop after `bracketed` (scalar) and `fixed_point` (system) steps."""
+    if _LIMITS is None:
+        raise RuntimeError(f"step_limits needs jax.make_user_context, which jax {jax.__version__} lacks")
     with _LIMITS((int(bracketed), int(fixed_point))):
         yield
 
 
 def _limits() -> tuple[int, int]:
-    override = _LIMITS.value
+    override = None if _LIMITS is None else _LIMITS.value
     return (_MAX_STEPS, _MAX_FIXED_POINT_STEPS) if override is None else override
 
 
