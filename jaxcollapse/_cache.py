@@ -72,6 +72,40 @@ def fast_compile_flags() -> str:
     return _FAST_COMPILE.get((major, minor), "")
 
 
+# Monte Carlo simulators and training loops spend their time running, not compiling. Called at top
+# level, they compile at XLA's full backend optimisation (level 3, XLA's default) even where
+# XLA_FLAGS lowers it for the whole process, as the test suite does for its thousands of small
+# theory programs (level 0 compiles those faster; the simulators ran about twice as slow at it).
+# JAX accepts compiler options only on a top-level jit, so inside another trace (`jc.sweep`'s
+# program, a user's jit, vmap or grad) the same function is the plain `eqx.filter_jit` one.
+EXECUTION_BOUND = {"xla_backend_optimization_level": 3}
+
+
+def _inside_a_trace(args) -> bool:
+    import jax
+    import jax.numpy as jnp
+
+    if any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(args)):
+        return True
+    return isinstance(jnp.zeros(()) + 0.0, jax.core.Tracer)  # staged: an enclosing jit with constant inputs
+
+
+def execution_bound_jit(fun):
+    """`eqx.filter_jit(fun)`, compiled with the `EXECUTION_BOUND` options when called outside any trace."""
+    import functools
+
+    import equinox as eqx
+
+    plain = eqx.filter_jit(fun)
+    optimised = eqx.filter_jit(fun, compiler_options=EXECUTION_BOUND)
+
+    @functools.wraps(fun)
+    def call(*args, **kwargs):
+        return (plain if _inside_a_trace((args, kwargs)) else optimised)(*args, **kwargs)
+
+    return call
+
+
 def cli_xla_flags() -> None:
     """The command line's choice: `fast_compile_flags()` unless `XLA_FLAGS` is set (to anything,
     even empty). Takes effect only before JAX starts its backend (importing jaxcollapse does not)."""

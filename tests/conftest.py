@@ -70,7 +70,7 @@ SLOW_TIER = {
         "test_fit.py::test_fit_demo_recovers_what_it_simulated",
         "test_fit.py::test_cli_fit_writes_its_folder",
         "test_gcd.py::test_training_is_deterministic_and_the_loss_falls",
-        "test_gcd.py::test_quick_run_writes_its_files_and_makes_sense",
+        "test_gcd.py::test_quick_run_draws_and_makes_sense",
         "test_cli.py::test_main_job_runs_the_phase_diagram",
         "test_cli.py::test_float32_run_agrees_with_float64",
         "test_cli.py::test_persistent_compilation_cache",

@@ -2,8 +2,7 @@
 
 import numpy as np
 import pytest
-import xarray as xr
-from _experiment_files import check_files, run_quick
+from _experiment_files import check_files, check_outcome, run_quick
 
 import jaxcollapse as jc
 from jaxcollapse.experiments import EXPERIMENTS, _framework, phase_diagram
@@ -15,17 +14,23 @@ ELSEWHERE = ("tails-", "rf-", "nn-", "gcd-", "fit-")
 
 
 @pytest.mark.parametrize("name", [name for name in EXPERIMENTS if not name.startswith(ELSEWHERE)])
-def test_quick_run_writes_its_files(name, tmp_path_factory):
-    folder, summary = _run(name, tmp_path_factory)
-    check_files(name, folder, summary)
+def test_quick_run_draws_and_summarises(name):
+    check_outcome(name, _run(name))
 
 
-def test_phase_diagram_boundary(tmp_path_factory):
-    folder, summary = _run("phase-diagram", tmp_path_factory)
+def test_a_run_writes_what_it_computed(tmp_path):
+    """`write_outcome`, once: the figures as PNG and PDF, data.zarr, summary.json and report.md."""
+    result = _run("width-pareto")
+    check_files("width-pareto", _framework.write_outcome(tmp_path / "width-pareto", result), result)
+
+
+def test_phase_diagram_boundary():
+    result = _run("phase-diagram")
+    summary = result.summary
     assert summary["boundary_exists"]
     lo, hi = summary["hurts_for_m_over_n_at_p2_0.5"]
     assert 0 < lo < hi < 1  # a bigger model hurts on a band below the interpolation threshold
-    ds = xr.open_zarr(folder / "data.zarr", consolidated=False).load()
+    ds = result.ds
     # the autodiff slope against a central difference of the theory, at a few grid points
     config = _framework.make_config(phase_diagram, quick=True)
     mix = phase_diagram._mixture(config)
@@ -41,8 +46,8 @@ def test_phase_diagram_boundary(tmp_path_factory):
         assert float(ds["ratio"][i, j]) >= 1.0 - 1e-12  # the collapse term is non-negative
 
 
-def test_scaling_law_floors(tmp_path_factory):
-    _, summary = _run("scaling-law", tmp_path_factory)
+def test_scaling_law_floors():
+    summary = _run("scaling-law").summary
     p2 = np.asarray(summary["parameters"]["p2s"])
     np.testing.assert_allclose(summary["floors"], p2**2 * summary["quality_tr_Sigma_Delta"], rtol=1e-10)
     for p, ratio in zip(p2, summary["error_at_largest_n_over_floor"]):
@@ -51,25 +56,27 @@ def test_scaling_law_floors(tmp_path_factory):
     assert summary["max_theory_vs_simulation_se"] < 4
 
 
-def test_width_decomposition_peak_and_simulation(tmp_path_factory):
-    _, summary = _run("width-decomposition", tmp_path_factory)
+def test_width_decomposition_peak_and_simulation():
+    summary = _run("width-decomposition").summary
     assert 0.8 < summary["isotropic_zeta_peak_m_over_n_worst_quality"] < 1.25
     assert 0 < summary["isotropic_zeta_limit_over_peak_worst_quality"] < 0.5
     assert summary["max_theory_vs_simulation_se"] < 4
 
 
-def test_width_pareto_drifts_above_the_diagonal(tmp_path_factory):
-    folder, summary = _run("width-pareto", tmp_path_factory)
-    ds = xr.open_zarr(folder / "data.zarr", consolidated=False).load()
+def test_width_pareto_drifts_above_the_diagonal():
+    result = _run("width-pareto")
+    summary = result.summary
+    ds = result.ds
     assert np.all(ds["mixed"].values >= ds["real"].values[None, None, :] * (1 - 1e-12))
     assert summary["low_quality_gap_grows_with_width_below_threshold"]
     lo, hi = summary["mixed_over_real_below_threshold_q0.01_largest_p2"]
     assert hi < 1.05
 
 
-def test_mixing_quality_against_quantity(tmp_path_factory):
-    folder, summary = _run("mixing", tmp_path_factory)
-    ds = xr.open_zarr(folder / "data.zarr", consolidated=False).load()
+def test_mixing_quality_against_quantity():
+    result = _run("mixing")
+    summary = result.summary
+    ds = result.ds
     q = ds["quality"].values
     assert 0 < summary[f"q{q[1]:g}_best_n2"] < ds["n2"].values[-1]  # an interior optimum
     assert summary[f"q{q[1]:g}_error_at_best_over_real_only"] < 1
@@ -80,8 +87,8 @@ def test_mixing_quality_against_quantity(tmp_path_factory):
     assert np.all(ds["error_best_weight"].values <= ds["error_unit_weight"].values * (1 + 1e-12))
 
 
-def test_theory_vs_simulation_agree(tmp_path_factory):
-    _, summary = _run("theory-vs-simulation", tmp_path_factory)
+def test_theory_vs_simulation_agree():
+    summary = _run("theory-vs-simulation").summary
     assert summary["max_theory_vs_simulation_se"] < 4
     assert summary["points_beyond_3_se"] <= 1
 
@@ -100,30 +107,31 @@ def test_set_overrides_and_errors():
         _framework.make_config(EXPERIMENTS["phase-diagram"], trials=5)
 
 
-def test_generations_lambda_adaptive_ridge(tmp_path_factory):
-    _, summary = _run("generations-lambda", tmp_path_factory)
+def test_generations_lambda_adaptive_ridge():
+    summary = _run("generations-lambda").summary
     assert summary["lam_star_grows_with_generations"]
     assert summary["clean_lam_star_over_sigma2_phi"] == pytest.approx(1.0, rel=1e-6)  # λ* = σ²φ/||w0||²
     assert summary["max_theory_vs_simulation_se"] < 4
 
 
-def test_generations_scaling_turns_slow(tmp_path_factory):
-    _, summary = _run("generations-scaling", tmp_path_factory)
+def test_generations_scaling_turns_slow():
+    summary = _run("generations-scaling").summary
     clean = summary["slope_last_decade_ell1.5_G0"]
     chained = summary["slope_last_decade_ell1.5_G10"]
     assert clean == pytest.approx(-1.5, abs=0.06) and chained > clean + 1.0  # fast → slow
     assert summary["ell_crit"] == pytest.approx(2.0 / 3.0)
 
 
-def test_generations_overparameterised_is_exponential(tmp_path_factory):
-    _, summary = _run("generations-overparameterised", tmp_path_factory)
+def test_generations_overparameterised_is_exponential():
+    summary = _run("generations-overparameterised").summary
     assert summary["fitted_contraction_rate"] == pytest.approx(summary["psi"], rel=1e-6)
     assert 0.99 < summary["noiseless_error_at_last_over_null"] < 1.0
     assert summary["max_theory_vs_simulation_se"] < 4
 
 
-def test_data_loops_replace_grows_and_accumulate_stays_bounded(tmp_path_factory):
-    folder, summary = _run("data-loops", tmp_path_factory)
+def test_data_loops_replace_grows_and_accumulate_stays_bounded():
+    result = _run("data-loops")
+    summary = result.summary
     final = summary["final_over_generation_0"]
     for design in ("fixed", "fresh"):
         assert final[f"replace/{design}/lam=0"] > 8  # linear growth: about 1 + 20 σ0²/σ1² here
@@ -133,6 +141,6 @@ def test_data_loops_replace_grows_and_accumulate_stays_bounded(tmp_path_factory)
     # replace (both designs) and accumulate (fixed), at λ = 0 and at the ridge: 6 generations each
     assert summary["theory_points"] == 2 * 3 * 6
     assert summary["max_theory_vs_simulation_se"] < 4
-    ds = xr.open_zarr(folder / "data.zarr", consolidated=False).load()
+    ds = result.ds
     acc = ds.sel(policy="accumulate", design="fixed", lam=0.0)
     assert np.all(np.diff(acc["total"].values) > 0) and acc["total"].values[-1] < ds.attrs["accumulate_bound"]

@@ -4,27 +4,25 @@ numbers that make sense. gcd-transformer is checked in test_gcd.py."""
 import jax.numpy as jnp
 import numpy as np
 import pytest
-import xarray as xr
-from _experiment_files import check_files, run_quick as _run
+from _experiment_files import check_outcome, run_quick as _run
 
 import jaxcollapse as jc
 from jaxcollapse.experiments import EXPERIMENTS, _framework, rf_nonlinear
 
 
 @pytest.mark.parametrize("name", [name for name in EXPERIMENTS if name.startswith(("rf-", "nn-"))])
-def test_quick_run_writes_its_files(name, tmp_path_factory):
-    folder, summary = _run(name, tmp_path_factory)
-    check_files(name, folder, summary)
+def test_quick_run_draws_and_summarises(name):
+    check_outcome(name, _run(name))
 
 
-def test_network_experiments_numbers(tmp_path_factory):
-    _, s = _run("nn-width", tmp_path_factory)
+def test_network_experiments_numbers():
+    s = _run("nn-width").summary
     assert s["train_loss_last"] < 0.5 * s["train_loss_first"]  # training reduces the loss
     real, mixed = s["best_error_real_only_largest_n"], s["best_error_p2_0.5_largest_n"]
     assert real < 0.5 * mixed  # real data alone beat the p2 = 0.5 mixture at the largest n
     assert mixed > 0.8 * s["floor_p2_squared_shift_0.5"]  # the network does not escape the linear floor
     assert s["gain_from_more_data_real_only"] > s["gain_from_more_data_p2_0.5"]
-    _, s = _run("nn-digits", tmp_path_factory)
+    s = _run("nn-digits").summary
     assert s["train_loss_last"] < 0.5 * s["train_loss_first"]
     real, mixed = s["best_accuracy_real_only_largest_n"], s["best_accuracy_p2_0.5_largest_n"]
     assert real > mixed + 0.02 and real > 0.9
@@ -32,22 +30,22 @@ def test_network_experiments_numbers(tmp_path_factory):
 
 
 @pytest.fixture
-def rf_quick(tmp_path_factory):
-    folder, summary = _run("rf-nonlinear", tmp_path_factory)
+def rf_quick():
+    result = _run("rf-nonlinear")
     config = _framework.make_config(rf_nonlinear, quick=True)
-    return config, folder, summary, xr.open_zarr(folder / "data.zarr", consolidated=False).load()
+    return config, result, result.summary, result.ds
 
 
 def test_rf_nonlinear_files_and_peak(rf_quick):
-    config, folder, summary, ds = rf_quick
+    config, result, summary, ds = rf_quick
     name = rf_nonlinear.NAME
     assert name == "rf-nonlinear"
-    for figure in (name, f"{name}-activations"):
-        assert (folder / f"{figure}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        assert (folder / f"{figure}.pdf").read_bytes()[:4] == b"%PDF"
+    assert set(result.figs) == {name, f"{name}-activations"}
+    for figure in result.figs:
+        assert f"({figure}.png)" in result.report
     assert ds.attrs["experiment"] == name and summary["experiment"] == name and summary["quick"] is True
     assert set(ds["activation"].values) == {"relu", "tanh", "erf", "linear"}
-    assert len(summary["finding"]) > 40 and summary["finding"] in (folder / "report.md").read_text()
+    assert len(summary["finding"]) > 40 and summary["finding"] in result.report
     assert 0.5 < summary["relu_peak_m_over_n_p2_0"] < 2  # the error peaks near the interpolation threshold
     assert np.all(np.isfinite(ds["theory"].values)) and np.all(ds["sim_sem"].values > 0)
 
@@ -83,9 +81,9 @@ def test_rf_nonlinear_theory_against_simulation_away_from_the_threshold(rf_quick
 
 
 @pytest.fixture
-def rf_scaling_quick(tmp_path_factory):
-    folder, summary = _run("rf-scaling", tmp_path_factory)
-    return summary, xr.open_zarr(folder / "data.zarr", consolidated=False).load()
+def rf_scaling_quick():
+    result = _run("rf-scaling")
+    return result.summary, result.ds
 
 
 def test_rf_scaling_numbers(rf_scaling_quick):

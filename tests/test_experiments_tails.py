@@ -2,29 +2,28 @@
 
 import numpy as np
 import pytest
-from _experiment_files import check_files, run_quick as _run
+from _experiment_files import check_outcome, run_quick as _run
 
 from jaxcollapse.experiments import EXPERIMENTS
 
 
 @pytest.mark.parametrize("name", [name for name in EXPERIMENTS if name.startswith("tails-")])
-def test_quick_run_writes_its_files(name, tmp_path_factory):
-    folder, summary = _run(name, tmp_path_factory)
-    check_files(name, folder, summary)
+def test_quick_run_draws_and_summarises(name):
+    check_outcome(name, _run(name))
 
 
-def test_tails_experiments_numbers(tmp_path_factory):
-    _, cut = _run("tails-cutting", tmp_path_factory)
+def test_tails_experiments_numbers():
+    cut = _run("tails-cutting").summary
     n = cut
     assert abs(n["clean_slope"] - n["predicted_slope"]) < 0.01
     np.testing.assert_allclose([n["plateau_k10"], n["plateau_k100"]], [0.0578542, 0.00604898], rtol=1e-5)
-    _, nar = _run("tails-narrowing", tmp_path_factory)
+    nar = _run("tails-narrowing").summary
     for b in (2.5, 3.0, 4.0):
         assert abs(nar[f"slope_beta_narrow_{b:g}"] - nar[f"predicted_slope_beta_narrow_{b:g}"]) < 0.01
-    _, mix = _run("tails-mixing", tmp_path_factory)
+    mix = _run("tails-mixing").summary
     drops = [mix[f"T_half_plateau_pi_{pi:g}"] for pi in (1e-2, 1e-1)]
     assert drops[0] > drops[1] > mix["T_k"]  # less clean data, later grokking
-    _, gen = _run("tails-generations", tmp_path_factory)
+    gen = _run("tails-generations").summary
     for chain in ("known", "empirical", "top_p"):
         plateaus = gen[f"{chain}_plateaus"]
         assert plateaus[0] == 0 and np.all(np.diff(plateaus) > 0)

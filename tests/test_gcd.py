@@ -1,14 +1,12 @@
 """`jc.nn.gcd` (a small transformer on greatest common divisors) and the gcd-transformer experiment."""
 
-import json
 import math
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-import xarray as xr
-from _experiment_files import check_files
+from _experiment_files import check_outcome, run_quick
 
 from jaxcollapse.experiments import _framework, gcd_transformer
 from jaxcollapse.nn import gcd as g
@@ -27,15 +25,11 @@ TRAIN = dict(
     eval_every=QUICK.eval_every,
     val_size=QUICK.val_size,
 )
-RUN = {}
 
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    if not RUN:
-        folder = _framework.run(gcd_transformer, QUICK, tmp_path_factory.mktemp("gcd"), quick=True)
-        RUN["folder"], RUN["summary"] = folder, json.loads((folder / "summary.json").read_text())
-    return RUN["folder"], RUN["summary"]
+def quick_run():
+    return run_quick(gcd_transformer.NAME, QUICK)
 
 
 def test_label_frequencies_follow_the_inverse_square_law():
@@ -115,8 +109,7 @@ def test_model_source_labels_are_the_teachers_argmax():
 
 def test_training_is_deterministic_and_the_loss_falls(quick_run):
     # the quick run trained its clean model with this key: training again gives the same model
-    folder, summary = quick_run
-    ds = xr.open_zarr(folder / "data.zarr", consolidated=False).load()
+    summary, ds = quick_run.summary, quick_run.ds
     k_train, k_eval = jax.random.split(jax.random.key(QUICK.seed))
     model, hist = g.train(key=k_train, **TRAIN)
     assert np.array_equal(np.asarray(hist.val_loss), ds["error"].values[0])
@@ -130,11 +123,10 @@ def test_training_is_deterministic_and_the_loss_falls(quick_run):
     assert int(hist.steps) == QUICK.steps and hist.val_loss.shape == (QUICK.steps // QUICK.eval_every,)
 
 
-def test_quick_run_writes_its_files_and_makes_sense(quick_run):
-    folder, summary = quick_run
+def test_quick_run_draws_and_makes_sense(quick_run):
+    summary, ds = quick_run.summary, quick_run.ds
     name = gcd_transformer.NAME
-    check_files(name, folder, summary)
-    ds = xr.open_zarr(folder / "data.zarr", consolidated=False).load()
+    check_outcome(name, quick_run)
     assert ds.attrs["experiment"] == name
     clean, cut, mix = (str(r) for r in ds["run"].values)
     errors = summary["test_error"]

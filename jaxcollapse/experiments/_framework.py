@@ -135,15 +135,23 @@ def check_range(name: str, value, low=None, high=None, *, strict_low=False) -> N
         raise ConfigError(f"{name}={value!r}: expected a value {' and '.join(x for x in (lo, hi) if x)}")
 
 
-def run(module, config, out, *, quick=False, devices=None, progress=False, float32=False) -> pathlib.Path:
-    """Compute, draw and write one experiment; returns its output folder."""
+class Outcome(typing.NamedTuple):
+    """What one run of an experiment produced, before anything is written."""
+
+    ds: typing.Any  # the Dataset, with `experiment` and `config` in its attrs
+    figs: dict  # name -> matplotlib Figure
+    summary: dict  # what summary.json holds
+    report: str  # what report.md holds
+
+
+def compute_outcome(module, config, *, quick=False, devices=None, progress=False, float32=False) -> Outcome:
+    """Compute, summarise and draw one experiment in memory (`run` writes the result)."""
     start = time.perf_counter()
     ds = module.compute(config, devices=devices, progress=progress)
     computed = time.perf_counter() - start
     numbers, finding = module.summarize(ds)
     figs = module.figures(ds)
-    return write_outputs(
-        pathlib.Path(out) / module.NAME,
+    return outcome(
         name=module.NAME,
         description=module.DESCRIPTION,
         ds=ds,
@@ -159,27 +167,45 @@ def run(module, config, out, *, quick=False, devices=None, progress=False, float
     )
 
 
+def run(module, config, out, *, quick=False, devices=None, progress=False, float32=False) -> pathlib.Path:
+    """Compute, draw and write one experiment; returns its output folder."""
+    result = compute_outcome(module, config, quick=quick, devices=devices, progress=progress, float32=float32)
+    return write_outcome(pathlib.Path(out) / module.NAME, result)
+
+
 def write_outputs(
     folder, *, name, description, ds, figs, parameters, numbers, finding, quick, float32, devices, start, computed
 ) -> pathlib.Path:
     """Write what a run writes into `folder`: `NAME.png`/`.pdf` per figure, `data.zarr`,
     `summary.json` (the settings, versions, timings, finding and headline numbers) and `report.md`.
     `start` is the run's `time.perf_counter()` at its beginning, `computed` the seconds it computed."""
+    result = outcome(
+        name=name,
+        description=description,
+        ds=ds,
+        figs=figs,
+        parameters=parameters,
+        numbers=numbers,
+        finding=finding,
+        quick=quick,
+        float32=float32,
+        devices=devices,
+        start=start,
+        computed=computed,
+    )
+    return write_outcome(folder, result)
+
+
+def outcome(
+    *, name, description, ds, figs, parameters, numbers, finding, quick, float32, devices, start, computed
+) -> Outcome:
+    """The `Outcome` of a computed run: the Dataset's attrs, summary.json's dict and report.md's text
+    (the wall time is measured up to this call)."""
     import jax
-    import matplotlib.pyplot as plt
 
     from .. import __version__
 
-    folder = pathlib.Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    names = []
-    for fig_name, fig in figs.items():
-        fig.savefig(folder / f"{fig_name}.png", dpi=150)
-        fig.savefig(folder / f"{fig_name}.pdf")
-        names.append(fig_name)
-        plt.close(fig)
     ds.attrs.update(experiment=name, config=json.dumps(_jsonable(parameters)))
-    ds.to_zarr(folder / "data.zarr", mode="w", consolidated=False, zarr_format=2)  # v2: read by every zarr library
     wall = time.perf_counter() - start
     summary = {
         "experiment": name,
@@ -195,9 +221,8 @@ def write_outputs(
         "finding": finding,
         **_jsonable(numbers),
     }
-    (folder / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=True) + "\n")
     lines = [f"# {name}", "", description, ""]
-    lines += [f"![{n}]({n}.png)" for n in names]
+    lines += [f"![{n}]({n}.png)" for n in figs]
     lines += ["", f"**Finding.** {finding}", ""]
     lines += ["| quantity | value |", "|---|---|"]
     lines += [f"| {k} | {_fmt(v)} |" for k, v in numbers.items()]
@@ -207,7 +232,24 @@ def write_outputs(
         f"{summary['precision']}, jaxcollapse {__version__}); data in `data.zarr`, settings in `summary.json`.",
         "",
     ]
-    (folder / "report.md").write_text("\n".join(lines))
+    return Outcome(ds, dict(figs), summary, "\n".join(lines))
+
+
+def write_outcome(folder, result: Outcome) -> pathlib.Path:
+    """Write an `Outcome` into `folder` (created): the figures as PNG and PDF, `data.zarr`,
+    `summary.json` and `report.md`. Closes the figures."""
+    import matplotlib.pyplot as plt
+
+    folder = pathlib.Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for fig_name, fig in result.figs.items():
+        fig.savefig(folder / f"{fig_name}.png", dpi=150)
+        fig.savefig(folder / f"{fig_name}.pdf")
+        plt.close(fig)
+    # zarr format 2: read by every zarr library
+    result.ds.to_zarr(folder / "data.zarr", mode="w", consolidated=False, zarr_format=2)
+    (folder / "summary.json").write_text(json.dumps(result.summary, indent=2, allow_nan=True) + "\n")
+    (folder / "report.md").write_text(result.report)
     return folder
 
 

@@ -30,6 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
+from .._cache import execution_bound_jit
 from .._types import Key, Scalars
 from .._validate import check_int, check_scalar
 
@@ -351,7 +352,7 @@ def train(
     return _fit(model, teacher, use_teacher, jnp.asarray(k, DTYPE), jnp.asarray(p1, DTYPE), k_val, k_fit, **options)
 
 
-@eqx.filter_jit
+@execution_bound_jit
 def _fit(
     model,
     teacher,
@@ -445,7 +446,7 @@ def evaluate(
     return _evaluate(model, key, test_size=test_size, per_gcd=per_gcd, max_operand=max_operand)
 
 
-@eqx.filter_jit
+@execution_bound_jit
 def _evaluate(model, key, *, test_size, per_gcd, max_operand):
     K = model.classes
     k_test, k_strat = jax.random.split(key)
