@@ -260,11 +260,12 @@ def test_cli_fit_errors_are_one_line(tmp_path, capsys):
 # ----------------------------------------------------------------------------- experiment fit-demo
 
 
-def test_fit_demo_recovers_what_it_simulated(tmp_path_factory):
-    from _experiment_files import check_files, run_quick
+def test_fit_demo_recovers_what_it_simulated():
+    from _experiment_files import check_outcome, run_quick
 
-    folder, summary = run_quick("fit-demo", tmp_path_factory)
-    check_files("fit-demo", folder, summary)
+    result = run_quick("fit-demo")
+    check_outcome("fit-demo", result)
+    summary = result.summary
     beta, lo, hi = summary["beta"]
     assert lo <= beta <= hi and abs(beta - 1.5) < 0.1
     shift, lo, hi = summary["shift"]
