@@ -184,3 +184,24 @@ def test_compile_flags_only_when_xla_flags_is_unset(monkeypatch):
     monkeypatch.setenv("XLA_FLAGS", "")
     _cache.cli_xla_flags()
     assert os.environ["XLA_FLAGS"] == ""
+
+
+def test_execution_bound_programs_are_plain_inside_another_trace():
+    """`execution_bound_jit` compiles with its own options at top level (JAX refuses them on a
+    nested jit): inside a jit with constant inputs, a vmap and a grad the plain program runs, and
+    every route gives the same numbers."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from jaxcollapse._cache import execution_bound_jit
+
+    f = execution_bound_jit(lambda x, scale: jnp.sin(x) * scale)
+    x = jnp.linspace(0.0, 1.0, 5)
+    want = np.sin(np.linspace(0.0, 1.0, 5)) * 3.0
+    np.testing.assert_allclose(f(x, 3.0), want, rtol=1e-14)
+    np.testing.assert_allclose(jax.jit(lambda: f(x, 3.0))(), want, rtol=1e-14)
+    np.testing.assert_allclose(jax.vmap(f, in_axes=(0, None))(x[:, None], 3.0)[:, 0], want, rtol=1e-14)
+    np.testing.assert_allclose(
+        jax.grad(lambda s: f(x, s).sum())(3.0), np.sin(np.linspace(0.0, 1.0, 5)).sum(), rtol=1e-14
+    )

@@ -114,16 +114,3 @@ def test_all_synthetic_noiseless_learns_the_synthetic_teacher_exactly(key):
     est = jc.simulate.ridge(mix, n=40, p2=jnp.array([0.0, 1.0]), lam=0.0, trials=3, key=key)
     np.testing.assert_allclose(est.samples[0], 0.0, atol=1e-18)
     np.testing.assert_allclose(est.samples[1], 10 * 0.25, rtol=1e-10)  # ||w2* - w1*||^2_Σ
-
-
-def test_the_simulator_inside_another_trace_gives_the_same_numbers(key):
-    """Called at top level a simulator compiles with its own optimisation options; inside another
-    trace (a jit with constant inputs, a vmap) it runs as a plain nested program: same numbers."""
-    mix = jc.power_law(12, 1.3, shift=0.5, noise_var=0.1)
-
-    def mean(lam):
-        return jc.simulate.ridge(mix, n=20, p2=0.3, lam=lam, trials=4, key=key).mean
-
-    top = np.asarray(mean(0.1))
-    np.testing.assert_allclose(jax.jit(lambda: mean(0.1))(), top, rtol=1e-10)
-    np.testing.assert_allclose(jax.vmap(mean)(jnp.array([0.1, 0.2]))[0], top, rtol=1e-10)

@@ -9,8 +9,9 @@ An experiment is a module with:
 - `summarize(ds) -> (numbers, finding)`: a dict of headline numbers and one sentence computed
   from the data.
 
-`run` ties them together and writes `OUT/NAME/`: `NAME.png` and `.pdf` per figure, `data.zarr`
-(the Dataset), `summary.json` and `report.md`.
+`compute_outcome` ties them together in memory (an `Outcome`: the Dataset, the figures, the summary
+and the report); `run` also writes it (`write_outcome`) into `OUT/NAME/`: `NAME.png` and `.pdf` per
+figure, `data.zarr` (the Dataset), `summary.json` and `report.md`.
 """
 
 from __future__ import annotations
@@ -171,29 +172,6 @@ def run(module, config, out, *, quick=False, devices=None, progress=False, float
     """Compute, draw and write one experiment; returns its output folder."""
     result = compute_outcome(module, config, quick=quick, devices=devices, progress=progress, float32=float32)
     return write_outcome(pathlib.Path(out) / module.NAME, result)
-
-
-def write_outputs(
-    folder, *, name, description, ds, figs, parameters, numbers, finding, quick, float32, devices, start, computed
-) -> pathlib.Path:
-    """Write what a run writes into `folder`: `NAME.png`/`.pdf` per figure, `data.zarr`,
-    `summary.json` (the settings, versions, timings, finding and headline numbers) and `report.md`.
-    `start` is the run's `time.perf_counter()` at its beginning, `computed` the seconds it computed."""
-    result = outcome(
-        name=name,
-        description=description,
-        ds=ds,
-        figs=figs,
-        parameters=parameters,
-        numbers=numbers,
-        finding=finding,
-        quick=quick,
-        float32=float32,
-        devices=devices,
-        start=start,
-        computed=computed,
-    )
-    return write_outcome(folder, result)
 
 
 def outcome(

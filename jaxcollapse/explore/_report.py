@@ -106,12 +106,11 @@ def next_folder(out) -> pathlib.Path:
 
 def save(diagram, out, *, p2_row: float = 0.5, computed: float = 0.0) -> pathlib.Path:
     """Write the diagram into a new `OUT/explore-NNN/` (figure, data.zarr, summary.json, report.md)."""
-    from ..experiments._framework import write_outputs
+    from ..experiments._framework import outcome, write_outcome
 
     start = time.perf_counter()
     numbers, finding = summarize(diagram)
-    return write_outputs(
-        next_folder(out),
+    result = outcome(
         name=NAME,
         description=DESCRIPTION,
         ds=diagram.to_dataset(),
@@ -125,3 +124,4 @@ def save(diagram, out, *, p2_row: float = 0.5, computed: float = 0.0) -> pathlib
         start=start - computed,
         computed=computed,
     )
+    return write_outcome(next_folder(out), result)

@@ -17,7 +17,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._activations import FUNCTIONS, check_activation
-from .._cache import execution_bound_jit
 from .._problem import Mixture
 from .._results import Estimate
 from .._trials import run_trials
@@ -125,7 +124,7 @@ def run_grid(trial, n_arr, p2_arr, trials, key):
     def one_trial(k):
         return eqx.filter_vmap(trial, in_axes=(0, 0, None))(ns, p2s, k)
 
-    out = execution_bound_jit(lambda k: run_trials(one_trial, k, trials, trials))(key)  # (trials, points, ...)
+    out = eqx.filter_jit(lambda k: run_trials(one_trial, k, trials, trials))(key)  # (trials, points, ...)
     return jax.tree_util.tree_map(lambda a: jnp.moveaxis(a, 0, 1).reshape(shape + (trials,) + a.shape[2:]), out)
 
 

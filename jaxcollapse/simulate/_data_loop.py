@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import functools
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .._batch import broadcast_map
-from .._cache import execution_bound_jit
 from .._linalg import eigh, pinv_diag
 from .._problem import Mixture
 from .._results import Estimate
@@ -102,7 +102,7 @@ def data_loop(
     return Estimate.from_samples(samples.reshape(shape + (trials,)))
 
 
-@execution_bound_jit
+@eqx.filter_jit
 def _simulate(mix, n0, length, lam, s0, policy, design, trials, chunk_size, key):
     def one_trial(k):
         errors = broadcast_map(functools.partial(_chain, mix, n0, length, s0, policy, design, k), lam=lam)

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import functools
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 
 from .._activations import FUNCTIONS, check_activation, mean_at
 from .._batch import broadcast_map
-from .._cache import execution_bound_jit
 from .._linalg import eigh, pinv_diag
 from .._problem import Mixture
 from .._results import Estimate
@@ -62,7 +62,7 @@ def random_features(
     return Estimate.from_samples(samples)
 
 
-@execution_bound_jit
+@eqx.filter_jit
 def _simulate(mix, n, m, activation, test_size, p2, lam, trials, chunk_size, key):
     """All trials, compiled once per (sizes, activation, shapes) and reused across calls."""
     one = functools.partial(_trial, mix, n, m, activation, test_size, p2, lam)

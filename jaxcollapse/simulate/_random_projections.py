@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import math
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._cache import execution_bound_jit
 from .._linalg import eigh, pinv_diag, spd_solve
 from .._problem import Mixture
 from .._results import Estimate
@@ -122,7 +122,7 @@ def _bytes_per_trial(d, n, primal, dual, points):
     return 8 * words
 
 
-@execution_bound_jit
+@eqx.filter_jit
 def _simulate(mix, n, primal, dual, p2, lam, trials, chunk_size, key, method):
     def one_trial(k):
         return trial_errors(mix, n, primal, dual, p2, lam, k, method)

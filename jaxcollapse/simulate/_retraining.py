@@ -8,11 +8,11 @@ noise (common random numbers across generations), and every $\lambda$ shares one
 
 from __future__ import annotations
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._cache import execution_bound_jit
 from .._linalg import eigh, pinv_diag, spd_solve
 from .._problem import Mixture
 from .._results import Estimate
@@ -75,7 +75,7 @@ def retraining(
     return Estimate.from_samples(samples.reshape(shape + (trials,)))
 
 
-@execution_bound_jit
+@eqx.filter_jit
 def _simulate(mix, n, n0, gens, lam, s0, trials, chunk_size, key):
     def one_trial(k):
         return trial_errors(mix, n, n0, gens, lam, s0, k)

@@ -12,10 +12,10 @@ from __future__ import annotations
 import functools
 import math
 
+import equinox as eqx
 import jax.numpy as jnp
 
 from .._batch import broadcast_map
-from .._cache import execution_bound_jit
 from .._linalg import eigh, pinv_diag
 from .._problem import Mixture
 from .._results import Estimate
@@ -65,7 +65,7 @@ def ridge(
     return Estimate.from_samples(_simulate(mix, n, p2, lam, weight, trials, chunk_size, key))
 
 
-@execution_bound_jit
+@eqx.filter_jit
 def _simulate(mix, n, p2, lam, weight, trials, chunk_size, key):
     def one_trial(k):
         return broadcast_map(functools.partial(_trial, mix, n, k), p2=p2, lam=lam, weight=weight)

@@ -17,7 +17,6 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import zeta
 
-from .._cache import execution_bound_jit
 from .._results import Estimate
 from .._trials import chunk_size_for, run_trials
 from .._types import Counts, Key
@@ -284,6 +283,6 @@ def _draw_slots(key, counts, size):
 def _run(one, key, trials, chunk, per_trial, scalar):
     # about 8 float64 working arrays the length of one trial's stream
     chunk = chunk_size_for(chunk, trials, bytes_per_trial=64 * per_trial, max_chunk=trials)
-    samples = execution_bound_jit(lambda k: run_trials(one, k, trials, chunk))(key)  # (trials, len(T))
+    samples = jax.jit(lambda k: run_trials(one, k, trials, chunk))(key)  # (trials, len(T))
     samples = samples[:, 0] if scalar else samples.T
     return Estimate.from_samples(samples)
