@@ -26,8 +26,8 @@ os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 # level compiles about 20 % faster, and XLA's CPU loop emitters about twice as fast as its newer
 # fusion emitters where the jaxlib has them (`jaxcollapse._cache.fast_compile_flags`; measured:
 # 37.8 s -> 18.5 s of compilation on a sample of the suite, 9:35 -> 7:45 for the whole suite).
-# Neither changes a result beyond rounding (the tests' tolerances are far wider). The simulators and
-# training loops, which run longer than they compile, keep full optimisation at top level
+# Neither changes a result beyond rounding (the tests' tolerances are far wider). The transformer's
+# training, which runs far longer than it compiles, keeps full optimisation at top level
 # (`jaxcollapse._cache.execution_bound_jit`). Importing jaxcollapse here starts no backend: the
 # flags still take effect.
 from jaxcollapse._cache import fast_compile_flags  # noqa: E402
