@@ -213,6 +213,41 @@ def test_simulator_policies_share_generation_zero_and_trials_are_independent_of_
     np.testing.assert_allclose(chunked.samples, base.samples, rtol=1e-12)  # the same trials, batched otherwise
 
 
+EXACT_GENERATOR = dict(n0=40, generations=np.array([0, 1, 3]), lam=0.0, generator_noise_var=0.0, trials=4)
+
+
+def _exact_generator_loops(design, policies):
+    """σ0² = 0, λ = 0, n0 ≥ d: later rows are labelled exactly by ŵ_{g−1}, which OLS (replace) and the
+    least squares on every row so far (accumulate: ŵ_0 already fits the earlier rows best) return
+    again, so every generation has generation 0's error, trial by trial; every policy fits the same
+    real rows at generation 0."""
+    first = None
+    for policy in policies:
+        est = jc.simulate.data_loop(UNDER, policy=policy, design=design, key=jax.random.key(11), **EXACT_GENERATOR)
+        s = np.asarray(est.samples)
+        assert s.shape == (3, 4) and np.all(np.isfinite(s)) and np.all(s > 0)
+        if policy == "accumulate-subsample":  # a subsample mixes noisy real rows and exact ones
+            assert np.all(s[1:] != s[0])
+        else:
+            np.testing.assert_allclose(s, np.broadcast_to(s[0], s.shape), rtol=1e-9)
+        if first is not None:
+            np.testing.assert_allclose(s[0], first, rtol=1e-10)
+        first = s[0]
+
+
+def test_simulated_loops_with_an_exact_generator_stay_at_generation_zero():
+    _exact_generator_loops("fixed", ("replace", "accumulate", "accumulate-subsample"))
+    # without real noise either, every fit of a subsample recovers w*
+    exact = jc.Mixture(UNDER.eigs, UNDER.signal, UNDER.shift, noise_var=0.0)
+    kw = dict(policy="accumulate-subsample", design="fixed", key=jax.random.key(11))
+    sub = jc.simulate.data_loop(exact, **kw, **EXACT_GENERATOR)
+    assert np.all(np.abs(np.asarray(sub.samples)) < 1e-20 * float(UNDER.signal_energy))
+
+
+def test_simulated_loops_with_an_exact_generator_and_a_fresh_design():
+    _exact_generator_loops("fresh", ("replace", "accumulate"))
+
+
 def test_transforms_and_gradients():
     def f(g, s0):
         kw = dict(n0=40.0, lam=0.0, policy="accumulate", design="fixed")

@@ -226,6 +226,29 @@ def test_cli_fit_writes_its_folder(tmp_path, capsys):
     assert (folder / "fit.png").stat().st_size > 10_000 and f"{pred['value']:.4g}" in out
 
 
+def test_cli_fit_without_bootstrap_writes_the_point_fit(tmp_path, capsys):
+    """The fast path of the command: no replicates, so no intervals, floors or limits, but the fit,
+    the prediction, the figure and the report."""
+    import json
+
+    csv = _write(tmp_path / "plain.csv", "n,p2,error", zip(N, P2, NOISY))
+    args = ["--model=ridge", "--free=beta,quality", "--fixed=d=60,lam=1e-3,noise=0.05", "--predict=n=5000,p2=0.2"]
+    code, out, err = _fit_cli(capsys, str(csv), *args, "--starts=2", "--bootstrap=0", f"--out={tmp_path}")
+    assert code == 0, err
+    folder = tmp_path / "fit-plain"
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["rows"] == 16 and summary["ignored_columns"] == [] and summary["settings"]["bootstrap"] == 0
+    beta, shift = summary["params"]["beta"], summary["params"]["shift"]
+    assert abs(beta["value"] - 1.5) < 0.03 and abs(shift["value"] / 0.8 - 1) < 0.1
+    assert beta["low"] is None and shift["high"] is None  # no replicates: no interval (null in JSON)
+    assert summary["floors"] == [] and summary["synthetic_limits"] == []
+    truth = float(model(**TRUTH, n=jnp.asarray([5000.0]), p2=jnp.asarray([0.2])).total[0])
+    (pred,) = summary["predictions"]
+    assert set(pred) == {"at", "value"} and pred["value"] == pytest.approx(truth, rel=0.1)
+    assert f"{pred['value']:.4g}" in (folder / "report.md").read_text() and f"{pred['value']:.4g}" in out
+    assert (folder / "fit.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_cli_fit_errors_are_one_line(tmp_path, capsys):
     good = [(n, p2, e) for n, p2, e in zip(N, P2, CLEAN)]
     files = {

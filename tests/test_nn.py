@@ -208,3 +208,26 @@ def test_cli_reports_a_missing_extra_in_one_line(tmp_path):
     assert out.returncode == 2
     lines = [line for line in out.stderr.strip().splitlines() if line]
     assert len(lines) == 1 and "jaxcollapse[images]" in lines[0] and "Traceback" not in out.stderr
+
+
+def test_mixture_and_digits_runs_share_draws_across_the_grid():
+    """Tiny runs of both grid trainers: shapes, statistics over trials, common random numbers
+    (every (n, p2) of a trial sees the same data, so p2 = 0 lanes of one n agree), determinism."""
+    mix = jc.isotropic(4, signal=1.0, shift=1.0, noise_var=0.1)
+    kw = dict(n=np.array([[12], [24]]), m=4, p2=np.array([0.0, 0.0, 0.5]), trials=2, steps=6, eval_every=3)
+    est, hist = nn.train_on_mixture(mix, key=jax.random.key(2), n_val=8, test_size=16, **kw)
+    assert est.mean.shape == est.sem.shape == (2, 3) and hist.val_loss.shape == (2, 3, 2, 2)
+    err = np.asarray(est.samples)
+    assert err.shape == (2, 3, 2) and np.all(np.isfinite(err) & (err > 0))
+    np.testing.assert_allclose(np.asarray(est.mean), err.mean(-1), rtol=1e-12)
+    np.testing.assert_array_equal(err[:, 0], err[:, 1])  # the same n and p2: the same draws, the same fit
+    again, _ = nn.train_on_mixture(mix, key=jax.random.key(2), n_val=8, test_size=16, **kw)
+    np.testing.assert_array_equal(np.asarray(again.samples), err)
+
+    run = nn.digits.train_on_digits(key=jax.random.key(3), test_size=200, n_val=40, generator_size=30, **kw)
+    acc, sq = np.asarray(run.accuracy.samples), np.asarray(run.squared_error.samples)
+    assert acc.shape == sq.shape == (2, 3, 2) and np.all((acc >= 0) & (acc <= 1)) and np.all(sq > 0)
+    np.testing.assert_array_equal(acc[:, 0], acc[:, 1])
+    assert run.generator_accuracy.shape == (2,) and np.all(
+        (run.generator_accuracy > 0.1) & (run.generator_accuracy <= 1)
+    )

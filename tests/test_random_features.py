@@ -141,6 +141,41 @@ def test_simulated_relu_features_scale_with_the_spectrum():
     np.testing.assert_allclose(np.asarray(nine.samples), c * np.asarray(one.samples), rtol=1e-8)
 
 
+def test_simulated_linear_features_recover_a_noiseless_teacher():
+    """Linear features XSᵀ with m ≥ d span every linear function: the min-norm fit of noiseless labels
+    (dual form, m > n ≥ d) is the teacher, error 0; a ridge is not. Without a shift and with equal
+    noises synthetic rows are real rows: p2 changes nothing; with a shift it does."""
+    base = jc.power_law(12, 1.5, signal=1.0, shift=0.0)
+    kw = dict(n=30, m=40, p2=jnp.array([0.0, 0.5])[:, None], lam=jnp.array([0.0, 0.1])[None, :], trials=4)
+    kw |= dict(activation="linear", key=jax.random.key(5), test_size=50)
+    exact = np.asarray(jc.simulate.random_features(base, **kw).samples)
+    assert exact.shape == (2, 2, 4)
+    assert np.all(exact[:, 0] < 1e-20) and np.all(exact[:, 1] > 1e-4)
+    noisy = jc.power_law(12, 1.5, signal=1.0, shift=0.0, noise_var=0.1)
+    same = np.asarray(jc.simulate.random_features(noisy, **kw).samples)
+    assert np.all(same[0, 0] > 1e-4)
+    np.testing.assert_allclose(same[1], same[0], rtol=1e-12)
+    shifted = jc.power_law(12, 1.5, signal=1.0, shift=0.5, noise_var=0.1)
+    other = np.asarray(jc.simulate.random_features(shifted, **kw).samples)
+    np.testing.assert_allclose(other[0], same[0], rtol=1e-12)  # p2 = 0: no synthetic row, the same draws
+    assert np.all(other[1] != same[1])
+
+
+def test_simulated_relu_features_scale_in_the_primal_form():
+    """m ≤ n (the m × m form): relu features of cΣ are √c times those of Σ, so ridge at cλ errs c times
+    as much on the same draws; and λ → 0 is the min-norm fit."""
+    c = 9.0
+    base = jc.power_law(24, 1.5, signal=1.0, noise_var=0.1)
+    scaled = jc.Mixture(c * base.eigs, base.signal, base.shift, noise_var=c * base.noise_var)
+    lam = jnp.array([0.0, 1e-10, 0.1])
+    kw = dict(n=30, m=20, p2=0.0, activation="relu", trials=4, key=jax.random.key(5), test_size=50)
+    one = np.asarray(jc.simulate.random_features(base, lam=lam, **kw).samples)
+    assert one.shape == (3, 4) and np.all(np.isfinite(one)) and np.all(one > 0)
+    np.testing.assert_allclose(one[1], one[0], rtol=1e-5)
+    nine = jc.simulate.random_features(scaled, lam=c * lam, **kw)
+    np.testing.assert_allclose(np.asarray(nine.samples), c * one, rtol=1e-8)
+
+
 # ---------------------------------------------------------------------------------------------
 # Any diagonal spectrum (issue 19)
 # ---------------------------------------------------------------------------------------------

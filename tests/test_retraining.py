@@ -222,3 +222,28 @@ def test_theory_matches_simulation(case, key):
     )
     gap = np.abs(np.asarray(est.mean) - theory)
     assert np.all(gap <= np.maximum(3 * np.asarray(est.sem), 0.03 * theory)), (gap, np.asarray(est.sem), theory)
+
+
+def test_simulated_chain_of_exact_generators_keeps_the_clean_error():
+    """σ0² = 0, n0 ≥ d: each generator's OLS returns w0 itself, so every G has the error of G = 0 (one
+    downstream draw serves every G). G = 0 is clean training: σ0² does not touch it."""
+    mix = jc.isotropic(10, signal=1.0, noise_var=0.25)
+    kw = dict(n=30, n0=20, generations=np.array([0, 1, 3])[:, None], lam=np.array([[0.0, 0.1]]), trials=4)
+    exact = np.asarray(jc.simulate.retraining(mix, generator_noise_var=0.0, key=jax.random.key(2), **kw).samples)
+    assert exact.shape == (3, 2, 4) and np.all(np.isfinite(exact)) and np.all(exact > 0)
+    np.testing.assert_allclose(exact, np.broadcast_to(exact[0], exact.shape), rtol=1e-9)
+    assert np.all(exact[0, 0] != exact[0, 1])  # λ = 0.1 is another fit of the same draws
+    noisy = np.asarray(jc.simulate.retraining(mix, generator_noise_var=0.5, key=jax.random.key(2), **kw).samples)
+    np.testing.assert_array_equal(noisy[0], exact[0])
+    assert np.all(noisy[1:] != noisy[0])
+
+
+def test_simulated_min_norm_fits_are_the_ridgeless_limit():
+    """n0 < d and n < d: min-norm generators and the downstream fit in the n × n form; λ = 0 is the
+    limit of ridge as λ → 0 at every G."""
+    mix = jc.isotropic(10, signal=1.0, noise_var=0.25)
+    kw = dict(n=6, n0=5, generations=np.array([0, 2])[:, None], generator_noise_var=0.5, trials=4)
+    few = np.asarray(jc.simulate.retraining(mix, lam=np.array([[0.0, 1e-9, 0.1]]), key=jax.random.key(2), **kw).samples)
+    assert few.shape == (2, 3, 4) and np.all(np.isfinite(few)) and np.all(few > 0)
+    np.testing.assert_allclose(few[:, 1], few[:, 0], rtol=1e-6)
+    assert np.all(few[:, 2] != few[:, 0]) and np.all(few[1] != few[0])

@@ -291,6 +291,58 @@ def test_simulation_draws_beyond_the_support():
     assert abs(float(est.mean) - float(tl.clean(1.1, T=3000).total)) < 3 * float(est.sem)
 
 
+def _tiny_curves(model, **a):
+    """Errors of 16 trials at T' = 0, 1, 2, 8 on a 16-rank table (β = 2): checked for what every draw
+    obeys (nothing learned at T' = 0, one sample reveals at most p_1, more samples never hurt)."""
+    est = tl.simulate(model, 2.0, T=[0, 1, 2, 8], key=jax.random.PRNGKey(5), trials=16, support=16, **a)
+    s = np.asarray(est.samples)
+    assert s.shape == (4, 16) and np.all(np.isfinite(s))
+    np.testing.assert_allclose(s[0], 1.0, rtol=1e-12)
+    assert np.all(s[1] >= 1 - 1 / zeta(2.0) - 1e-12) and np.all(s >= -1e-12)
+    assert np.all(np.diff(s, axis=0) <= 1e-15)
+    return s
+
+
+def test_simulated_models_on_tiny_streams():
+    """Two kinds of samples, where the order of the stream fixes what the first samples can reveal."""
+    p = np.arange(1, 3) ** -2.0 / zeta(2.0)
+    _tiny_curves("narrow", beta_narrow=3.0)
+    _tiny_curves("mix", k=10, p1=0.3, sampling="iid")
+    # fixed counts: a prefix of T' samples holds ⌊πT'⌋ clean ones, so the first is from the cut at k = 1
+    mix = _tiny_curves("mix", k=1, p1=0.5)
+    np.testing.assert_allclose(mix[1], 1 - p[0], rtol=1e-12)
+    tail = _tiny_curves("acquire_tail", k=1, k_tail=1, p1=0.5)
+    np.testing.assert_allclose(tail[1], 1 - p[0], rtol=1e-12)
+    assert np.all(tail[2] < 1 - p[0]) and np.all(tail[2] >= 1 - p[0] - p[1] - 1e-12)  # the second: a rank ≥ 2
+
+
+def test_simulated_generation_chains_on_tiny_streams():
+    """What a chain lets the final model learn, draw by draw; chain P against the cut it computes."""
+    # Chain K with generators of T0 = 2 samples: at most two ranks can be right, whatever T.
+    known = _tiny_curves("generations", T0=2, generations=2)
+    assert np.all(known >= 1 - (1 + 1 / 4) / zeta(2.0) - 1e-12)
+    # Chain W from one sample: every later generation and the final model only ever see that rank.
+    empirical = _tiny_curves("generations", T0=1, generations=2, chain="empirical")
+    np.testing.assert_allclose(empirical[1:], np.broadcast_to(empirical[1], (3, 16)), rtol=1e-12)
+    # Chain P trains on p cut at k_n, found here on the cumulative table: the same draws as that cut.
+    cdf = np.cumsum(np.arange(1, 17) ** -2.0) / zeta(2.0)
+    k1 = int(np.searchsorted(cdf, 0.9)) + 1
+    k2 = int(np.searchsorted(cdf, 0.9 * cdf[k1 - 1])) + 1
+    assert (k1, k2) == (6, 3)
+    top_p = _tiny_curves("generations", T0=None, generations=2, chain="top_p", p_nuc=0.9)
+    cut = _tiny_curves("cut", k=k2)
+    np.testing.assert_array_equal(top_p, cut)
+    p = np.arange(1, 4) ** -2.0 / zeta(2.0)
+    assert np.all(np.min(np.abs(cut[1][:, None] - (1 - p)[None, :]), axis=1) < 1e-12)  # one of ranks 1..3
+    assert np.all(cut >= zeta(2.0, 4) / zeta(2.0) - 1e-12)  # ranks beyond the cut stay unseen
+    with pytest.raises(ValueError, match="support"):  # p_nuc beyond the table's mass
+        tl.simulate(
+            "generations", 2.0, T=8, key=jax.random.PRNGKey(0), support=16, generations=1, chain="top_p", p_nuc=0.99
+        )
+    with pytest.raises(ValueError, match="chain"):
+        tl.simulate("generations", 2.0, T=8, key=jax.random.PRNGKey(0), T0=4, generations=1, chain="other")
+
+
 def test_empirical_chain_approximation_against_simulation():
     # Chain W has no closed form: the Poisson-branching value must be within 3 s.e. or 2 % of the
     # exact resampling chain.
