@@ -99,7 +99,18 @@ def _parser():
         "tr ΣΔ, λ, d/n and β, the model and spectrum, the curves under the cursor, and a save button that "
         "writes what `jaxcollapse run` writes. Needs the explore extra: pip install 'jaxcollapse[explore]'.",
     )
-    p_explore.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765; 0: any free port)")
+    p_explore.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free port)")
+    p_explore.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1; another than 127.0.0.1, localhost or ::1 needs --allow-remote)",
+    )
+    p_explore.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="serve other machines on --host: any host name is accepted and the session token in the printed "
+        "address is then the only lock (an SSH tunnel to 127.0.0.1 is safer)",
+    )
     p_explore.add_argument("--no-browser", action="store_true", help="do not open the page in a browser")
     p_explore.add_argument(
         "--out", default="jaxcollapse-out", metavar="DIR", help="where 'save' writes (default: ./jaxcollapse-out)"
@@ -226,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
                     open_browser=not args.no_browser,
                     out=args.out,
                     ready=lambda url: print(f"jaxcollapse explore: {url} (Ctrl-C stops it)", flush=True),
+                    host=args.host,
+                    allow_remote=args.allow_remote,
                 )
             except ValueError as err:
                 parser.exit(2, f"jaxcollapse explore: error: {err}\n")

@@ -213,7 +213,38 @@ ENTRIES = {
         dict(beta=2.0, T=jnp.array([10.0, 100.0, 1000.0]), k=10.0, p1=0.1, sampling="fixed"),
         dict(beta="positive", T="nonnegative", k="positive+inf", p1="unit", sampling="name"),
     ),
+    # the explorer's HTTP endpoints get strings (a query string, or a JSON body's values): each bad
+    # value as the text a request would carry
+    "explore /api/picture": (
+        lambda **k: _explorer().picture({name: str(v) for name, v in k.items()}),
+        dict(quality=1.0, lam=1e-4, d_over_n=2.0, beta=1.2, model="ridge", spectrum="power_law", activation="relu"),
+        dict(
+            quality="positive",
+            lam="nonnegative!",
+            d_over_n="positive!",
+            beta="positive!",
+            model="name",
+            spectrum="name",
+            activation="name",
+        ),
+    ),
+    "explore /api/save": (
+        lambda **k: _explorer().save({name: str(v) for name, v in k.items()}),
+        dict(quality=1.0, p2_row=0.5),
+        dict(quality="positive!", p2_row="unit!"),
+    ),
 }
+
+
+@functools.cache
+def _explorer():
+    """One explorer (no background compilation; saves into a temporary folder, never reached: every
+    call of the matrix has a bad value)."""
+    import tempfile
+
+    from jaxcollapse.explore._app import Explorer
+
+    return Explorer(tempfile.mkdtemp(), warm=False)
 
 
 def _bad_values(kind, broadcasts=True):
@@ -251,7 +282,7 @@ def _bad_values(kind, broadcasts=True):
         out.pop("wrong shape", None)  # a (2,) array is a valid grid when nothing else has a shape
     if kind in ("count", "count0"):
         out["non-integer"] = 2.5
-    if kind == "unit":
+    if kind.rstrip("!") == "unit":
         out["above one"] = 1.5
     if kind == "above one":
         out["one or below"] = 1.0

@@ -5,12 +5,14 @@ One file on purpose: the explorer's programs compile once per process, and every
 browser ones included) reuses them.
 """
 
+import collections
 import json
 import math
 import pathlib
 import shutil
 import threading
 import time
+import urllib.parse
 
 import jax
 import jax.numpy as jnp
@@ -252,22 +254,33 @@ def _running(out, warm):
     return server, thread, address
 
 
-def test_http_api_answers_bad_input_with_400_and_the_message(tmp_path):
-    pytest.importorskip("starlette", reason="the explore extra (starlette, uvicorn) is not installed")
+def _caller(address):
+    """`call(path, method="GET", headers=None, body=None, **params) -> (status, text)` against a live
+    server, with its session token unless `headers` say otherwise."""
     import urllib.error
     import urllib.parse
     import urllib.request
 
-    server, thread, address = _running(tmp_path, warm=False)
+    base, token = address.split("?token=")
 
-    def call(path, method="GET", **params):
-        url = f"{address}{path}?{urllib.parse.urlencode(params)}"
+    def call(path, method="GET", headers=None, body=None, **params):
+        url = f"{base}{path}" + (f"?{urllib.parse.urlencode(params)}" if params else "")
+        sent = {"X-Explore-Token": token, **(headers or {})}
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(url, method=method, headers=sent, data=data)
         try:
-            with urllib.request.urlopen(urllib.request.Request(url, method=method), timeout=120) as r:
+            with urllib.request.urlopen(request, timeout=120) as r:
                 return r.status, r.read().decode()
         except urllib.error.HTTPError as err:
             return err.code, err.read().decode()
 
+    return call
+
+
+def test_http_api_answers_bad_input_with_400_and_the_message(tmp_path):
+    pytest.importorskip("starlette", reason="the explore extra (starlette, uvicorn) is not installed")
+    server, thread, address = _running(tmp_path, warm=False)
+    call = _caller(address)
     try:
         status, page = call("")
         assert status == 200 and "explore.js" in page
@@ -281,9 +294,132 @@ def test_http_api_answers_bad_input_with_400_and_the_message(tmp_path):
         assert status == 200 and set(json.loads(body)["paths"]) == set(_render.CURVES)
         assert call("api/curve", version=999, fx=0.5, fy=0.5)[0] == 409
         assert call("api/curve", version=good["version"], fx=2, fy=0.5)[0] == 400
-        status, body = call("api/save", method="POST", quality="2", p2_row="0.25")
+        status, body = call("api/save", method="POST", body={"quality": "2", "p2_row": "0.25"})
         saved = json.loads(body)
         assert status == 200 and pathlib.Path(saved["folder"]).parent == tmp_path and "summary.json" in saved["files"]
+        status, body = call("api/save", method="POST", body=["quality", "2"])
+        assert status == 400 and "JSON object" in json.loads(body)["error"]
+        status, body = call("api/save", method="POST", body={"lam": "-1"})
+        assert status == 400 and json.loads(body)["error"].startswith("lam:")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_server_lets_in_only_its_own_page(tmp_path):
+    """What another web page can send (issue: DNS rebinding, cross-site requests) gets 403."""
+    pytest.importorskip("starlette", reason="the explore extra (starlette, uvicorn) is not installed")
+    server, thread, address = _running(tmp_path, warm=False)
+    call = _caller(address)
+    port = address.split(":")[2].split("/")[0]
+    try:
+        # a page from another site, its name re-resolved to 127.0.0.1, sends its own Host
+        for path in ("", "api/controls"):
+            status, text = call(path, headers={"Host": f"evil.example:{port}"})
+            assert status == 403 and "host 'evil.example:" in text
+        assert call("", headers={"Host": f"localhost:{port}"})[0] == 200  # the loopback names are the server's
+        # no token, or a wrong one: every API call is refused, the page itself is served
+        for headers in ({"X-Explore-Token": ""}, {"X-Explore-Token": "guess"}):
+            for path, method in (("api/controls", "GET"), ("api/picture", "GET"), ("api/curve", "GET")):
+                status, text = call(path, method=method, headers=headers)
+                assert status == 403 and "session token" in text, (path, headers)
+            assert call("api/save", method="POST", headers=headers, body={"quality": "2"})[0] == 403
+        # a save from another origin, token and all, writes nothing
+        status, text = call("api/save", method="POST", headers={"Origin": "http://evil.example"}, body={})
+        assert status == 403 and "origin 'http://evil.example'" in text
+        assert not any(tmp_path.iterdir())
+        status, _ = call("api/save", method="POST", headers={"Origin": f"http://127.0.0.1:{port}"}, body={})
+        assert status == 200 and len(list(tmp_path.iterdir())) == 1  # the page's own origin saves
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_a_remote_host_needs_allow_remote(capsys):
+    pytest.importorskip("starlette", reason="the explore extra (starlette, uvicorn) is not installed")
+    from jaxcollapse import cli
+    from jaxcollapse.explore import _server
+
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["explore", "--host", "0.0.0.0", "--port", "0", "--no-browser"])
+    err = capsys.readouterr().err.strip()
+    assert exit.value.code == 2 and len(err.splitlines()) == 1
+    assert "host: 0.0.0.0 is not a loopback address" in err and "--allow-remote" in err and "token" in err
+    server, sock, address = _server(0, "unused", warm=False, host="0.0.0.0", allow_remote=True)
+    try:  # served to other machines: any host name, the token still required
+        assert address.startswith("http://0.0.0.0:") and "?token=" in address
+        assert server.config.app.state.token == address.split("?token=")[1]
+    finally:
+        sock.close()
+
+
+def test_gate_runs_one_at_a_time_replaces_and_turns_away():
+    """The picture queue: a page's newer request replaces its waiting one (409), at most `limit`
+    requests wait (then 429), and everything admitted runs, one at a time."""
+    pytest.importorskip("starlette", reason="the explore extra (starlette, uvicorn) is not installed")
+    from jaxcollapse.explore._app import Busy, Gate
+
+    gate = Gate(limit=2)
+    release, started, results, overlaps = threading.Event(), threading.Event(), {}, []
+    running = []
+
+    def work(name):
+        running.append(name)
+        overlaps.append(len(running) > 1)
+        if name == "first":
+            started.set()
+            release.wait(10)
+        running.remove(name)
+        return name
+
+    def ask(name, page):
+        try:
+            results[name] = gate.run(page, lambda: work(name))
+        except Busy as err:
+            results[name] = err.status
+
+    def start(name, page, until):
+        threads.append(threading.Thread(target=ask, args=(name, page)))
+        threads[-1].start()
+        while not until():
+            time.sleep(0.005)
+
+    threads = []
+    start("first", "a", started.is_set)  # "first" holds the computation
+    start("older", "a", lambda: gate.waiting.get("a") is not None)
+    start("newer", "a", lambda: "older" in results)  # replaces "older"
+    start("other", "b", lambda: len(gate.waiting) == 2)
+    start("flood", "c", lambda: "flood" in results)  # the queue is full
+    assert results == {"older": 409, "flood": 429}
+    release.set()
+    for t in threads:
+        t.join(10)
+    assert results == {"first": "first", "older": 409, "newer": "newer", "other": "other", "flood": 429}
+    assert not any(overlaps) and gate.peak == 2 and gate.waiting == {} and not gate.running
+
+
+def test_a_burst_of_picture_requests_is_answered_with_a_bounded_queue(tmp_path):
+    pytest.importorskip("starlette", reason="the explore extra (starlette, uvicorn) is not installed")
+    import concurrent.futures
+
+    from jaxcollapse.explore._app import _SLIDERS
+
+    server, thread, address = _running(tmp_path, warm=False)
+    call = _caller(address)
+    explorer = server.config.app.state.explorer
+    stops = _SLIDERS["quality"][1]
+    try:
+
+        def one(i):  # eight pages, each moving the quality slider
+            return call("api/picture", headers={"X-Explore-Page": f"page{i % 8}"}, quality=str(stops[i % len(stops)]))
+
+        with concurrent.futures.ThreadPoolExecutor(32) as pool:
+            statuses = [status for status, _ in pool.map(one, range(200))]
+        assert len(statuses) == 200 and set(statuses) <= {200, 409, 429}, collections.Counter(statuses)
+        assert 200 in statuses and explorer.gate.peak <= explorer.gate.limit
+        assert explorer.gate.waiting == {} and not explorer.gate.running
+        status, body = call("api/picture", headers={"X-Explore-Page": "page0"}, quality="0.5")
+        assert status == 200 and json.loads(body)["settings"]["quality"] == 0.5  # the latest is answered
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -433,7 +569,8 @@ def test_the_address_is_a_link_to_the_view(served):
     other = context.new_page()
     other.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
     base = page.url.split("?")[0]
-    other.goto(base + "?model=ridge&quality=3&lam=0.0007&beta=2")
+    token = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)["token"][0]  # the address keeps it
+    other.goto(base + f"?token={token}&model=ridge&quality=3&lam=0.0007&beta=2")
     other.wait_for_function("window.explore && window.explore.pictures >= 1", timeout=90_000)
     d = explorer.diagrams[other.evaluate("window.explore.version")]
     assert (d.settings.model, d.settings.quality, d.settings.lam, d.settings.beta) == ("ridge", 3.0, 0.0007, 2.0)
@@ -442,10 +579,15 @@ def test_the_address_is_a_link_to_the_view(served):
     assert lam[int(other.locator("#slider-lam").input_value())] in (5e-4, 8e-4)  # the nearest stops
     assert other.locator("#input-lam").input_value() == "0.0007"
     _move(other, "quality", quality.index(0.5))
-    assert "quality=0.5" in other.url and "model=ridge" in other.url
-    other.goto(base + "?lam=-3")  # a refused link: the defaults, and the reason
+    assert "quality=0.5" in other.url and "model=ridge" in other.url and f"token={token}" in other.url
+    other.goto(base + f"?token={token}&lam=-3")  # a refused link: the defaults, and the reason
     other.wait_for_function("window.explore && window.explore.pictures >= 1", timeout=90_000)
     assert "lam" in other.locator("#message").inner_text()
     assert explorer.diagrams[other.evaluate("window.explore.version")].settings == Settings()
+    shown = len(explorer.diagrams)
+    other.goto(base + "?model=ridge")  # a link without the token: the page says why and asks for nothing
+    other.wait_for_function("document.getElementById('message').textContent.includes('session token')")
+    assert other.evaluate("window.explore.pictures") == 0 and len(explorer.diagrams) == shown
+    problems[:] = [p for p in problems if "status of 403" not in p]  # the browser logs the refusal
     context.close()
     assert problems == []

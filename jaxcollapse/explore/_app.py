@@ -2,14 +2,26 @@
 
 Routes: `/` (the page), `/static/*` (its script and style), `/api/controls` (the sliders, menus and
 their stops), `/api/picture?SETTINGS` (a diagram), `/api/curve?version=&fx=&fy=&along=` (the curves
-under the cursor, from a diagram already computed), `/api/save?SETTINGS` (POST: write a run's files).
-Bad settings answer 400 with `{"error": message}`; the page shows the message and keeps its picture.
+under the cursor, from a diagram already computed), `/api/save` (POST, the settings as a JSON object
+in the body: write a run's files). Bad settings answer 400 with `{"error": message}`; the page shows
+the message and keeps its picture.
+
+The server lets in only its own page (`Guard`): a request whose `Host` is not the address the server
+listens on gets 403 (a page from another site, re-resolved to 127.0.0.1 by DNS rebinding, sends its
+own host name); every `/api/` call must carry the session's random token (header `X-Explore-Token`;
+the page reads it from its address, `?token=...`), which no other page can know; a save whose
+`Origin` is not the server's own gets 403. Pictures pass a `Gate`: one computation at a time, a
+page's newer request replaces its own queued one (answered 409), and at most `Gate.limit` requests
+wait: more get 429, so a flood of requests never grows a queue.
 """
 
 from __future__ import annotations
 
 import collections
 import dataclasses
+import hmac
+import json
+import math
 import pathlib
 import threading
 import time
@@ -17,7 +29,7 @@ import time
 import numpy as np
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import FileResponse, JSONResponse
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -75,10 +87,61 @@ def controls(settings=None) -> list[dict]:
     ]  # fmt: skip
 
 
+class Busy(Exception):
+    """A picture request the `Gate` turned away: `status` 409 (replaced by a newer one from the same
+    page) or 429 (too many waiting)."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+class Gate:
+    """Admission for computations: one runs at a time; a page (its `X-Explore-Page` id) has at most
+    one request waiting, which a newer one replaces (the page only needs the latest); at most
+    `limit` requests wait in all. `peak` is the most that ever waited (for tests)."""
+
+    def __init__(self, limit: int = 4):
+        self.limit = limit
+        self.cond = threading.Condition()
+        self.waiting: dict[str, int] = {}  # page -> its waiting ticket
+        self.replaced: set[int] = set()
+        self.running = False
+        self.tickets = 0
+        self.peak = 0
+
+    def run(self, page: str, work):
+        with self.cond:
+            self.tickets += 1
+            ticket = self.tickets
+            old = self.waiting.get(page)
+            if old is not None:
+                self.replaced.add(old)
+            elif len(self.waiting) >= self.limit:
+                raise Busy(429, f"the server is busy ({self.limit} requests waiting); try again")
+            self.waiting[page] = ticket
+            self.peak = max(self.peak, len(self.waiting))
+            self.cond.notify_all()
+            while ticket not in self.replaced and self.running:
+                self.cond.wait()
+            if ticket in self.replaced:
+                self.replaced.discard(ticket)
+                raise Busy(409, "replaced by a newer request from the same page")
+            del self.waiting[page]
+            self.running = True
+        try:
+            return work()
+        finally:
+            with self.cond:
+                self.running = False
+                self.cond.notify_all()
+
+
 class Explorer:
     """The app's state: recent diagrams by version, and where saves go."""
 
     def __init__(self, out="jaxcollapse-out", warm: bool = True):
+        self.gate = Gate()
         self.out = pathlib.Path(out)
         self.diagrams: collections.OrderedDict[int, object] = collections.OrderedDict()
         self.versions: dict[tuple, int] = {}
@@ -114,13 +177,14 @@ class Explorer:
         self.warmed.add(key)
         self._start(_model.warm, model, activation)
 
-    def diagram(self, settings) -> tuple[int, object, float]:
+    def diagram(self, settings, page: str | None = None) -> tuple[int, object, float]:
+        """The diagram of `settings`: kept, or computed (through the gate when `page` is given)."""
         with self.lock:
             version = self.versions.get(settings.key())
             if version is not None and version in self.diagrams:
                 return version, self.diagrams[version], 0.0
         start = time.perf_counter()
-        diagram = _model.compute(settings)
+        diagram = _model.compute(settings) if page is None else self.gate.run(page, lambda: _model.compute(settings))
         seconds = time.perf_counter() - start
         with self.lock:
             self.counter += 1
@@ -132,9 +196,9 @@ class Explorer:
                 self.versions.pop(gone.settings.key(), None)
         return version, diagram, seconds
 
-    def picture(self, query) -> dict:
+    def picture(self, query, page: str = "") -> dict:
         settings = _model.Settings.parse(query)
-        version, diagram, seconds = self.diagram(settings)
+        version, diagram, seconds = self.diagram(settings, page)
         start = time.perf_counter()
         out = _render.picture(diagram)
         self.served.set()
@@ -148,7 +212,7 @@ class Explorer:
         )
         return out
 
-    def curve(self, query) -> dict:
+    def curve(self, query, page: str = "") -> dict:
         try:
             version = int(query.get("version", ""))
             fx, fy = float(query.get("fx", "")), float(query.get("fy", ""))
@@ -160,34 +224,89 @@ class Explorer:
             raise LookupError(f"version {version} is no longer kept")
         return _render.curve(diagram, fx, fy, query.get("along", "x"))
 
-    def save(self, query) -> dict:
+    def save(self, query, page: str = "") -> dict:
         query = dict(query)
         p2_row = query.pop("p2_row", "0.5")
         try:
-            p2_row = float(p2_row)
+            value = float(p2_row)
         except ValueError:
-            raise ValueError(f"p2_row: expected a number in [0, 1], got {p2_row!r}") from None
+            value = math.nan
+        if not 0.0 <= value <= 1.0:  # NaN fails too
+            raise ValueError(f"p2_row: expected a number in [0, 1], got {p2_row!r}")
+        p2_row = value
         settings = _model.Settings.parse(query)
-        _, diagram, seconds = self.diagram(settings)
+        _, diagram, seconds = self.diagram(settings, page)
         folder = _report.save(diagram, self.out, p2_row=p2_row, computed=seconds)
         return {"folder": str(folder), "files": sorted(p.name for p in folder.iterdir())}
 
 
-def _answer(method):
+def _answer(method, *, body=False):
+    """An endpoint calling `method(settings, page)`: the settings from the query string, or from the
+    request's JSON body (`body=True`: an object of strings or numbers)."""
+
     async def endpoint(request):
+        if body:
+            try:
+                params = json.loads(await request.body() or b"{}")
+                if not isinstance(params, dict):
+                    raise ValueError
+            except ValueError:
+                return JSONResponse({"error": "the body must be a JSON object of settings"}, status_code=400)
+            params = {str(k): str(v) for k, v in params.items()}
+        else:
+            params = dict(request.query_params)
+        page = request.headers.get("x-explore-page", "")[:64]
         try:
-            body = await run_in_threadpool(method, dict(request.query_params))
+            answer = await run_in_threadpool(method, params, page)
+        except Busy as err:
+            return JSONResponse({"error": str(err)}, status_code=err.status)
         except ValueError as err:
             return JSONResponse({"error": str(err)}, status_code=400)
         except LookupError as err:
             return JSONResponse({"error": str(err)}, status_code=409)
-        return JSONResponse(body)
+        return JSONResponse(answer)
 
     return endpoint
 
 
-def app(explorer: Explorer | None = None) -> Starlette:
-    """The ASGI app over `explorer` (a new one, saving into `./jaxcollapse-out`, if None)."""
+LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+
+
+class Guard:
+    """ASGI middleware that lets in only the server's own page: the `Host` header must name one of
+    `hosts` (None: any, for `--allow-remote`), `/api/` calls must carry `token` in `X-Explore-Token`,
+    and a POST whose `Origin` is present must be one of the allowed hosts over http."""
+
+    def __init__(self, app, *, token: str, hosts: frozenset[str] | None):
+        self.app, self.token, self.hosts = app, token, hosts
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        host = headers.get("host", "")
+        why = None
+        if self.hosts is not None and host not in self.hosts:
+            why = f"host {host!r} is not this server's address"
+        elif scope["path"].startswith("/api/") and not hmac.compare_digest(
+            headers.get("x-explore-token", "").encode(), self.token.encode()
+        ):
+            why = "missing or wrong session token (open the address the command printed)"
+        elif scope["method"] == "POST" and "origin" in headers and headers["origin"] != f"http://{host}":
+            why = f"origin {headers['origin']!r} is not this page"
+        if why is not None:
+            return await PlainTextResponse(f"forbidden: {why}", status_code=403)(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+
+def hosts_for(port: int) -> frozenset[str]:
+    """The `Host` values of a loopback server on `port`."""
+    return frozenset(f"{name}:{port}" for name in LOOPBACK)
+
+
+def app(explorer: Explorer | None = None, *, token: str, hosts: frozenset[str] | None) -> Starlette:
+    """The ASGI app over `explorer` (a new one, saving into `./jaxcollapse-out`, if None), letting in
+    requests for `hosts` (None: any host) that carry `token` (see `Guard`)."""
     explorer = Explorer() if explorer is None else explorer
 
     async def index(request):
@@ -196,8 +315,9 @@ def app(explorer: Explorer | None = None) -> Starlette:
     async def controls_endpoint(request):
         """The controls at the settings of the page's address (a shared link), or at the defaults
         with the reason if those settings are refused."""
+        query = {k: v for k, v in request.query_params.items() if k != "token"}
         try:
-            settings, error = _model.Settings.parse(dict(request.query_params)), None
+            settings, error = _model.Settings.parse(query), None
         except ValueError as err:
             settings, error = None, str(err)
         return JSONResponse({"controls": controls(settings), "error": error, "resolution": _model.RESOLUTION})
@@ -207,9 +327,10 @@ def app(explorer: Explorer | None = None) -> Starlette:
         Route("/api/controls", controls_endpoint),
         Route("/api/picture", _answer(explorer.picture)),
         Route("/api/curve", _answer(explorer.curve)),
-        Route("/api/save", _answer(explorer.save), methods=["POST"]),
+        Route("/api/save", _answer(explorer.save, body=True), methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     result = Starlette(routes=routes)
     result.state.explorer = explorer
+    result.add_middleware(Guard, token=token, hosts=hosts)
     return result

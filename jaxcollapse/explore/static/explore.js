@@ -10,6 +10,19 @@ let inflight = false, pending = null, spinnerTimer = null;
 let cursor = { fx: 0.5, fy: 0.5, pinned: false };
 let curveInflight = false, curvePending = false;
 let notice = "";           // a message to show with the next picture
+// the session token of the address the server printed: every API call carries it, and the address
+// keeps it, so that a copied link still opens this server's page
+const token = new URLSearchParams(location.search).get("token") || "";
+const pageId = Math.random().toString(36).slice(2) + Date.now().toString(36);  // this page's queue slot
+
+function api(path, options) {
+  const headers = { "X-Explore-Token": token, "X-Explore-Page": pageId, ...((options || {}).headers || {}) };
+  return fetch(path, { ...(options || {}), headers });
+}
+
+function address(params) {
+  return `?${new URLSearchParams({ token, ...Object.fromEntries(new URLSearchParams(params)) })}`;
+}
 
 // for tests and benchmarks: what the page has shown
 window.explore = { pictures: 0, latencies: [], server: [], errors: 0, version: null, curves: 0, busy: true };
@@ -76,10 +89,6 @@ function showDependents() {
   }
 }
 
-function query(extra) {
-  return new URLSearchParams({ ...state, ...(extra || {}) }).toString();
-}
-
 function decoded(img, src) {
   const pre = new Image();
   pre.src = src;
@@ -99,15 +108,17 @@ async function request(field, started = performance.now()) {
   try {
     const sent = { ...state };  // the settings of this picture (moves made meanwhile go to `pending`)
     const params = new URLSearchParams(sent).toString();
-    const response = await fetch(`/api/picture?${params}`);
+    const response = await api(`/api/picture?${params}`);
     const body = await response.json();
-    if (!response.ok) {
+    if (response.status === 409 || response.status === 429) {
+      $("message").textContent = body.error;  // replaced or turned away: the settings were fine
+    } else if (!response.ok) {
       refuse(body.error, field);
     } else {
       await show(body);
       if (field && field in body.positions) $(`slider-${field}`).value = body.positions[field];
       lastGood = sent;
-      history.replaceState(null, "", `?${params}`);  // the address is a link to this view
+      history.replaceState(null, "", address(params));  // the address is a link to this view
       $("message").textContent = notice;  // empty, but for a refused link's reason on the first picture
       notice = "";
       document.querySelectorAll("input.bad").forEach((el) => el.classList.remove("bad"));
@@ -170,7 +181,7 @@ async function curve() {
   if (curveInflight) { curvePending = true; return; }
   curveInflight = true;
   try {
-    const response = await fetch(`/api/curve?${new URLSearchParams({ version, fx: cursor.fx, fy: cursor.fy, along: along() })}`);
+    const response = await api(`/api/curve?${new URLSearchParams({ version, fx: cursor.fx, fy: cursor.fy, along: along() })}`);
     if (response.ok) showCurve(await response.json());
   } finally {
     curveInflight = false;
@@ -214,7 +225,11 @@ function moveCursor(fx, fy) {
 async function save() {
   $("saved").textContent = "saving…";
   const extra = window.explore.point ? { p2_row: window.explore.point.p2 } : {};
-  const response = await fetch(`/api/save?${query(extra)}`, { method: "POST" });
+  const response = await api("/api/save", {  // the settings travel in the body
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ ...state, ...extra }),
+  });
   const body = await response.json();
   if (response.ok) {
     $("saved").textContent = `saved to ${body.folder}/ (${body.files.join(", ")})`;
@@ -226,7 +241,14 @@ async function save() {
 }
 
 async function start() {
-  const response = await fetch(`/api/controls${location.search}`);  // a shared link's settings
+  const shared = new URLSearchParams(location.search);
+  shared.delete("token");
+  const response = await api(`/api/controls?${shared}`);  // a shared link's settings
+  if (!response.ok) {  // no token, or a wrong one: the server answers only its own page
+    $("title").textContent = "";
+    $("message").textContent = `${await response.text()}`;
+    return;
+  }
   const body = await response.json();
   buildControls(body.controls);
   if (body.error) notice = `${body.error} (the defaults are shown)`;
