@@ -8,6 +8,7 @@ browser ones included) reuses them.
 import collections
 import json
 import math
+import os
 import pathlib
 import shutil
 import threading
@@ -338,19 +339,41 @@ def test_server_lets_in_only_its_own_page(tmp_path):
 def test_a_remote_host_needs_allow_remote(capsys):
     pytest.importorskip("starlette", reason="the explore extra (starlette, uvicorn) is not installed")
     from jaxcollapse import cli
-    from jaxcollapse.explore import _server
 
-    with pytest.raises(SystemExit) as exit:
-        cli.main(["explore", "--host", "0.0.0.0", "--port", "0", "--no-browser"])
+    # the command sets MPLBACKEND=Agg, which a notebook kernel started later by this process would inherit
+    environ = dict(os.environ)
+    try:
+        with pytest.raises(SystemExit) as exit:
+            cli.main(["explore", "--host", "0.0.0.0", "--port", "0", "--no-browser"])
+    finally:
+        os.environ.clear()
+        os.environ.update(environ)
     err = capsys.readouterr().err.strip()
     assert exit.value.code == 2 and len(err.splitlines()) == 1
     assert "host: 0.0.0.0 is not a loopback address" in err and "--allow-remote" in err and "token" in err
-    server, sock, address = _server(0, "unused", warm=False, host="0.0.0.0", allow_remote=True)
+
+
+def test_allow_remote_serves_any_host_with_the_token(tmp_path):
+    pytest.importorskip("starlette", reason="the explore extra (starlette, uvicorn) is not installed")
+    from jaxcollapse.explore import _server
+
+    # (not under capsys: uvicorn binds its log handlers to the sys.stderr of the moment)
+    with pytest.raises(ValueError, match="host: 0.0.0.0 is not a loopback address"):
+        _server(0, tmp_path, warm=False, host="0.0.0.0")
+    server, sock, address = _server(0, tmp_path, warm=False, host="0.0.0.0", allow_remote=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    port = address.split(":")[2].split("/")[0]
+    call = _caller(address.replace("0.0.0.0", "127.0.0.1"))
     try:  # served to other machines: any host name, the token still required
         assert address.startswith("http://0.0.0.0:") and "?token=" in address
-        assert server.config.app.state.token == address.split("?token=")[1]
+        assert call("api/controls", headers={"Host": f"lab-server.example:{port}"})[0] == 200
+        assert call("api/controls", headers={"Host": f"lab-server.example:{port}", "X-Explore-Token": "x"})[0] == 403
     finally:
-        sock.close()
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def test_gate_runs_one_at_a_time_replaces_and_turns_away():
