@@ -60,7 +60,19 @@ def compress(mix: Mixture, *, rtol: float = 1e-10, bin_ratio: float = 10.0) -> M
         raise ValueError(f"bin_ratio must be in [1.5, 1e3], got {bin_ratio!r}")
 
     s = np.asarray(mix.eigs, dtype=np.float64)
-    measures = _measures(mix, s)
+    return _as_mixture(mix, _rules(s, _measures(mix, s), rtol, bin_ratio))
+
+
+def compress_counts(values, counts, *, rtol: float = 1e-10, bin_ratio: float = 10.0):
+    """`(nodes, masses)`: the rule of `compress` for one measure (eigenvalues `values` > 0 with counts)."""
+    values = np.asarray(values, dtype=np.float64)
+    nodes = _rules(values, {"count": np.asarray(counts, dtype=np.float64)}, rtol, bin_ratio)
+    logs, masses = nodes["count"]
+    return np.exp(logs)[::-1], masses[::-1]
+
+
+def _rules(s, measures, rtol, bin_ratio):
+    """Per measure `(log-nodes, masses)`: the fewest nodes per bin that meet `rtol` on every trace."""
     names = list(measures)
     check = _check_points(s)
     exact = _traces(s, np.stack([measures[k] for k in names]), check)
@@ -82,7 +94,7 @@ def compress(mix: Mixture, *, rtol: float = 1e-10, bin_ratio: float = 10.0) -> M
         nodes = {k: [np.concatenate(parts) for parts in zip(*(r.rule(k, q) for r in rules))] for k in names}
         worst = max(_worst_error(*nodes[k], exact[i], check) for i, k in enumerate(names))
         if worst <= rtol:
-            return _as_mixture(mix, nodes)
+            return nodes
     raise ValueError(
         f"rtol={rtol:g} not reached with {_NODES_PER_BIN[-1]} nodes per bin (worst relative error {worst:.2e}): "
         "use a smaller bin_ratio or keep the full spectrum"

@@ -88,6 +88,7 @@ SLOW_TIER = {
         "test_simulate_random_projections.py::test_theory_matches_simulation*",
         "test_simulate_random_projections.py::test_simulation_resolves_the_width_effect_on_collapse",
         "test_random_features.py::test_*against_simulation*",
+        "test_random_features_operator.py::test_*against_simulation*",
         "test_retraining.py::test_theory_matches_simulation*",
         "test_data_loop.py::test_theory_against_simulation*",
         "test_tails.py::test_simulation_agrees_with_exact_sums*",
