@@ -20,6 +20,13 @@ $P_g = A_gX_g$ (the projector on the row space of $X_g$; $P_g = I$ when $n_0 \ge
   normal equations of $X_0$ with the mean label: $\hat w_g = A\bar y_g$. With $e_g = \hat w_g - Pw^*$,
   $(g+1)e_g = \sum_{j<g} e_j + \sum_{j\le g} u_j$ (using $PA = A$), whose solution is
   $e_g = \sum_{j=0}^g u_j/(j+1)$ (by induction: the coefficient of $u_j$ in $\sum_{i<g}e_i$ is $(g-j)/(j+1)$).
+- *Accumulate, fresh design.* With $M_g = \sum_{k\le g}X_k^\top X_k$ the normal equations of
+  generation $g \ge 1$ read $M_g\hat w_g = M_{g-1}\hat w_{g-1} + X_g^\top(X_g\hat w_{g-1} + \varepsilon_g)
+  = M_g\hat w_{g-1} + X_g^\top\varepsilon_g$, so $\hat w_g = \hat w_{g-1} + M_g^{-1}X_g^\top\varepsilon_g$:
+  no bias is added after generation 0 and the generations' noises are uncorrelated. The $g + 1$
+  blocks of $M_g$ are exchangeable, so $E\,\mathrm{tr}(\Sigma M_g^{-1}X_g^\top X_gM_g^{-1}) =
+  E\,\mathrm{tr}(\Sigma M_g^{-1})/(g+1)$, and $M_g$ is Wishart with $(g+1)n_0$ rows:
+  $E\,\mathrm{tr}(\Sigma M_g^{-1}) = d/((g+1)n_0 - d - 1)$ (any $\Sigma$).
 - The noises are independent of each other and of the designs, so the error is the bias plus
   $\sum_j c_j^2\sigma_j^2\,E\,\mathrm{tr}(\Sigma A A^\top)$ (fixed design) with
   $E\,\mathrm{tr}(\Sigma(X^\top X)^{-1}) = d/(n_0 - d - 1)$ for $n_0 \ge d + 2$ (inverse-Wishart mean,
@@ -33,13 +40,18 @@ Hence, with $R = \mathrm{tr}(\Sigma\Gamma)$ and $c$ the trace above:
 | replace, fixed | $c(\sigma_1^2 + G\sigma_0^2)$ | $R(1-\psi) + c(\sigma_1^2 + G\sigma_0^2)$ |
 | accumulate, fixed | $c(\sigma_1^2 + \sigma_0^2\sum_{k=2}^{G+1}k^{-2})$ | $R(1-\psi) + c(\ldots)$, the same sum |
 | replace, fresh | $c(\sigma_1^2 + G\sigma_0^2)$ | $R(1-\psi^{G+1}) + c(\sigma_1^2\psi^G + \sigma_0^2(1-\psi^G)/(1-\psi))$ |
+| accumulate, fresh | $c\sigma_1^2 + \sigma_0^2\sum_{k=2}^{G+1}\frac{d}{k(kn_0 - d - 1)}$ | $R(1-\psi) + c\sigma_1^2 +$ the same sum (if $2n_0 \ge d + 2$) |
 
 (the fresh over-parameterised row: independent projections with $E P_g = \psi I$ shrink older noise
 by $\psi$ per generation and $E\|P_G\cdots P_0w^* - w^*\|^2 = R(1 - \psi^{G+1})$). All are exact for
 integer $n_0$ (and real $G$: $\sum_{k=2}^{G+1}k^{-2} = \psi_1(2) - \psi_1(G+2)$ with the trigamma
 $\psi_1$). So replace grows linearly, $c\sigma_0^2$ per generation (`data_loop_growth`), and
 accumulate stays bounded, by $c(\sigma_1^2 + \sigma_0^2(\pi^2/6 - 1))$ (`data_loop_bound`), as
-Gerstgrasser et al. prove. For $d - 1 \le n_0 \le d + 1$ the trace is infinite: `+inf`
+Gerstgrasser et al. prove. With a fresh design each term of the sum is at most the fixed design's
+$c/k^2$ (fresh rows never do worse); in closed form, with $a = (d+1)/n_0$ and the digamma $\psi$,
+$\sum_{k=2}^{G+1}\frac{d}{k(kn_0-d-1)} = \frac{d}{d+1}[\psi(G+2-a) - \psi(2-a) - \psi(G+2) + \psi(2)]$
+(real $G$ works), tending to $\frac{d}{d+1}(\psi(2) - \psi(2-a))$ as $G \to \infty$
+(`data_loop_bound(..., design="fresh")`); for $n_0 \gg d$ it is $(d/n_0)\sum 1/k^2$ again. For $d - 1 \le n_0 \le d + 1$ the trace is infinite: `+inf`
 (`Status.INFINITE`) unless the noise is zero.
 
 "replace" with a fresh design at $\lambda = 0$ and $n_0 \ge d + 2$ is `jc.theory.retraining` with
@@ -90,7 +102,7 @@ They do not reduce to the exact ridgeless formulas as $\lambda \to 0$, but to th
 equivalents (e.g. $d/(n_0 - d)$ for $d/(n_0 - d - 1)$).
 
 **No theory (NaN, `Status.NO_THEORY`; use `jc.simulate.data_loop`):** "accumulate" with a fresh
-design; "accumulate-subsample"; $n_0 \le d - 2$ with an anisotropic $\Sigma$ at $\lambda = 0$; a
+design at $\lambda > 0$ or with $2n_0 < d + 2$; "accumulate-subsample"; $n_0 \le d - 2$ with an anisotropic $\Sigma$ at $\lambda = 0$; a
 traced `generations` above 512 (`TRACED_HORIZON`; concrete ones up to 2048).
 """
 
@@ -259,6 +271,10 @@ def _ols(mix, n0, G, s0, *, policy, design):
         geo = jnp.where(over, (1.0 - psi**G) / jnp.where(over, 1.0 - psi, 1.0), G)  # Σ_{k<G} ψ^k
         variance = times(s1 * jnp.where(over, psi**G, 1.0), c)
         collapse = times(s0 * geo, c)
+    elif policy == "accumulate" and design == "fresh":
+        bias = jnp.where(below, R * (1.0 - psi), 0.0)
+        variance = times(s1, c)
+        collapse = s0 * _fresh_accumulate_sum(d, n0, G)
     else:
         bias = jnp.where(below, R * (1.0 - psi), 0.0)
         variance = times(s1, c)
@@ -267,10 +283,21 @@ def _ols(mix, n0, G, s0, *, policy, design):
     return bias, variance, collapse, ~under & ~over
 
 
+def _fresh_accumulate_sum(d, n0, G):
+    r"""$\sum_{k=2}^{G+1} \frac{d}{k(kn_0 - d - 1)} = \frac{d}{d+1}\big[\psi(G+2-a) - \psi(2-a) - \psi(G+2) + \psi(2)\big]$,
+    $a = (d+1)/n_0$ (real G; finite where $2n_0 \ge d + 2$, which `_ols_supported` requires)."""
+    ok = 2.0 * n0 > d + 1.0
+    a = jnp.where(ok, (d + 1.0) / n0, 0.5)
+    psi = functools.partial(polygamma, 0)
+    return jnp.where(ok, d / (d + 1.0) * (psi(G + 2.0 - a) - psi(2.0 - a) - psi(G + 2.0) + psi(2.0)), jnp.inf)
+
+
 def _ols_supported(mix, n0, *, policy, design):
     isotropic = jnp.all(mix.eigs == mix.eigs[0])
-    known = policy != "accumulate-subsample" and not (policy == "accumulate" and design == "fresh")
-    return jnp.asarray(known) & ((n0 >= mix.d) | isotropic)
+    known = jnp.asarray(policy != "accumulate-subsample") & ((n0 >= mix.d) | isotropic)
+    if policy == "accumulate" and design == "fresh":  # generations ≥ 1 fit ≥ 2n0 rows: invertible if 2n0 ≥ d + 2
+        known &= 2.0 * n0 >= mix.d + 2.0
+    return known
 
 
 def _prepare(mix, n0, lam, nodes):
@@ -367,11 +394,21 @@ def data_loop_growth(mix: Mixture, *, n0: Scalars, generator_noise_var: Scalars)
     return jnp.where(n0 > d + 1, s0 * d / jnp.where(n0 > d + 1, n0 - d - 1, 1.0), jnp.nan)
 
 
-def data_loop_bound(mix: Mixture, *, n0: Scalars, generator_noise_var: Scalars) -> Values:
-    r"""The $G \to \infty$ limit of "accumulate" with a fixed design at $\lambda = 0$, $n_0 \ge d + 2$:
-    $\frac{d}{n_0 - d - 1}\big(\sigma_1^2 + \sigma_0^2(\pi^2/6 - 1)\big)$ (Gerstgrasser et al.'s bound)."""
+def data_loop_bound(mix: Mixture, *, n0: Scalars, generator_noise_var: Scalars, design: str = "fixed") -> Values:
+    r"""The $G \to \infty$ limit of "accumulate" at $\lambda = 0$, $n_0 \ge d + 2$.
+
+    `design="fixed"`: $\frac{d}{n_0 - d - 1}\big(\sigma_1^2 + \sigma_0^2(\pi^2/6 - 1)\big)$ (Gerstgrasser
+    et al.'s bound); `design="fresh"`: $\frac{d}{n_0 - d - 1}\sigma_1^2 + \sigma_0^2\frac{d}{d+1}
+    \big(\psi(2) - \psi(2 - a)\big)$, $a = (d+1)/n_0$ (module docstring), never above the fixed one.
+    NaN for $n_0 < d + 2$."""
+    check_loop("accumulate", design)
     n0 = check_scalar("n0", n0, low=0.0, strict=True)
     s0 = check_scalar("generator_noise_var", generator_noise_var, low=0.0)
     d = mix.d
-    c = jnp.where(n0 > d + 1, d / jnp.where(n0 > d + 1, n0 - d - 1, 1.0), jnp.nan)
-    return c * (mix.noise_var + s0 * (jnp.pi**2 / 6 - 1.0))
+    under = n0 > d + 1
+    c = jnp.where(under, d / jnp.where(under, n0 - d - 1, 1.0), jnp.nan)
+    if design == "fixed":
+        return c * (mix.noise_var + s0 * (jnp.pi**2 / 6 - 1.0))
+    a = (d + 1.0) / jnp.where(under, n0, 2.0 * d)
+    tail = d / (d + 1.0) * (polygamma(0, 2.0) - polygamma(0, 2.0 - a))
+    return c * mix.noise_var + jnp.where(under, s0 * tail, jnp.nan)
