@@ -138,9 +138,8 @@ def test_data_loops_replace_grows_and_accumulate_stays_bounded():
         assert final[f"accumulate/{design}/lam=0"] < 2.5  # bounded (π²/6-type sum)
         assert final[f"accumulate/{design}/lam=0"] < final[f"accumulate-subsample/{design}/lam=0"]
         assert final[f"accumulate-subsample/{design}/lam=0"] < final[f"replace/{design}/lam=0"]
-    # replace (both designs) and accumulate (fixed), at λ = 0 and at the ridge, and accumulate with a
-    # fresh design at λ = 0: 6 generations each
-    assert summary["theory_points"] == 2 * 3 * 6 + 6
+    # replace and accumulate (both designs), at λ = 0 and at the ridge: 6 generations each
+    assert summary["theory_points"] == 2 * 2 * 2 * 6
     assert summary["max_theory_vs_simulation_se"] < 4
     ds = result.ds
     acc = ds.sel(policy="accumulate", design="fixed", lam=0.0)

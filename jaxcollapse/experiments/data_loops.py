@@ -2,8 +2,8 @@
 
 Error of generation G (0…`max_generations`) for the three policies of `jc.theory.data_loop`,
 with a fixed and a fresh design, for OLS (λ = 0) and a ridge: theory lines wherever the theory has
-one (replace with either design and accumulate with a fixed one, exact at λ = 0 and deterministic
-equivalents at λ > 0; accumulate with a fresh design, exact at λ = 0), Monte Carlo points for
+one (replace and accumulate with either design: exact at λ = 0, deterministic equivalents at
+λ > 0; not accumulate-subsample), Monte Carlo points for
 every case (`jc.simulate.data_loop`, one chain per trial serving every G), and Gerstgrasser et al.'s
 bound for accumulate. The finding is computed from the simulated errors: how much worse than
 generation 0 each policy ends.
