@@ -117,6 +117,8 @@ SLOW_TIER = {
     # configuration, or the first derivative); the slow tier adds the others, each of which costs
     # compilations of its own.
     "further cases of a behaviour the fast tier checks once": (
+        "test_data_loop.py::test_accumulate_with_a_fresh_design_and_a_ridge_up_to_its_largest_horizon",
+        "test_transforms.py::test_jit_vmap_and_compositions_agree_with_eager[*u2260*",
         "test_sweep_kernels_axes.py::test_sweep_matches_direct_calls[simulate.random_projections*",
         "test_sweep_kernels_axes.py::test_sweep_matches_direct_calls[simulate.random_features*",
         "test_sweep_kernels_axes.py::test_sweep_matches_direct_calls[simulate.retraining*",
