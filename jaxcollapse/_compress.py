@@ -7,7 +7,11 @@ $\theta = x \ge 0$. In $u = \log s$ these $g$ are analytic in the strip $|\mathr
 (the pole $s = -x$ sits at $\mathrm{Im}\,u = \pi$), whatever $x$ is. So on a bin that spans one
 decade of $s$, a $q$-point Gauss rule in $u$ for the bin's own (discrete) measure converges like
 $\rho^{-2q}$ with $\rho \approx 5.6$ (the Bernstein ellipse of that strip), independently of how many
-eigenvalues the bin holds. A bin with at most $q$ distinct eigenvalues is kept exactly.
+eigenvalues the bin holds. A bin with at most $q$ distinct eigenvalues is kept exactly, and so are
+the 12 largest distinct eigenvalues, each a node of its own: the traces do not need them, but the
+operator equivalent of random features (`jc.theory.random_features(..., equivalent="operator")`)
+resolves the leading directions one by one and so sees the same top of the spectrum compressed or
+not.
 
 The rule is built once (NumPy, float64, O(d) work); a kernel then costs O(nodes) per point instead of
 O(d). Its error is not assumed: `compress` measures the relative error of every trace above on a grid
@@ -25,6 +29,7 @@ from ._problem import Mixture
 from ._validate import check_scalar
 
 _NODES_PER_BIN = (4, 6, 8, 12, 16, 24, 32)
+EXACT_TOP = 12  # the largest distinct eigenvalues kept as nodes of their own
 _CHECK_PER_DECADE = 4
 _CHECK_BEYOND = 8.0  # decades checked beyond each end of the spectrum
 
@@ -86,6 +91,10 @@ def _rules(s, measures, rtol, bin_ratio):
     u = np.log(sorted_s[starts])
     mass = {k: np.add.reduceat(measures[k][order], starts) for k in names}
     bins = np.floor((u[-1] - u) / np.log(bin_ratio)).astype(np.int64)
+    # the largest few distinct eigenvalues are nodes of their own (one bin each), whatever the rule
+    # would need: the operator equivalent of random features resolves their directions one by one
+    top = min(EXACT_TOP, u.size)
+    bins[u.size - top :] = -np.arange(1, top + 1)
     edges = np.concatenate([[0], np.flatnonzero(np.diff(bins)) + 1, [u.size]])
     rules = [_BinRules(u[lo:hi], {k: mass[k][lo:hi] for k in names}) for lo, hi in zip(edges[:-1], edges[1:])]
 

@@ -3,6 +3,7 @@ Carlo over the projections, the deterministic equivalent written out independent
 Gaussian equivalent where both are the limit (Σ = I), the linear activation, transforms, bad input
 and (slow tier) Monte Carlo of the nonlinear model on a steep power law."""
 
+import itertools
 import math
 
 import jax
@@ -43,7 +44,7 @@ def test_even_spectrum_is_the_second_moment_of_the_features_coefficients():
         2 * math.pi
     )
 
-    values, counts, white = _operator.relu_even_spectrum(s, np.ones(d), float(d))
+    values, counts, white = _operator.relu_even_spectrum(s, np.ones(d), float(d), order=2)
     assert white == pytest.approx(0.25 - 3 / (4 * math.pi), rel=1e-14)
     kept = counts > 0
     values, counts = values[kept], counts[kept]
@@ -52,6 +53,70 @@ def test_even_spectrum_is_the_second_moment_of_the_features_coefficients():
     got = np.sort(values)
     np.testing.assert_allclose(got, expected, rtol=5e-3, atol=1e-4 * expected.max())
     assert values.sum() + white == pytest.approx(total, rel=2e-3)
+
+
+def _hermite_coefficient(k):
+    """b_k = E[|g|/2 He_k(g)]/k! by adaptive quadrature (He_0 = 1, He_2 = g² − 1, He_4 = g⁴ − 6g² + 3)."""
+    he = {0: lambda g: 1.0, 2: lambda g: g * g - 1, 4: lambda g: g**4 - 6 * g * g + 3}[k]
+    density = lambda g: math.exp(-g * g / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+    return 2 * integrate.quad(lambda g: g / 2 * he(g) * density(g), 0, np.inf, epsabs=0, epsrel=1e-13)[0] / math.factorial(k)
+
+
+def test_chaos_four_is_the_second_moment_of_the_features_coefficients():
+    # order=4 keeps chaos 4 on the largest single coordinates (here all four): Monte Carlo over w of
+    # every even-part coefficient up to degree 4, b_k k! s^{α/2} w^α τ_w^{1−k}/√α! on the orthonormal
+    # Hermite direction α (b_k by quadrature here), and the eigenvalues of their second-moment matrix
+    # (46 × 46: the constant, 10 of degree 2, 35 of degree 4) against the library's sectors and blocks.
+    d = 4
+    s = steep(d)
+    b = {k: _hermite_coefficient(k) for k in (0, 2, 4)}
+    w = np.random.default_rng(1).standard_normal((400_000, d)) / math.sqrt(d)
+    tw = np.sqrt(w**2 @ s)
+    columns = [(tw - 1.0) * b[0]]  # τ = 1: the centring μ0(τ) = b_0 τ
+    for k in (2, 4):
+        for combo in itertools.combinations_with_replacement(range(d), k):
+            alpha = np.bincount(combo, minlength=d)
+            scale = b[k] * math.factorial(k) * np.prod(s ** (alpha / 2)) / math.sqrt(np.prod([math.factorial(a) for a in alpha]))
+            columns.append(scale * np.prod(w**alpha, axis=1) * tw ** (1 - k))
+    coefficients = np.column_stack(columns)
+    expected = np.sort(np.linalg.eigvalsh(coefficients.T @ coefficients / len(w)))[::-1]
+
+    values, counts, white = _operator.relu_even_spectrum(s, np.ones(d), float(d), order=4)
+    got = np.sort(np.repeat(values, counts.astype(int)))[::-1]
+    assert got.size == expected.size == 46
+    np.testing.assert_allclose(got[:30], expected[:30], rtol=3e-2)  # Monte Carlo: about 1 % (measured)
+    assert got.sum() == pytest.approx(np.trace(coefficients.T @ coefficients) / len(w), rel=1e-2)
+    # chaos 4 of these four coordinates is resolved: what stays white is chaos ≥ 6
+    assert white == pytest.approx(0.25 - 3 / (4 * math.pi) - 1 / (48 * math.pi), rel=1e-10)  # chaos ≥ 6
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_the_even_trace_is_kept_whatever_the_order(compressed):
+    # Chaos 4 on the top coordinates takes its trace out of the white remainder and nowhere else:
+    # eigenvalues (with their counts) plus white equal E(|wᵀx|/2 − μ0(τ))² = τ²/4 + τ²/(2π) − τE[τ_w]/π,
+    # E[τ_w] = E[τ_w²/τ_w] = Σ μ_k s_k e_k by quadrature, for either order.
+    mix = jc.power_law(60, 1.5)
+    mix = jc.compress(mix) if compressed else mix
+    s = np.asarray(mix.eigs)
+    mult = np.ones_like(s) if mix.multiplicity is None else np.asarray(mix.multiplicity)
+    d = float(mix.d)
+    tau2 = float(mult @ s) / d
+    rho = lambda t: np.exp(-0.5 * mult @ np.log1p(2 * t * s / d))  # noqa: E731
+    mean_tau = sum(
+        mult[k] * s[k] * 2 * integrate.quad(lambda v: rho(v * v) / (d + 2 * v * v * s[k]), 0, np.inf, epsrel=1e-12)[0]
+        for k in range(s.size)
+    ) / math.sqrt(math.pi)
+    total = tau2 / 4 + tau2 / (2 * math.pi) - math.sqrt(tau2) * mean_tau / math.pi
+    whites, totals = [], []
+    for order in (2, 4):
+        values, counts, white = _operator.relu_even_spectrum(s, mult, d, order=order)
+        assert np.all(values[counts > 0] > -1e-15)
+        whites.append(white)
+        totals.append(counts @ values + white)
+    assert totals[1] == pytest.approx(totals[0], rel=1e-12)
+    # exact on the full spectrum; compressed, pairs inside a node of non-integer mass are approximate
+    assert totals[1] == pytest.approx(total, rel=2e-3 if compressed else 1e-9)
+    assert whites[1] < whites[0] - 1e-3 * tau2  # chaos 4 of the top coordinates is no longer white
 
 
 def _even_spectrum_by_quad(s):
@@ -112,9 +177,16 @@ def test_operator_equivalent_against_an_independent_formula():
     for n, m, lam in ((20, 10, 1e-3), (20, 40, 1e-3), (30, 14, 1e-2), (14, 60, 0.1)):
         gaussian = float(jc.theory.random_features(mix, n=n, m=m, p2=0.0, lam=lam).total)
         assert gaussian == pytest.approx(_linear_rf_error(lin, energy, [], star2, 0.1, n, m, lam), rel=1e-10)
-        operator = float(jc.theory.random_features(mix, n=n, m=m, p2=0.0, lam=lam, equivalent="operator").total)
+        point = dict(n=n, m=m, p2=0.0, lam=lam, equivalent="operator")
+        operator = float(jc.theory.random_features(mix, **point, order=2).total)
         assert operator == pytest.approx(_linear_rf_error(lin, energy, even, white, 0.1, n, m, lam), rel=1e-8)
         assert abs(operator / gaussian - 1) > 1e-2  # on this steep spectrum the two are not the same
+        # order 4 (the default): its spectrum (checked by Monte Carlo above) through the same formula
+        values, counts, white4 = _operator.relu_even_spectrum(s, np.ones(d), float(d), order=4)
+        even4 = np.repeat(values, counts.astype(int))
+        fourth = float(jc.theory.random_features(mix, **point).total)
+        assert fourth == pytest.approx(_linear_rf_error(lin, energy, even4, white4, 0.1, n, m, lam), rel=1e-8)
+        assert abs(fourth / operator - 1) > 1e-3
 
 
 def test_on_isotropic_data_the_two_equivalents_meet_like_one_over_d():
@@ -187,6 +259,8 @@ def test_bad_input():
     point = dict(n=20.0, m=30.0, p2=0.0, lam=1e-2)
     with pytest.raises(ValueError, match="equivalent must be one of"):
         jc.theory.random_features(mix, equivalent="exact", **point)
+    with pytest.raises(ValueError, match=r"order must be one of \(2, 4\)"):
+        jc.theory.random_features(mix, equivalent="operator", order=3, **point)
     with pytest.raises(ValueError, match=r"operator equivalent supports \('relu', 'linear'\)"):
         jc.theory.random_features(mix, activation="tanh", equivalent="operator", **point)
     with pytest.raises(ValueError, match="concrete mixture"):
