@@ -69,8 +69,12 @@ ENTRIES = {
     ),
     "theory.random_features": (
         lambda **k: jc.theory.random_features(MIX, **k),
-        dict(n=jnp.array([10.0, 20.0, 30.0]), m=5.0, p2=0.2, lam=0.1, activation="relu", equivalent="gaussian", order=4),
-        dict(n="positive", m="positive", p2="unit", lam="nonnegative", activation="name", equivalent="name", order="name"),
+        dict(
+            n=jnp.array([10.0, 20.0, 30.0]), m=5.0, p2=0.2, lam=0.1, activation="relu", equivalent="gaussian", order=4
+        ),
+        dict(
+            n="positive", m="positive", p2="unit", lam="nonnegative", activation="name", equivalent="name", order="name"
+        ),
     ),
     "theory.retraining": (
         lambda **k: jc.theory.retraining(MIX, **k),

@@ -56,38 +56,54 @@ def test_even_spectrum_is_the_second_moment_of_the_features_coefficients():
 
 
 def _hermite_coefficient(k):
-    """b_k = E[|g|/2 He_k(g)]/k! by adaptive quadrature (He_0 = 1, He_2 = g² − 1, He_4 = g⁴ − 6g² + 3)."""
-    he = {0: lambda g: 1.0, 2: lambda g: g * g - 1, 4: lambda g: g**4 - 6 * g * g + 3}[k]
-    density = lambda g: math.exp(-g * g / 2) / math.sqrt(2 * math.pi)  # noqa: E731
-    return 2 * integrate.quad(lambda g: g / 2 * he(g) * density(g), 0, np.inf, epsabs=0, epsrel=1e-13)[0] / math.factorial(k)
+    """b_k = E[|g|/2 He_k(g)]/k! from the monomial coefficients of He_k (its three-term recurrence)
+    and the half-line moments ∫_0^∞ g^r φ(g) dg = 2^{(r−1)/2} Γ((r + 1)/2)/√(2π)."""
+    previous, current = np.zeros(k + 2), np.zeros(k + 2)
+    previous[0], current[1] = 1.0, 1.0  # He_0, He_1
+    for j in range(1, k):
+        previous, current = current, np.roll(current, 1) - j * previous
+    he = previous if k == 0 else current
+    half = [2 ** ((r - 1) / 2) * math.gamma((r + 1) / 2) / math.sqrt(2 * math.pi) for r in range(1, k + 3)]
+    return sum(he[j] * half[j] for j in range(k + 1)) / math.factorial(k)  # 2 · (1/2) · ∫_0^∞ g He_k φ
 
 
-def test_chaos_four_is_the_second_moment_of_the_features_coefficients():
-    # order=4 keeps chaos 4 on the largest single coordinates (here all four): Monte Carlo over w of
-    # every even-part coefficient up to degree 4, b_k k! s^{α/2} w^α τ_w^{1−k}/√α! on the orthonormal
-    # Hermite direction α (b_k by quadrature here), and the eigenvalues of their second-moment matrix
-    # (46 × 46: the constant, 10 of degree 2, 35 of degree 4) against the library's sectors and blocks.
-    d = 4
+def test_hermite_coefficients_of_the_absolute_value():
+    for k in (0, 2, 4, 6, 8):
+        assert _operator.hermite_b(k) == pytest.approx(_hermite_coefficient(k), rel=1e-10), k
+    # Σ_k b_k² k! = E(|g|/2)² = 1/4: the chaos series' trace, what order truncates
+    tail = 0.25 - sum(_operator.hermite_b(k) ** 2 * math.factorial(k) for k in range(0, 41, 2))
+    assert 0 < tail < 1e-3
+
+
+@pytest.mark.parametrize(("d", "order", "size"), [(4, 4, 46), (3, 6, 50)])
+def test_higher_chaos_is_the_second_moment_of_the_features_coefficients(d, order, size):
+    # order=4 (6) keeps chaos 4 (and 6) on the largest single coordinates (here all of them): Monte
+    # Carlo over w of every even-part coefficient up to that degree, b_k k! s^{α/2} w^α τ_w^{1−k}/√α!
+    # on the orthonormal Hermite direction α (b_k by quadrature here), and the eigenvalues of their
+    # second-moment matrix against the library's sectors and blocks.
     s = steep(d)
-    b = {k: _hermite_coefficient(k) for k in (0, 2, 4)}
-    w = np.random.default_rng(1).standard_normal((400_000, d)) / math.sqrt(d)
+    b = {k: _hermite_coefficient(k) for k in range(0, order + 1, 2)}
+    w = np.random.default_rng(1).standard_normal((300_000, d)) / math.sqrt(d)
     tw = np.sqrt(w**2 @ s)
     columns = [(tw - 1.0) * b[0]]  # τ = 1: the centring μ0(τ) = b_0 τ
-    for k in (2, 4):
+    for k in range(2, order + 1, 2):
         for combo in itertools.combinations_with_replacement(range(d), k):
             alpha = np.bincount(combo, minlength=d)
-            scale = b[k] * math.factorial(k) * np.prod(s ** (alpha / 2)) / math.sqrt(np.prod([math.factorial(a) for a in alpha]))
+            root = math.sqrt(np.prod([math.factorial(a) for a in alpha]))
+            scale = b[k] * math.factorial(k) * np.prod(s ** (alpha / 2)) / root
             columns.append(scale * np.prod(w**alpha, axis=1) * tw ** (1 - k))
     coefficients = np.column_stack(columns)
-    expected = np.sort(np.linalg.eigvalsh(coefficients.T @ coefficients / len(w)))[::-1]
+    moments = coefficients.T @ coefficients / len(w)
+    expected = np.sort(np.linalg.eigvalsh(moments))[::-1]
 
-    values, counts, white = _operator.relu_even_spectrum(s, np.ones(d), float(d), order=4)
+    values, counts, white = _operator.relu_even_spectrum(s, np.ones(d), float(d), order=order)
     got = np.sort(np.repeat(values, counts.astype(int)))[::-1]
-    assert got.size == expected.size == 46
-    np.testing.assert_allclose(got[:30], expected[:30], rtol=3e-2)  # Monte Carlo: about 1 % (measured)
-    assert got.sum() == pytest.approx(np.trace(coefficients.T @ coefficients) / len(w), rel=1e-2)
-    # chaos 4 of these four coordinates is resolved: what stays white is chaos ≥ 6
-    assert white == pytest.approx(0.25 - 3 / (4 * math.pi) - 1 / (48 * math.pi), rel=1e-10)  # chaos ≥ 6
+    assert got.size == expected.size == size
+    np.testing.assert_allclose(got[:30], expected[:30], rtol=3e-2, atol=1e-4 * expected[0])  # Monte Carlo: ~1 %
+    assert got.sum() == pytest.approx(np.trace(moments), rel=1e-2)
+    # chaos up to `order` of these coordinates is resolved: what stays white is the rest
+    resolved = sum(_hermite_coefficient(k) ** 2 * math.factorial(k) for k in range(4, order + 1, 2))
+    assert white == pytest.approx(0.25 - 3 / (4 * math.pi) - resolved, rel=1e-10)
 
 
 @pytest.mark.parametrize("compressed", [False, True])
@@ -108,15 +124,15 @@ def test_the_even_trace_is_kept_whatever_the_order(compressed):
     ) / math.sqrt(math.pi)
     total = tau2 / 4 + tau2 / (2 * math.pi) - math.sqrt(tau2) * mean_tau / math.pi
     whites, totals = [], []
-    for order in (2, 4):
+    for order in (2, 4, 6):
         values, counts, white = _operator.relu_even_spectrum(s, mult, d, order=order)
         assert np.all(values[counts > 0] > -1e-15)
         whites.append(white)
         totals.append(counts @ values + white)
-    assert totals[1] == pytest.approx(totals[0], rel=1e-12)
+    assert totals[1] == pytest.approx(totals[0], rel=1e-12) and totals[2] == pytest.approx(totals[0], rel=1e-12)
     # exact on the full spectrum; compressed, pairs inside a node of non-integer mass are approximate
     assert totals[1] == pytest.approx(total, rel=2e-3 if compressed else 1e-9)
-    assert whites[1] < whites[0] - 1e-3 * tau2  # chaos 4 of the top coordinates is no longer white
+    assert whites[2] < whites[1] - 1e-4 * tau2 < whites[0] - 1e-3 * tau2  # chaos 4, 6 of the top: not white
 
 
 def _even_spectrum_by_quad(s):
@@ -181,12 +197,12 @@ def test_operator_equivalent_against_an_independent_formula():
         operator = float(jc.theory.random_features(mix, **point, order=2).total)
         assert operator == pytest.approx(_linear_rf_error(lin, energy, even, white, 0.1, n, m, lam), rel=1e-8)
         assert abs(operator / gaussian - 1) > 1e-2  # on this steep spectrum the two are not the same
-        # order 4 (the default): its spectrum (checked by Monte Carlo above) through the same formula
-        values, counts, white4 = _operator.relu_even_spectrum(s, np.ones(d), float(d), order=4)
-        even4 = np.repeat(values, counts.astype(int))
-        fourth = float(jc.theory.random_features(mix, **point).total)
-        assert fourth == pytest.approx(_linear_rf_error(lin, energy, even4, white4, 0.1, n, m, lam), rel=1e-8)
-        assert abs(fourth / operator - 1) > 1e-3
+        # order 6 (the default): its spectrum (checked by Monte Carlo above) through the same formula
+        values, counts, white6 = _operator.relu_even_spectrum(s, np.ones(d), float(d), order=6)
+        even6 = np.repeat(values, counts.astype(int))
+        sixth = float(jc.theory.random_features(mix, **point).total)
+        assert sixth == pytest.approx(_linear_rf_error(lin, energy, even6, white6, 0.1, n, m, lam), rel=1e-8)
+        assert abs(sixth / operator - 1) > 1e-3
 
 
 def test_on_isotropic_data_the_two_equivalents_meet_like_one_over_d():
@@ -259,7 +275,7 @@ def test_bad_input():
     point = dict(n=20.0, m=30.0, p2=0.0, lam=1e-2)
     with pytest.raises(ValueError, match="equivalent must be one of"):
         jc.theory.random_features(mix, equivalent="exact", **point)
-    with pytest.raises(ValueError, match=r"order must be one of \(2, 4\)"):
+    with pytest.raises(ValueError, match=r"order must be one of \(2, 4, 6\)"):
         jc.theory.random_features(mix, equivalent="operator", order=3, **point)
     with pytest.raises(ValueError, match=r"operator equivalent supports \('relu', 'linear'\)"):
         jc.theory.random_features(mix, activation="tanh", equivalent="operator", **point)

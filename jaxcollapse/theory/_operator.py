@@ -30,15 +30,15 @@ operator block-diagonal:
 - pairs $z_iz_j$ ($i < j$): one eigenvalue each, $s_is_jG_{ij}/(2\pi)$;
 - the block on $\{1, (z_i^2 - 1)/\sqrt2\}$: $A_{00} = (\tau^2 - \tau E\tau_w)/\pi$,
   $A_{0i} = s_i(1/d - \tau e_i)/(2\sqrt2\pi)$, $A_{ij} = s_is_jG_{ij}/(4\pi)$, $A_{ii} = 3s_i^2G_{ii}/(4\pi)$;
-- chaos 4 (`order=4`, the default) on the `TOP` = 10 largest eigenvalues that stand for one
-  coordinate each: with $b_4 = -1/(24\sqrt{2\pi})$ the feature's coefficient on the orthonormal
-  direction α ($|\alpha| = 4$) is $24\,b_4\,s^{\alpha/2}w^\alpha\tau_w^{-3}/\sqrt{\alpha!}$; its matrix
-  elements with the others are again integrals in one variable (`_chaos_four`). By sign flips, the
-  all-even directions $4e_i$, $2e_i + 2e_j$ join the block above, those of odd pattern {i, j}
-  ($3e_i + e_j$, $e_i + 3e_j$, $e_i + e_j + 2e_k$) join the pair $z_iz_j$ in a block of their own, and
-  each $e_i + e_j + e_k + e_l$ is an eigenvector alone;
-- the rest of chaos ≥ 4 white, of trace $\tau^2(1/4 - 3/(4\pi))$ less what chaos 4 resolved (the
-  whole chaos-4 trace is $\tau^2/(48\pi)$).
+- chaos 4 … `order` (6 by default) on the `TOP` = 10 largest eigenvalues that stand for one
+  coordinate each: the feature's coefficient on the orthonormal direction α of degree k is
+  $b_kk!\,s^{\alpha/2}w^\alpha\tau_w^{1-k}/\sqrt{\alpha!}$ ($b_k$: `hermite_b`); its matrix elements
+  with the others are again integrals in one variable (`_chaos_top`). By sign flips, the all-even
+  directions ($4e_i$, $2e_i + 2e_j$, …) join the block above, those of odd pattern {i, j}
+  ($3e_i + e_j$, $e_i + e_j + 2e_k$, …) join the pair $z_iz_j$ in a block of their own, and every
+  other pattern of odd entries is a sector of its own;
+- the rest of chaos ≥ 4 white, of trace $\tau^2(1/4 - 3/(4\pi))$ less what was resolved (the whole
+  chaos-k trace is $b_k^2k!\,\tau^2$: $\tau^2/(48\pi)$ for k = 4).
 
 On a compressed spectrum (nodes $s_k$ standing for $\mu_k$ directions) every quantity depends on a
 direction only through its node: pairs within a node share one eigenvalue ($\mu_k(\mu_k - 1)/2$ of
@@ -49,13 +49,15 @@ $(K + 1)\times(K + 1)$ matrix with the constant. The pair spectrum is then itsel
 `compress` keeps the 12 largest distinct eigenvalues as nodes of their own, so a compressed power
 law has the same top coordinates as the full one.
 
-**How exact.** Chaos 0 and 2 are exact, chaos 4 on the top coordinates; the truncation of the rest to
-white noise is what remains. It matters where the ridge is small against the features' scale on
+**How exact.** Chaos 0 and 2 are exact, chaos 4 and 6 on the top coordinates; the truncation of the
+rest to white noise is what remains. It matters where the ridge is small against the features' scale on
 steep spectra: the chaos series of $|u|$ converges slowly (its trace beyond order L falls like
 $L^{-3/2}$), and the kink of relu along the few dominant directions puts higher-chaos eigenvalues just
 above the effective ridge (numbers: `random_features`' docstring). Ten top coordinates are enough for
 chaos 4: on β = 2 scaled to tr Σ = d (d = 300, the 24 points of the docs' table) the error moves by
-at most 12 % from none to 4, 2.7 % from 4 to 10, 0.6 % from 10 to 15 and 0.3 % from 15 to 20.
+at most 12 % from none to 4, 2.7 % from 4 to 10, 0.6 % from 10 to 15 and 0.3 % from 15 to 20. Each
+further degree helps less (order 4 → 6 moves those points by up to 5 %; 8 on eight coordinates
+would add about 1 % at about twice the cost), so 6 is the largest order offered.
 """
 
 from __future__ import annotations
@@ -72,9 +74,7 @@ from .._compress import compress_counts
 from .._problem import Mixture
 
 _C2 = 1.0 / (2.0 * math.sqrt(2.0 * math.pi))  # He₂ coefficient of |g|/2
-# b_k: the He_k/k! coefficients of |g|/2 (E[|g|He_k(g)]/(2 k!)) for k = 0, 2, 4
-_B = {0: 1.0 / math.sqrt(2.0 * math.pi), 2: _C2, 4: -1.0 / (24.0 * math.sqrt(2.0 * math.pi))}
-ORDERS = (2, 4)  # the highest chaos kept exactly (4: on the TOP largest single coordinates)
+ORDERS = (2, 4, 6)  # the highest chaos kept exactly (beyond 2: on the TOP largest single coordinates)
 TOP = 10
 _STRIDE = 5
 _T_NODES = 2500  # trapezoid nodes in log t
@@ -107,10 +107,10 @@ def t_integrals(s, mult, d):
     return G, e
 
 
-def relu_even_spectrum(s, mult, d, order=4, top=TOP):
-    """`(eigenvalues, counts, white)` of relu's even operator: chaos 0 and 2 exact; with `order=4`
-    also chaos 4 on the `top` largest directions that are single coordinates (`top_nodes`); the rest
-    of chaos ≥ 4 white."""
+def relu_even_spectrum(s, mult, d, order=6, top=TOP):
+    """`(eigenvalues, counts, white)` of relu's even operator: chaos 0 and 2 exact; with `order` 4 or
+    6 also chaos 4 … `order` on the `top` largest directions that are single coordinates
+    (`top_nodes`); the rest of chaos ≥ 4 white."""
     s = np.asarray(s, np.float64)
     mult = np.asarray(mult, np.float64)
     tau2 = float(mult @ s) / d
@@ -135,10 +135,10 @@ def relu_even_spectrum(s, mult, d, order=4, top=TOP):
     white = tau2 * (0.25 - 3.0 / (4 * math.pi))
     if order not in ORDERS:
         raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
-    chosen = top_nodes(s, mult, top) if order == 4 else np.zeros(0, int)
+    chosen = top_nodes(s, mult, top) if order >= 4 else np.zeros(0, int)
     if chosen.size:
-        block, blocks, kept_trace = _chaos_four(s, mult, d, tau, chosen, block)
-        # the pairs of two chosen coordinates now live in their blocks with chaos 4
+        block, blocks, kept_trace = _chaos_top(s, mult, d, tau, chosen, block, order)
+        # the pairs of two chosen coordinates now live in their blocks with chaos ≥ 4
         in_top = np.isin(iu[0], chosen) & np.isin(iu[1], chosen)
         counts[1] = np.where(in_top, 0.0, pair_counts)
         values.append(blocks)
@@ -151,7 +151,7 @@ def relu_even_spectrum(s, mult, d, order=4, top=TOP):
 
 
 def top_nodes(s, mult, top=TOP):
-    """The nodes chaos 4 is kept on: the largest eigenvalues that stand for one coordinate each
+    """The nodes chaos ≥ 4 is kept on: the largest eigenvalues that stand for one coordinate each
     (multiplicity 1), in decreasing order, at most `top`, stopping at the first node that stands for
     several (or a fraction)."""
     chosen = []
@@ -173,18 +173,31 @@ def _double_factorial_odd(g):
     return np.exp(_gammaln(g + 1) - (g / 2) * math.log(2.0) - _gammaln(g / 2 + 1))
 
 
-def _chaos_four(s, mult, d, tau, chosen, block):
-    r"""Chaos 4 on the `chosen` coordinates (K of them): returns the all-even `block` grown by its
-    K + K(K − 1)/2 all-even chaos-4 directions, the eigenvalues of the other sectors it enters (one
-    block per pair i < j with $z_iz_j$ and the chaos-4 directions of odd pattern {i, j}; one value
-    per four distinct coordinates), and the chaos-4 trace so resolved.
+def hermite_b(k: int) -> float:
+    r"""$b_k = E[|g|/2\,He_k(g)]/k!$ for even k: $b_0 = \varphi(0)$ and, with m = k/2 − 1,
+    $b_k = \varphi(0)(-1)^m(2m - 1)!!/k!$ (from $He_k\varphi = \varphi^{(k)}$ and two integrations by parts)."""
+    phi0 = 1.0 / math.sqrt(2.0 * math.pi)
+    if k == 0:
+        return phi0
+    m = k // 2 - 1
+    return phi0 * (-1) ** m * math.prod(range(2 * m - 1, 0, -2)) / math.factorial(k)
+
+
+def _chaos_top(s, mult, d, tau, chosen, block, order):
+    r"""Chaos 4 … `order` on the `chosen` coordinates (K of them): returns the all-even `block` grown
+    by the all-even directions of those degrees, the eigenvalues of the other sectors they enter, and
+    the trace of degree ≥ 4 so resolved.
 
     A feature's coefficient on the orthonormal Hermite direction α of chaos k is
-    $P_k(\alpha)\,w^\alpha\tau_w^{1-k}$ with $P_k(\alpha) = b_kk!\,s^{\alpha/2}/\sqrt{\alpha!}$ ($b_k$ the
-    $He_k/k!$ coefficient of $|g|/2$), so the matrix element of two directions is
-    $P_k(\alpha)P_l(\beta)E[w^{\alpha+\beta}\tau_w^{2-k-l}]$ with
+    $P(\alpha)\,w^\alpha\tau_w^{1-k}$ with $P(\alpha) = b_kk!\,s^{\alpha/2}/\sqrt{\alpha!}$ (`hermite_b`),
+    so the matrix element of two directions is $P(\alpha)P(\beta)E[w^{\alpha+\beta}\tau_w^{2-k-l}]$,
     $E[w^\gamma\tau_w^{-p}] = \Gamma(p/2)^{-1}\int_0^\infty t^{p/2-1}\rho\prod_i(\gamma_i - 1)!!\,q_i^{\gamma_i/2}dt$;
-    against the constant, $P_l(\beta)(E[w^\beta\tau_w^{2-l}] - \tau E[w^\beta\tau_w^{1-l}])/\sqrt{2\pi}$."""
+    against the constant, $P(\beta)(E[w^\beta\tau_w^{2-l}] - \tau E[w^\beta\tau_w^{1-l}])/\sqrt{2\pi}$; against
+    the normalised sum of $(z_c^2 - 1)/\sqrt2$ over a node of mass μ, $\sqrt{\mu}\,\sqrt2\,b_2s_c\,P(\beta)
+    E[w^{\beta + 2e_c}\tau_w^{-l}]$. Sign flips of single coordinates leave the operator invariant, so
+    a direction couples only to those with the same pattern of odd entries: the all-even ones to the
+    constant and the node sums (the `block`), pattern {i, j} to the pair $z_iz_j$, the others among
+    themselves."""
     K = chosen.size
     t, step, rho, q = _grid(s, mult, d)
     # these integrands vanish like t^{p/2}, p ≥ 2, as t → 0 and are analytic in log t: a fifth of the
@@ -192,79 +205,105 @@ def _chaos_four(s, mult, d, tau, chosen, block):
     t, rho, q = t[::_STRIDE], rho[::_STRIDE], q[::_STRIDE]
     step = np.full(t.size, math.log(t[1] / t[0]))
     step[[0, -1]] *= 0.5
-    logq = np.log(q[:, chosen])  # (T, K)
+    logt, logq = np.log(t), np.log(q[:, chosen])  # (T,), (T, K)
+    logrho = -0.5 * (np.log1p(2.0 * t[:, None] * s[None, :] / d) @ mult)
     sk = s[chosen]
 
+    digits = (4 * order + 3) ** np.arange(K, dtype=np.int64)  # a row γ as one integer (entries ≤ 4·order + 2)
+    odd_factorial = np.array([math.prod(range(g - 1, 0, -2)) for g in range(4 * order + 3)], np.float64)
+
+    known: dict = {}  # p -> (sorted keys of the rows integrated so far, their values)
+
     def moment(gammas, p, extra=False):
-        """E[w^γ τ_w^{-p}] (p > 0) for rows γ over the chosen coordinates (even entries); with
-        `extra`, the (A, N) table of the same times a further coordinate of each node squared (the
-        node's q; its (2 − 1)!! = 1)."""
-        gammas = np.atleast_2d(np.asarray(gammas, np.float64))
-        f = np.exp(logq @ (gammas / 2).T)  # (T, A)
-        weight = step * t ** (p / 2) * rho / math.gamma(p / 2)
-        factor = np.prod(_double_factorial_odd(gammas), axis=1)
+        """E[w^γ τ_w^{-p}] (p > 0) for rows γ over the chosen coordinates (even entries), each
+        distinct row integrated once per call (and, without `extra`, once per build); with `extra`,
+        the (A, N) table of the same times a further coordinate of each node squared (the node's q;
+        its (2 − 1)!! = 1)."""
+        gammas = np.asarray(gammas, np.int64)
+        keys, first, back = np.unique(gammas @ digits, return_index=True, return_inverse=True)
+        back = back.reshape(-1)
+
+        def integrate(rows):
+            f = np.exp((p / 2) * logt[:, None] + logrho[:, None] + logq @ (rows / 2.0).T)  # (T, rows)
+            factor = np.prod(odd_factorial[rows], axis=1) / math.gamma(p / 2)
+            return factor, f
+
         if extra:
-            return factor[:, None] * (f.T @ (weight[:, None] * q))
-        return factor * (weight @ f)
+            factor, f = integrate(gammas[first])
+            return (factor[:, None] * (f.T @ (step[:, None] * q)))[back]
+        old_keys, old_values = known.get(p, (np.zeros(0, np.int64), np.zeros(0)))
+        at = np.minimum(np.searchsorted(old_keys, keys), max(old_keys.size - 1, 0))
+        hit = (old_keys.size > 0) & (old_keys[at] == keys) if old_keys.size else np.zeros(keys.size, bool)
+        values = np.empty(keys.size)
+        values[hit] = old_values[at[hit]]
+        if not hit.all():
+            factor, f = integrate(gammas[first[~hit]])
+            values[~hit] = factor * (step @ f)
+            merged = np.concatenate([old_keys, keys[~hit]])
+            order_ = np.argsort(merged)
+            known[p] = (merged[order_], np.concatenate([old_values, values[~hit]])[order_])
+        return values[back]
 
-    def prefactor(alphas, k):
-        alphas = np.atleast_2d(np.asarray(alphas, np.float64))
-        fact = np.exp(0.5 * np.sum(_gammaln(alphas + 1), axis=1))
-        return _B[k] * math.factorial(k) * np.prod(sk ** (alphas / 2), axis=1) / fact
+    def prefactor(alphas):
+        degree = alphas.sum(axis=1).astype(int)
+        b = np.array([hermite_b(k) * math.factorial(k) for k in degree])
+        return b * np.prod(sk ** (alphas / 2), axis=1) / np.exp(0.5 * np.sum(_gammaln(alphas + 1), axis=1))
 
-    def unit(*idx):
-        v = np.zeros(K)
-        for i in idx:
-            v[i] += 1
-        return v
+    def matrix(basis):
+        """The elements among `basis` (rows α; degrees from the rows)."""
+        degree = basis.sum(axis=1)
+        power = (degree[:, None] + degree[None, :] - 2).astype(int)
+        sums = basis[:, None, :] + basis[None, :, :]
+        M = np.empty(power.shape)
+        for p in np.unique(power):
+            where = power == p
+            M[where] = moment(sums[where], int(p))
+        P = prefactor(basis)
+        return M * P[:, None] * P[None, :]
 
-    # all-even chaos 4: 4e_i, 2e_i + 2e_j
-    even4 = [unit(i, i, i, i) for i in range(K)] + [unit(i, i, j, j) for i in range(K) for j in range(i + 1, K)]
-    even4 = np.array(even4)
-    P4 = prefactor(even4, 4)
-    A = even4.shape[0]
+    # every direction of degree 4 … order on the chosen coordinates, by its pattern of odd entries
+    sectors: dict = {}
+    for degree in range(4, order + 1, 2):
+        for combo in itertools.combinations_with_replacement(range(K), degree):
+            alpha = np.bincount(combo, minlength=K)
+            sectors.setdefault(tuple(np.flatnonzero(alpha % 2)), []).append(alpha)
     N = s.size
-    grown = np.zeros((N + 1 + A, N + 1 + A))
-    grown[: N + 1, : N + 1] = block
-    # with the constant
-    c0 = P4 * (moment(even4, 2) - tau * moment(even4, 3)) / math.sqrt(2 * math.pi)
-    # with each node's normalised sum of (z_c² − 1)/√2: √μ_c · √2 b_2 s_c · P4 · E[w^{α + 2e_c} τ^{-4}]
-    m4 = moment(even4, 4, extra=True).T  # (N, A); a chosen node's own coordinate is not "further":
-    for i, c in enumerate(chosen):
-        m4[c] = moment(even4 + 2 * unit(i), 4)
-    node = (np.sqrt(mult) * math.sqrt(2.0) * _B[2] * s)[:, None] * P4[None, :] * m4
-    # among themselves
-    sums = even4[:, None, :] + even4[None, :, :]
-    four = (P4[:, None] * P4[None, :]) * moment(sums.reshape(-1, K), 6).reshape(A, A)
-    grown[0, N + 1 :] = grown[N + 1 :, 0] = c0
-    grown[1 : N + 1, N + 1 :] = node
-    grown[N + 1 :, 1 : N + 1] = node.T
-    grown[N + 1 :, N + 1 :] = four
-    trace = float(np.trace(four))
-    values = []
-    # one sector per pair i < j: z_i z_j and the chaos-4 directions of odd pattern {i, j}
-    for i in range(K):
-        for j in range(i + 1, K):
-            basis = [unit(i, j), unit(i, i, i, j), unit(i, j, j, j)]
-            basis += [unit(i, j, k, k) for k in range(K) if k not in (i, j)]
-            basis = np.array(basis)
-            P = np.concatenate([prefactor(basis[:1], 2), prefactor(basis[1:], 4)])
-            sums = basis[:, None, :] + basis[None, :, :]
-            chaos = np.array([2] + [4] * (basis.shape[0] - 1))
-            p = chaos[:, None] + chaos[None, :] - 2
-            M = np.empty((basis.shape[0],) * 2)
-            for power in (2, 4, 6):
-                where = p == power
-                M[where] = moment(sums[where], power)
-            M *= P[:, None] * P[None, :]
-            trace += float(np.trace(M)[()] - M[0, 0])
+    values, trace = [], 0.0
+    grown = block
+    for pattern, basis in sectors.items():
+        basis = np.array(basis, np.float64)
+        if len(pattern) == 2:  # with the pair z_i z_j of chaos 2
+            pair = np.zeros((1, K))
+            pair[0, list(pattern)] = 1.0
+            M = matrix(np.concatenate([pair, basis]))
+            trace += float(np.trace(M) - M[0, 0])
             values.append(np.linalg.eigvalsh(M))
-    # four distinct coordinates: one direction each, alone in its sector
-    quads = np.array([unit(*c) for c in itertools.combinations(range(K), 4)]).reshape(-1, K)
-    if quads.size:
-        lone = prefactor(quads, 4) ** 2 * moment(2 * quads, 6)
-        trace += float(lone.sum())
-        values.append(lone)
+            continue
+        M = matrix(basis)
+        trace += float(np.trace(M))
+        if pattern:
+            values.append(np.linalg.eigvalsh(M))
+            continue
+        # all even: with the constant and with every node's sum of (z_c² − 1)/√2
+        A = basis.shape[0]
+        degree = basis.sum(axis=1).astype(int)
+        P = prefactor(basis)
+        c0, node = np.empty(A), np.empty((N, A))
+        for k in np.unique(degree):
+            rows = np.flatnonzero(degree == k)
+            c0[rows] = moment(basis[rows], k - 2) - tau * moment(basis[rows], k - 1)
+            table = moment(basis[rows], k, extra=True).T  # (N, rows): a further coordinate of each node
+            for i, c in enumerate(chosen):  # a chosen node's own coordinate is not a further one
+                table[c] = moment(basis[rows] + 2.0 * np.eye(K)[i], k)
+            node[:, rows] = table
+        c0 *= P / math.sqrt(2.0 * math.pi)
+        node *= (np.sqrt(mult) * math.sqrt(2.0) * hermite_b(2) * s)[:, None] * P[None, :]
+        grown = np.zeros((N + 1 + A, N + 1 + A))
+        grown[: N + 1, : N + 1] = block
+        grown[0, N + 1 :] = grown[N + 1 :, 0] = c0
+        grown[1 : N + 1, N + 1 :] = node
+        grown[N + 1 :, 1 : N + 1] = node.T
+        grown[N + 1 :, N + 1 :] = M
     values = np.concatenate(values) if values else np.zeros(0)
     return grown, values, trace
 
@@ -273,7 +312,7 @@ _BUILT: OrderedDict = OrderedDict()  # the last few spectra built (a sweep or a 
 _KEEP = 8
 
 
-def augmented(mix: Mixture, activation: str, order: int = 4) -> tuple[Mixture, float, float]:
+def augmented(mix: Mixture, activation: str, order: int = 6) -> tuple[Mixture, float, float]:
     """`_augmented`, remembered for the last few mixtures (keyed by their values)."""
     digest = hashlib.sha256(f"{activation} {order}".encode())
     for leaf in jax.tree_util.tree_leaves(mix):
@@ -290,7 +329,7 @@ def augmented(mix: Mixture, activation: str, order: int = 4) -> tuple[Mixture, f
     return _BUILT[key]
 
 
-def _augmented(mix: Mixture, activation: str, order: int = 4, rtol: float = 1e-10) -> tuple[Mixture, float, float]:
+def _augmented(mix: Mixture, activation: str, order: int = 6, rtol: float = 1e-10) -> tuple[Mixture, float, float]:
     r"""`(mixture, μ1, W)`: the spectrum the operator equivalent feeds to the random-feature kernel.
 
     The returned mixture is compressed with `dimension` = the original d (the scale of the projection
