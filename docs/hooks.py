@@ -96,3 +96,40 @@ def on_page_content(html, page, config, files):  # noqa: ARG001 (the hook's sign
     if missing:
         raise PluginError(f"the API reference has no entry for {missing}")
     return html
+
+
+def external_requests(text: str) -> list[str]:
+    """The addresses on another host that a browser would fetch by itself to show `text` (HTML or
+    CSS): scripts, stylesheets, fonts, images, frames and CSS imports — not links a reader follows."""
+    import re
+
+    fetched = re.findall(r"<(?:script|img|iframe|source|audio|video)\b[^>]*\bsrc=[\"']((?:https?:)?//[^\"']+)", text)
+    for tag in re.findall(r"<link\b[^>]*>", text):
+        rel = re.search(r"\brel=[\"']([^\"']*)", tag)
+        href = re.search(r"\bhref=[\"']((?:https?:)?//[^\"']+)", tag)
+        if href and not (rel and rel.group(1).strip() in ("canonical", "alternate")):
+            fetched.append(href.group(1))
+    fetched += re.findall(r"(?:@import\s+(?:url\()?|url\()\s*[\"']?((?:https?:)?//[^\"')\s]+)", text)
+    return fetched
+
+
+def on_post_page(output, page, config):  # noqa: ARG001 (the hook's signature)
+    """No page may make the browser fetch from another host (the site must work offline)."""
+    from mkdocs.exceptions import PluginError
+
+    found = external_requests(output)
+    if found:
+        raise PluginError(f"{page.file.src_uri} fetches from other hosts: {sorted(set(found))}")
+    return output
+
+
+def on_post_build(config):
+    """Nor may a stylesheet of the built site (fonts and imports from elsewhere)."""
+    import pathlib
+
+    from mkdocs.exceptions import PluginError
+
+    for css in pathlib.Path(config["site_dir"]).rglob("*.css"):
+        found = external_requests(css.read_text(errors="replace"))
+        if found:
+            raise PluginError(f"{css.name} fetches from other hosts: {sorted(set(found))}")

@@ -12,14 +12,27 @@ from ._optimal import optimal
 from ._problem import Mixture, Sample, fixed_teachers, isotropic, power_law
 from ._results import Estimate, Risk, Status, status_message
 from ._sweep import sweep
+from ._validate import Float32Warning
 from .nn import History, Trained
 from .tails import Tail
 
-__version__ = "0.1.0"
+
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml is its one source)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("jaxcollapse")
+    except metadata.PackageNotFoundError:  # pragma: no cover - run from a source tree never installed
+        return "0+unknown"
+
+
+__version__ = _version()
 
 __all__ = [
     "Estimate",
     "Fit",
+    "Float32Warning",
     "Interval",
     "History",
     "Mixture",

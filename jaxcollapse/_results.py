@@ -33,6 +33,32 @@ def status_message(code: int | Int[ArrayLike, ""]) -> str:
     return Status.messages.get(int(code), f"unknown status {int(code)}")
 
 
+_SHOWN = 16  # arrays with at most this many entries print their values, larger ones their shape
+
+
+def _field(value) -> str:
+    """One field of a result as it prints: its values when small and concrete (like NumPy), else
+    its dtype and shape (a large grid, or a tracer inside a transformation)."""
+    import numpy as np
+
+    if value is None:
+        return "None"
+    try:
+        array = np.asarray(value)
+    except Exception:  # a tracer: no values to show
+        return f"{value.dtype}{list(value.shape)}"
+    if array.size > _SHOWN:
+        return f"{array.dtype}{list(array.shape)}"
+    if array.dtype.kind in "iu":
+        return np.array2string(array, separator=", ") if array.ndim else str(int(array))
+    return np.array2string(array, precision=6, separator=", ") if array.ndim else f"{float(array):.6g}"
+
+
+def _repr(result) -> str:
+    parts = [f"{name}={_field(getattr(result, name))}" for name in result.__dataclass_fields__]
+    return f"{type(result).__name__}({', '.join(parts)})"
+
+
 class Risk(eqx.Module):
     """Deterministic-equivalent test error on the real distribution, and its decomposition.
 
@@ -49,6 +75,9 @@ class Risk(eqx.Module):
     status: Int[Array, "*points"]
     theta: Float[Array, "*points"] | None = None
 
+    def __repr__(self) -> str:
+        return _repr(self)
+
 
 class Estimate(eqx.Module):
     """Monte Carlo estimate of a test error: per-trial `samples` (last axis) and their summary."""
@@ -56,6 +85,9 @@ class Estimate(eqx.Module):
     samples: Float[Array, "*points trials"]
     mean: Float[Array, "*points"]
     sem: Float[Array, "*points"]
+
+    def __repr__(self) -> str:
+        return _repr(self)
 
     @classmethod
     def from_samples(cls, samples) -> Estimate:

@@ -205,6 +205,10 @@ def main(argv: list[str] | None = None) -> int:
     import jax
 
     jax.config.update("jax_enable_x64", not getattr(args, "float32", False))
+    if getattr(args, "float32", False):
+        from ._validate import allow_float32
+
+        allow_float32()
 
     cli_cache()  # a second run of an experiment compiles nothing (JAXCOLLAPSE_CACHE=off turns it off)
     from ._validate import MissingExtra

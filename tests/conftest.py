@@ -81,6 +81,7 @@ SLOW_TIER = {
         "test_examples.py",
         "test_explore.py::test_save_writes_what_a_run_writes",
     ),
+    "the package built (wheel, sdist) and installed into a clean environment": ("test_packaging.py",),
     "the notebooks": ("test_notebooks.py",),
     "Monte Carlo agreement with many trials": (
         "test_simulate_ridge.py::test_theory_matches_simulation*",

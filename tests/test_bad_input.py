@@ -96,3 +96,63 @@ def test_invalid_spectrum_inside_vmap_is_nan_not_a_crash():
     risk = eqx.filter_vmap(lambda m: jc.theory.ridge(m, n=30.0, p2=0.2, lam=0.1))(stacked)
     np.testing.assert_array_equal(risk.status, [jc.Status.OK, jc.Status.INVALID_INPUT])
     assert np.isfinite(risk.total[0]) and np.isnan(risk.total[1])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda mix: jc.theory.ridge(mix, n=10.0, p2=0.1, lam=0.1),
+        lambda mix: jc.theory.ridge_floor(mix, p2=0.1),
+        lambda mix: jc.theory.random_projections(mix, n=10.0, m=5.0, p2=0.1, lam=0.1),
+        lambda mix: jc.theory.random_features(mix, n=10.0, m=5.0, p2=0.1, lam=0.1),
+        lambda mix: jc.theory.retraining(mix, n=10.0, n0=30.0, generations=1.0, lam=0.1, generator_noise_var=0.1),
+        lambda mix: jc.theory.data_loop(mix, n0=30.0, generations=1.0, lam=0.1, generator_noise_var=0.1),
+        lambda mix: jc.theory.data_loop_bound(mix, n0=30.0, generator_noise_var=0.1),
+        lambda mix: jc.simulate.ridge(mix, n=10, p2=0.1, lam=0.1, trials=2, key=jax.random.key(0)),
+        lambda mix: jc.simulate.random_projections(mix, n=10, m=5, p2=0.1, lam=0.1, trials=2, key=jax.random.key(0)),
+        lambda mix: jc.simulate.random_features(mix, n=10, m=5, p2=0.1, lam=0.1, trials=2, key=jax.random.key(0)),
+    ],
+)
+def test_something_else_than_a_mixture_is_a_type_error_naming_mix(call):
+    for wrong in ("not a mixture", np.ones(20), None):
+        with pytest.raises(TypeError, match=r"^mix must be a jc\.Mixture .*got (str|ndarray|NoneType)$"):
+            call(wrong)
+
+
+def test_results_print_their_values_when_small():
+    risk = jc.theory.ridge(MIX, n=jnp.array([30.0, 40.0]), p2=0.2, lam=0.1)
+    text = repr(risk)
+    assert text.startswith("Risk(total=[") and "status=[0, 0]" in text and "theta=None" in text
+    assert f"{float(risk.total[0]):.6f}"[:7] in text  # the value itself, not f64[2]
+    assert "total=float64[50]" in repr(jc.theory.ridge(MIX, n=jnp.linspace(10.0, 60.0, 50), p2=0.2, lam=0.1))
+    estimate = jc.simulate.ridge(MIX, n=30, p2=0.2, lam=0.1, trials=3, key=jax.random.key(0))
+    assert f"mean={float(estimate.mean):.6g}" in repr(estimate)
+
+
+def test_float32_is_said_once_unless_asked_for():
+    # JAX's default precision is float32; a theory call then warns once per process (a subprocess
+    # here: this suite runs in float64), not at all when silenced or asked for (`--float32`).
+    import subprocess
+    import sys
+
+    body = (
+        "import warnings, jax, jaxcollapse as jc\n"
+        "{setup}\n"
+        "with warnings.catch_warnings(record=True) as seen:\n"
+        "    warnings.simplefilter('always')\n"
+        "    mix = jc.isotropic(10, noise_var=0.1)\n"
+        "    for _ in range(2):\n"
+        "        jc.theory.ridge(mix, n=20.0, p2=0.1, lam=0.1)\n"
+        "    jc.theory.random_projections(mix, n=20.0, m=5.0, p2=0.1, lam=0.1)\n"
+        "print(sum(issubclass(w.category, jc.Float32Warning) for w in seen))\n"
+    )
+    setups = {
+        "": "1",
+        "jax.config.update('jax_enable_x64', True)": "0",
+        "from jaxcollapse._validate import allow_float32; allow_float32()": "0",
+    }
+    for setup, count in setups.items():
+        out = subprocess.run(
+            [sys.executable, "-c", body.format(setup=setup)], capture_output=True, text=True, check=True
+        )
+        assert out.stdout.split()[-1] == count, (setup, out.stdout, out.stderr)

@@ -48,3 +48,20 @@ def test_the_api_page_check_finds_a_name_without_an_anchor():
     assert hooks.missing_anchors(every.replace('id="jaxcollapse.compress"', "")) == ["jaxcollapse.compress"]
     # a re-exported name is covered by its other name: jc.History is documented as jc.nn.History
     assert hooks.missing_anchors(every.replace('id="jaxcollapse.History"', "")) == []
+
+
+def test_the_site_check_finds_requests_to_other_hosts():
+    from _docs_hooks import hooks
+
+    page = (
+        '<link rel="stylesheet" href="assets/main.css"><script src="assets/app.js"></script>'
+        '<a href="https://arxiv.org/abs/2410.04840">a paper</a><link rel="canonical" href="https://example.org/">'
+    )
+    assert hooks.external_requests(page) == []  # local assets and links a reader follows
+    fonts = '<link rel="preconnect" href="https://fonts.gstatic.com" crossorigin>'
+    assert hooks.external_requests(page + fonts) == ["https://fonts.gstatic.com"]
+    assert hooks.external_requests('<script src="//cdn.example/x.js"></script>') == ["//cdn.example/x.js"]
+    assert hooks.external_requests("@import url('https://fonts.googleapis.com/css?family=Roboto');") == [
+        "https://fonts.googleapis.com/css?family=Roboto"
+    ]
+    assert hooks.external_requests("src: url(fonts/KaTeX_Main.woff2) format('woff2')") == []

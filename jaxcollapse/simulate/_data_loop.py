@@ -43,6 +43,7 @@ from .._types import Counts, Key, Scalars
 from .._validate import (
     check_chain,
     check_loop,
+    check_mixture,
     require_directions,
     require_same_covariance,
 )
@@ -78,6 +79,7 @@ def data_loop(
 
     **Returns:** an `Estimate` of shape broadcast(`generations`, `lam`) plus a trailing `trials` axis.
     """
+    check_mixture(mix)
     check_loop(policy, design)
     require_same_covariance(mix, "simulate.data_loop")
     require_directions(mix, "simulate.data_loop")

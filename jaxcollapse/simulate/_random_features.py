@@ -26,7 +26,7 @@ from .._problem import Mixture
 from .._results import Estimate
 from .._trials import chunk_size_for, run_trials, trials_last
 from .._types import Key, Scalars
-from .._validate import check_int, check_mixing, require_directions
+from .._validate import check_int, check_mixing, check_mixture, require_directions
 from ._random_projections import projection
 
 _MAX_CHUNK = 16
@@ -48,6 +48,7 @@ def random_features(
     """Simulate ridge on nonlinear random features; `n`, `m`, `trials`, `test_size` are Python ints.
 
     `chunk_size`: trials evaluated at once (default: as many as fit in about 512 MiB, at most 16)."""
+    check_mixture(mix)
     check_activation(activation)
     n = check_int("n", n, why="it sets array shapes")
     m = check_int("m", m, why="it sets array shapes")

@@ -38,6 +38,7 @@ from .._types import Counts, Key, Scalars
 from .._validate import (
     check_int,
     check_mixing,
+    check_mixture,
     concrete_ints,
     is_concrete,
     require_directions,
@@ -76,6 +77,7 @@ def random_projections(
 
     **Returns:** an `Estimate` whose `samples` have the broadcast shape plus a trailing `trials` axis.
     """
+    check_mixture(mix)
     require_same_covariance(mix, "simulate.random_projections")
     require_directions(mix, "simulate.random_projections")
     n = check_int("n", n)

@@ -18,7 +18,7 @@ from .._problem import Mixture
 from .._results import Estimate
 from .._trials import chunk_size_for, run_trials, trials_last
 from .._types import Counts, Key, Scalars
-from .._validate import check_chain, check_int, require_directions, require_same_covariance
+from .._validate import check_chain, check_int, check_mixture, require_directions, require_same_covariance
 
 _MAX_CHUNK = 256
 
@@ -49,6 +49,7 @@ def retraining(
     **Returns:** an `Estimate` with the broadcast shape of `generations` and `lam` plus a trailing
     `trials` axis.
     """
+    check_mixture(mix)
     require_same_covariance(mix, "simulate.retraining")
     require_directions(mix, "simulate.retraining")
     n = check_int("n", n)

@@ -21,7 +21,7 @@ from .._problem import Mixture
 from .._results import Estimate
 from .._trials import chunk_size_for, run_trials, trials_last
 from .._types import Key, Scalars
-from .._validate import check_int, check_mixing, require_directions
+from .._validate import check_int, check_mixing, check_mixture, require_directions
 
 _MAX_CHUNK = 64  # larger vmapped batches of small eigendecompositions do not run faster on CPU
 
@@ -53,6 +53,7 @@ def ridge(
 
     **Returns:** an `Estimate` whose `samples` have the broadcast shape plus a trailing `trials` axis.
     """
+    check_mixture(mix)
     require_directions(mix, "simulate.ridge")
     n = check_int("n", n, why="it sets array shapes")
     trials = check_int("trials", trials)

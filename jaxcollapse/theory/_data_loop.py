@@ -156,6 +156,7 @@ from .._validate import (
     _show,
     check_broadcast,
     check_loop,
+    check_mixture,
     check_scalar,
     is_concrete,
     require_same_covariance,
@@ -191,6 +192,7 @@ def data_loop(
     $n_0$ rows ($\lambda$ at $\lambda = 0$). NaN with `Status.NO_THEORY` where no formula is known
     (module docstring).
     """
+    check_mixture(mix)
     check_loop(policy, design)
     require_same_covariance(mix, "data_loop")
     # sized from the inputs as given: under an outer jit, check_scalar's arrays are tracers even for constants
@@ -549,6 +551,7 @@ def _kappa(mix, n0, lam):
 def data_loop_growth(mix: Mixture, *, n0: Scalars, generator_noise_var: Scalars) -> Values:
     r"""The error "replace" adds per generation at $\lambda = 0$, $n_0 \ge d + 2$: $\sigma_0^2 d/(n_0 - d - 1)$
     (both designs; over-parameterised fresh chains instead saturate)."""
+    check_mixture(mix)
     n0 = check_scalar("n0", n0, low=0.0, strict=True)
     s0 = check_scalar("generator_noise_var", generator_noise_var, low=0.0)
     d = mix.d
@@ -562,6 +565,7 @@ def data_loop_bound(mix: Mixture, *, n0: Scalars, generator_noise_var: Scalars, 
     et al.'s bound); `design="fresh"`: $\frac{d}{n_0 - d - 1}\sigma_1^2 + \sigma_0^2\frac{d}{d+1}
     \big(\psi(2) - \psi(2 - a)\big)$, $a = (d+1)/n_0$ (module docstring), never above the fixed one.
     NaN for $n_0 < d + 2$."""
+    check_mixture(mix)
     check_loop("accumulate", design)
     n0 = check_scalar("n0", n0, low=0.0, strict=True)
     s0 = check_scalar("generator_noise_var", generator_noise_var, low=0.0)

@@ -29,7 +29,7 @@ from .._problem import Mixture
 from .._results import Risk
 from .._solve import bracketed_root
 from .._types import Scalars
-from .._validate import check_mixing, check_scalar, require_same_covariance, valid_mask
+from .._validate import check_mixing, check_mixture, check_scalar, require_same_covariance, valid_mask
 from ._common import count, exact_at_zero, finish, grid_table, mixture_valid, moments, narrow_bracket, times
 
 
@@ -64,6 +64,7 @@ def random_projections(mix: Mixture, *, n: Scalars, m: Scalars, p2: Scalars, lam
     $m = n < d$ (or $d = n \le m$) the total is `+inf` with `Status.INFINITE`; invalid points inside a
     traced batch are NaN with `Status.INVALID_INPUT`.
     """
+    check_mixture(mix)
     require_same_covariance(mix, "random_projections")
     n, p2, lam, _ = check_mixing(n=n, p2=p2, lam=lam, weight=1.0)
     m = check_scalar("m", m, low=0.0, strict=True)

@@ -25,7 +25,7 @@ from .._buckets import call_bucketed
 from .._problem import Mixture
 from .._results import Risk
 from .._types import Scalars
-from .._validate import check_broadcast, check_scalar, require_same_covariance, valid_mask
+from .._validate import check_broadcast, check_mixture, check_scalar, require_same_covariance, valid_mask
 from ._common import exact_at_zero, finish, grid_table, mixture_valid, moments, times
 from ._ridge import _same_covariance
 
@@ -62,6 +62,7 @@ def retraining(
     - Over-parameterised generators with an anisotropic $\Sigma$ and $G > 0$: no verified formula;
       NaN with `Status.NO_THEORY` — use `jc.simulate.retraining`.
     """
+    check_mixture(mix)
     require_same_covariance(mix, "retraining")
     n = check_scalar("n", n, low=0.0, strict=True)
     n0 = check_scalar("n0", n0, low=0.0, strict=True)

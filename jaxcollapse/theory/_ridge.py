@@ -28,7 +28,7 @@ from .._problem import Mixture
 from .._results import Risk
 from .._solve import bracketed_root, monotone_fixed_point
 from .._types import Scalars, Values
-from .._validate import check_mixing, check_scalar, valid_mask
+from .._validate import check_mixing, check_mixture, check_scalar, valid_mask
 from ._common import count, exact_at_zero, finish, grid_table, mixture_valid, moments, narrow_bracket, times
 
 _RIDGELESS_EPS = 1e-12
@@ -63,6 +63,7 @@ def ridge(mix: Mixture, *, n: Scalars, p2: Scalars, lam: Scalars, weight: Scalar
     teachers (§2.2). At the ridgeless interpolation threshold the total is `+inf`
     (`Status.INFINITE`); invalid points inside a traced batch are NaN (`Status.INVALID_INPUT`).
     """
+    check_mixture(mix)
     n, p2, lam, weight = check_mixing(n=n, p2=p2, lam=lam, weight=weight)
     return call_bucketed(_ridge_jit, mix, n=n, p2=p2, lam=lam, weight=weight)
 
@@ -328,6 +329,7 @@ def ridge_floor(mix: Mixture, *, p2: Scalars, weight: Scalars = 1.0) -> Values:
     $\bar M = p_1\Sigma_1 + p_2\omega_2\Sigma_2$; for $\Sigma_1 = \Sigma_2$ and unit weight this is
     $p_2^2\,\mathrm{tr}(\Sigma\Delta)$, the floor of *strong model collapse*.
     """
+    check_mixture(mix)
     p2 = check_scalar("p2", p2, low=0.0, high=1.0)
     weight = check_scalar("weight", weight, low=0.0)
 
