@@ -69,7 +69,7 @@ def check_files(name, folder, result):
         pixels = matplotlib.image.imread(png)
         assert pixels.shape[0] > 300 and pixels.shape[1] > 300 and pixels[..., :3].std() > 0.05
         assert (folder / f"{fig_name}.pdf").read_bytes()[:4] == b"%PDF"
-    ds = xr.open_zarr(folder / "data.zarr", consolidated=False).load()
+    ds = xr.open_zarr(folder / "data.zarr").load()  # consolidated: no warning (warnings are errors here)
     assert ds.attrs["experiment"] == name and ds.attrs["config"] == result.ds.attrs["config"]
     xr.testing.assert_equal(ds, result.ds)
     assert (folder / "summary.json").read_text() == json.dumps(result.summary, indent=2, allow_nan=True) + "\n"

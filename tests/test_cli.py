@@ -83,7 +83,7 @@ def test_sweep_from_toml(tmp_path, capsys):
 
     import jaxcollapse as jc
 
-    ds = xr.open_zarr(tmp_path / "tiny" / "data.zarr", consolidated=False).load()
+    ds = xr.open_zarr(tmp_path / "tiny" / "data.zarr").load()  # consolidated: opens without a warning
     assert ds["total"].dims == ("n", "p2") and set(ds.data_vars) == {"total", "collapse"}
     import jax
 

@@ -224,8 +224,8 @@ def write_outcome(folder, result: Outcome) -> pathlib.Path:
         fig.savefig(folder / f"{fig_name}.png", dpi=150)
         fig.savefig(folder / f"{fig_name}.pdf")
         plt.close(fig)
-    # zarr format 2: read by every zarr library
-    result.ds.to_zarr(folder / "data.zarr", mode="w", consolidated=False, zarr_format=2)
+    # zarr format 2 (read by every zarr library), consolidated: `xr.open_zarr` opens it without a warning
+    result.ds.to_zarr(folder / "data.zarr", mode="w", consolidated=True, zarr_format=2)
     (folder / "summary.json").write_text(json.dumps(result.summary, indent=2, allow_nan=True) + "\n")
     (folder / "report.md").write_text(result.report)
     return folder
