@@ -113,6 +113,31 @@ def sim_gap(mean, sem, ref):
     return float(z.max()), float(pct.max())
 
 
+AGREE_SE = 3.0  # simulation "agrees" with theory only when every point is within this many standard errors
+
+
+def agreement(z, pct, what="the theory", start=False) -> str:
+    """How a simulation compares with `what`, in words the data support (a clause; `start`: opening
+    a sentence): it
+    "agrees" only within the stated tolerance of `AGREE_SE` standard errors at every point; both the
+    largest gap in standard errors (`z`) and in per cent (`pct`) are always given."""
+    if start:
+        clause = agreement(z, pct, what)
+        return clause[0].upper() + clause[1:]
+    if not np.isfinite(z):
+        return f"simulation could not be compared with {what} (no point with a finite standard error)"
+    if z <= AGREE_SE:
+        wide = "; with these trials that band is wide, so this is a weak check" if pct > 5.0 else ""
+        return (
+            f"simulation agrees with {what} within {AGREE_SE:g} standard errors at every simulated point "
+            f"(largest gap {z:.1f} s.e., {pct:.1f} %{wide})"
+        )
+    return (
+        f"simulation departs from {what} by up to {z:.1f} standard errors ({pct:.1f} %), beyond the "
+        f"{AGREE_SE:g} s.e. that would count as agreement"
+    )
+
+
 def training_numbers(ds) -> dict:
     """The headline training numbers of a network experiment whose Dataset holds `first_train_loss`,
     `last_train_loss` and `steps_taken` (from `History.trial_means`)."""
@@ -232,10 +257,16 @@ def write_outcome(folder, result: Outcome) -> pathlib.Path:
 
 
 def _fmt(v) -> str:
+    """A value as report.md's table shows it: numbers to four digits, lists joined, a dict as
+    `key: value` pairs, and "n/a" where a quantity is not defined (None, NaN) — never a raw repr."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "n/a"
     if isinstance(v, float):
         return f"{v:.4g}"
     if isinstance(v, (list, tuple)):
         return ", ".join(_fmt(x) for x in v)
+    if isinstance(v, dict):
+        return "; ".join(f"{k}: {_fmt(x)}" for k, x in v.items())
     return str(v)
 
 

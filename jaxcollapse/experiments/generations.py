@@ -20,7 +20,7 @@ import numpy as np
 from .. import simulate, theory
 from .._optimal import optimal
 from .._problem import isotropic, power_law
-from ._framework import check_range, sim_gap
+from ._framework import agreement, check_range, sim_gap
 
 # ---------------------------------------------------------------------------------------------
 # generations-lambda
@@ -107,7 +107,8 @@ def _lambda_summarize(ds):
     finding = (
         f"The optimal ridge grows with the number of generations, from λ* = {lam_star[0]:.3g} (G = {G[0]}) to "
         f"{lam_star[-1]:.3g} (G = {G[-1]}), and the best error from {ds['error_star'].values[0]:.3g} to "
-        f"{ds['error_star'].values[-1]:.3g}: adaptive regularisation. Simulation agrees within {z:.1f} s.e. ({pct:.1f} %)."
+        f"{ds['error_star'].values[-1]:.3g}: adaptive regularisation. "
+        f"{agreement(z, pct, start=True)}."
     )
     return numbers, finding
 
@@ -362,7 +363,8 @@ def _over_summarize(ds):
     finding = (
         f"With over-parameterised generators (n0/d = {ds.attrs['psi']:g}) and no noise at all, the error climbs to "
         f"{100 * e[-1] / null:.4g} % of the null predictor's after {G} generations, its gap shrinking by a factor "
-        f"{rate:.3f} per generation (= n0/d): collapse is exponential, not linear. Simulation agrees within {z:.1f} s.e. ({pct:.1f} %)."
+        f"{rate:.3f} per generation (= n0/d): collapse is exponential, not linear. "
+        f"{agreement(z, pct, start=True)}."
     )
     return numbers, finding
 

@@ -14,7 +14,7 @@ import numpy as np
 from .. import simulate, theory
 from .._activations import ACTIVATIONS
 from .._problem import isotropic
-from ._framework import ConfigError, check_choice, check_range, sim_gap
+from ._framework import ConfigError, agreement, check_choice, check_range, sim_gap
 
 NAME = "rf-nonlinear"
 DESCRIPTION = "nonlinear random features (relu, tanh, erf, linear): test error against m/n across m = n, Gaussian-equivalence theory vs Monte Carlo"
@@ -231,9 +231,11 @@ def summarize(ds):
         numbers[k] for k in ("max_gap_se_away", "max_gap_pct_away", "max_gap_se_near", "max_gap_pct_near")
     )
     band = ds.attrs["near_band"]
-    sim = f"Monte Carlo ({ds.attrs['trials']} trials) agrees with the Gaussian-equivalence theory within {za:.1f} s.e. ({pa:.1f} %) for |m/n − 1| > {band:g}"
+    sim = f"For |m/n − 1| > {band:g}, Monte Carlo ({ds.attrs['trials']} trials): " + agreement(
+        za, pa, "the Gaussian-equivalence theory"
+    )
     sim += (
-        f" and within {zn:.1f} s.e. ({pn:.1f} %) near the threshold."
+        f"; near the threshold its largest gap is {zn:.1f} s.e. ({pn:.1f} %)."
         if np.isfinite(zn)
         else " (no width simulated near the threshold)."
     )

@@ -28,7 +28,7 @@ import numpy as np
 from .. import simulate, theory
 from .._compress import compress
 from .._problem import power_law
-from ._framework import ConfigError, check_range, sim_gap
+from ._framework import ConfigError, agreement, check_range, sim_gap
 from .phase_diagram import _boundary
 
 NAME = "rf-scaling"
@@ -298,7 +298,7 @@ def summarize(ds):
     else:
         parts.append(f"At n = {ds.attrs['phase_n']:g}, λ = {ds.attrs['phase_lam']:g} a bigger model never hurts.")
     parts.append(
-        f"Monte Carlo ({ds.attrs['trials']} trials) agrees with the theory within {z:.1f} s.e. ({pct:.1f} %); on "
+        f"Monte Carlo ({ds.attrs['trials']} trials): {agreement(z, pct)}; on "
         "power laws the Gaussian equivalent is an approximation at small ridges (docs, 'Model size')."
     )
     return numbers, " ".join(parts)

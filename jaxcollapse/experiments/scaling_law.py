@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import simulate, theory
 from .._problem import power_law
-from ._framework import check_range, sim_gap
+from ._framework import agreement, check_range, sim_gap
 
 NAME = "scaling-law"
 DESCRIPTION = (
@@ -129,8 +129,7 @@ def summarize(ds):
     finding = (
         f"With p2 = {largest:g} synthetic the error stops improving at n ≈ {reached[largest]:.3g} "
         f"(within 10 % of its floor p2²·tr ΣΔ = {floor[list(p2).index(largest)]:.3g}), while real data alone keeps "
-        f"improving to {total[0, -1]:.2e} at n = {ds['n'].values[-1]:.0e}; simulation agrees with theory "
-        f"within {z:.1f} standard errors ({pct:.1f} %)."
+        f"improving to {total[0, -1]:.2e} at n = {ds['n'].values[-1]:.0e}; {agreement(z, pct)}."
     )
     return numbers, finding
 

@@ -22,7 +22,7 @@ import jax
 import numpy as np
 
 from .. import tails
-from ._framework import check_range, sim_gap
+from ._framework import agreement, check_range, sim_gap
 
 
 def _theory_T(c):
@@ -178,9 +178,17 @@ def _cutting_summarize(ds):
     plats = ", ".join(f"{float(p):.3g} (k = {k})" for k, p in zip(ks, ds["plateau"].values[1:]))
     finding = (
         f"Clean data follow slope {slope:.3f} (predicted −(1 − 1/β) = {-(1 - 1 / beta):.3f}); a tail cut stops the scaling law "
-        f"at its tail mass {plats}, reached near T_k ≈ k^β. Simulation agrees within {z:.1f} s.e. ({pct:.2f} %)."
+        f"at its tail mass {plats}, reached near T_k ≈ k^β. "
+        f"{agreement(z, pct, start=True)}."
     )
     return numbers, finding
+
+
+def _colors():
+    """The colour cycle the curves are drawn in (`_axes`)."""
+    import matplotlib.pyplot as plt
+
+    return plt.rcParams["axes.prop_cycle"].by_key()["color"]
 
 
 def _cutting_figures(ds):
@@ -188,8 +196,9 @@ def _cutting_figures(ds):
         ds,
         f"Tail cutting, β = {ds.attrs['beta']:g}: lines exact, points {ds.attrs['trials']} trials, dotted: tail mass",
     )
-    for t in ds["transition"].values[1:]:
-        ax.axvline(t, color="0.6", lw=0.8, ls="--")
+    colors = _colors()
+    for i, t in enumerate(ds["transition"].values[1:], start=1):  # each T_k in its curve's colour
+        ax.axvline(t, color=colors[i % len(colors)], lw=0.8, ls="--")
     ax.legend(fontsize=8, title="dashed: T_k", title_fontsize=8)
     return {"tails-cutting": fig}
 
@@ -253,7 +262,8 @@ def _narrowing_summarize(ds):
     pairs = ", ".join(f"{s:.3f} (predicted {p:.3f})" for s, p in zip(slopes, predicted))
     finding = (
         f"A narrowed tail keeps the error falling but slower: fitted slopes over the last three decades {pairs}, "
-        f"i.e. −(β − 1)/β̃; no plateau. Simulation agrees within {z:.1f} s.e. ({pct:.2f} %)."
+        f"i.e. −(β − 1)/β̃; no plateau. "
+        f"{agreement(z, pct, start=True)}."
     )
     return numbers, finding
 
@@ -331,7 +341,7 @@ def _mixing_summarize(ds):
     finding = (
         f"AI data cut at k = {ds.attrs['k']} stall at the tail mass {mass:.3g} from T_k ≈ {tk:.2g}; a fraction π of clean data "
         f"breaks the plateau late ('grokking'): the error falls below half the plateau at T = {', '.join(parts)}. "
-        f"Simulation agrees within {z:.1f} s.e. ({pct:.2f} %)."
+        f"{agreement(z, pct, start=True)}."
     )
     return numbers, finding
 
@@ -343,8 +353,9 @@ def _mixing_figures(ds):
         plateaus=False,
     )
     ax.axhline(ds.attrs["tail_mass"], color="0.4", ls=":", lw=1, label="tail mass of k")
-    for pi in ds["p1"].values[1:-1]:
-        ax.axvline(ds.attrs["T_k"] / pi, color="0.7", lw=0.8, ls="--")
+    colors = _colors()
+    for i, pi in enumerate(ds["p1"].values[1:-1], start=1):  # each T_k/π in its curve's colour
+        ax.axvline(ds.attrs["T_k"] / pi, color=colors[i % len(colors)], lw=0.8, ls="--")
     ax.legend(fontsize=8, title="dashed: T_k/π", title_fontsize=8)
     return {"tails-mixing": fig}
 

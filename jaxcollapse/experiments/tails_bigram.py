@@ -17,7 +17,7 @@ import jax
 import numpy as np
 
 from ..tails import bigram as bg
-from ._framework import check_range, sim_gap
+from ._framework import agreement, check_range, sim_gap
 
 NAME = "tails-bigram"
 DESCRIPTION = (
@@ -172,8 +172,8 @@ def summarize(ds):
     finding = (
         f"Trained on real data the count learner's error falls as T^{fitted:.2f} over the last decade "
         f"(predicted -{ds.attrs['exponent']:.3g}), reaching {theory[0, -1]:.3g} at T = {T_max:.0e}; trained on generated "
-        f"data it stalls near the floor Σ p_i TV(q, p) ({ai}). Simulation agrees with the exact theory within "
-        f"{z:.1f} s.e. ({pct:.1f} %)."
+        f"data it stalls near the floor Σ p_i TV(q, p) ({ai}). "
+        f"{agreement(z, pct, 'the exact theory', start=True)}."
     )
     return numbers, finding
 

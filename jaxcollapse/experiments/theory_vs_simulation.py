@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import simulate, theory
 from .._problem import power_law
-from ._framework import check_range
+from ._framework import agreement, check_range
 
 NAME = "theory-vs-simulation"
 DESCRIPTION = (
@@ -144,10 +144,10 @@ def summarize(ds):
         "worst_panel": worst,
     }
     finding = (
-        f"Over {z.size} (model, parameter) points, Monte Carlo ({ds.attrs['trials']} trials) agrees with the theory within "
-        f"{numbers['max_theory_vs_simulation_se']:.1f} standard errors (rms {numbers['rms_residual_se']:.2f}; "
-        f"{numbers['points_beyond_3_se']} beyond 3 s.e.; largest relative gap {numbers['max_theory_vs_simulation_pct']:.1f} %, "
-        f"finite-d effects included)."
+        f"Over {z.size} (model, parameter) points, Monte Carlo ({ds.attrs['trials']} trials): "
+        f"{agreement(numbers['max_theory_vs_simulation_se'], numbers['max_theory_vs_simulation_pct'])} "
+        f"(rms {numbers['rms_residual_se']:.2f} s.e.; {numbers['points_beyond_3_se']} points beyond 3 s.e.; finite-d "
+        f"effects included)."
     )
     return numbers, finding
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import simulate, theory
 from .._problem import isotropic, power_law
-from ._framework import check_range
+from ._framework import agreement, check_range
 from .scaling_law import theory_vs_simulation
 
 NAME = "width-decomposition"
@@ -119,7 +119,7 @@ def summarize(ds):
         f"At tr ΣΔ = {q:g}, p2 = {ds.attrs['p2']:g}: "
         + "; ".join(parts)
         + " — the collapse term does not vanish with width. "
-        f"Simulation agrees with theory within {z:.1f} standard errors ({pct:.1f} %)."
+        f"{agreement(z, pct, start=True)}."
     )
     return numbers, finding
 
