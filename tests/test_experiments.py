@@ -28,8 +28,15 @@ def test_phase_diagram_boundary():
     result = _run("phase-diagram")
     summary = result.summary
     assert summary["boundary_exists"]
-    lo, hi = summary["hurts_for_m_over_n_at_p2_0.5"]
-    assert 0 < lo < hi < 1  # a bigger model hurts on a band below the interpolation threshold
+    runs = summary["hurts_for_m_over_n_at_p2_0.5"]
+    assert runs and 0 < runs[0][0] < 1 and runs[0][0] < runs[0][1]  # a band from below the threshold
+    # every reported interval is exactly where the stored slope is positive, and nothing else is
+    ratios, slope = result.ds["m_over_n"].values, result.ds["dE_dm"].sel(p2=0.5, method="nearest").values
+    inside = np.zeros(ratios.size, bool)
+    for lo, hi in runs:
+        inside |= (ratios >= lo) & (ratios <= hi)
+    np.testing.assert_array_equal(inside, slope > 0)
+    assert phase_diagram.describe_intervals([tuple(r) for r in runs], ratios) in summary["finding"]
     ds = result.ds
     # the autodiff slope against a central difference of the theory, at a few grid points
     config = _framework.make_config(phase_diagram, quick=True)

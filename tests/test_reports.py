@@ -22,3 +22,20 @@ def test_report_values_are_never_raw_python():
     assert _framework._fmt(None) == "n/a" and _framework._fmt(math.nan) == "n/a"
     assert _framework._fmt([0.1234567, None]) == "0.1235, n/a"
     assert _framework._fmt({"0.01": 1234.5, "0.1": math.nan}) == "0.01: 1234; 0.1: n/a"
+
+
+def test_hurt_intervals_are_every_run_named_where_cut():
+    import numpy as np
+    import xarray as xr
+
+    from jaxcollapse.experiments import phase_diagram
+
+    ratios = np.array([0.1, 0.5, 0.9, 1.2, 2.0, 3.0, 4.0, 5.0])
+    slope = np.array([[-1, 1, 1, 1, -1, -1, 1, 1], [-1] * 8], float).T  # two runs at p2 = 0.5, none at 0
+    ds = xr.Dataset({"dE_dm": (("m_over_n", "p2"), slope)}, coords={"m_over_n": ratios, "p2": [0.5, 0.0]})
+    runs = phase_diagram.hurt_intervals(ds)
+    assert runs == [[(0.5, 1.2), (4.0, 5.0)], []]
+    text = phase_diagram.describe_intervals(runs[0], ratios)
+    assert "m/n ∈ [0.50, 1.20] (across the interpolation threshold" in text
+    assert "m/n ∈ [4.00, 5.00] (beyond the threshold" in text and text.endswith("cut by the grid's right edge")
+    assert phase_diagram.describe_intervals(runs[1], ratios) == "nowhere on this grid"

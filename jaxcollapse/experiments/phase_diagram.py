@@ -108,48 +108,64 @@ def compute(c: Config, *, devices=None, progress=False):
     return ds
 
 
-def hurt_interval(ds):
-    """Per p2: `(lo, hi)`, the range of m/n < 1 where ∂E/∂m > 0 (a bigger model hurts), NaN if none."""
+def hurt_intervals(ds):
+    """Per p2, every interval of m/n on the grid where ∂E/∂m > 0 (a bigger model hurts): a list of
+    `(lo, hi)` grid values, each a maximal run of consecutive grid points, empty if there is none."""
     ratios = ds["m_over_n"].values
-    below = ratios < 1.0
-    hurt = (ds["dE_dm"].values > 0)[below]  # (m, p2)
-    lo = np.full(hurt.shape[1], np.nan)
-    hi = np.full(hurt.shape[1], np.nan)
+    hurt = ds["dE_dm"].values > 0  # (m, p2); NaN compares False
+    out = []
     for j in range(hurt.shape[1]):
-        idx = np.flatnonzero(hurt[:, j])
-        if idx.size:
-            lo[j], hi[j] = ratios[below][idx[0]], ratios[below][idx[-1]]
-    return lo, hi
+        runs, start = [], None
+        for i, h in enumerate(list(hurt[:, j]) + [False]):
+            if h and start is None:
+                start = i
+            elif not h and start is not None:
+                runs.append((float(ratios[start]), float(ratios[i - 1])))
+                start = None
+        out.append(runs)
+    return out
+
+
+def describe_intervals(runs, grid) -> str:
+    """Where a bigger model hurts, in words: every interval, the interpolation threshold named when
+    an interval crosses it, the grid's edge when an interval is cut there, and why beyond it."""
+    if not runs:
+        return "nowhere on this grid"
+    parts = []
+    for lo, hi in runs:
+        text = f"m/n ∈ [{lo:.2f}, {hi:.2f}]"
+        if lo < 1.0 < hi:
+            text += " (across the interpolation threshold m = n, where the error peaks)"
+        elif lo > 1.0:
+            text += " (beyond the threshold: the error passes a minimum at a finite width and rises toward its infinite-width limit)"
+        if hi >= grid[-1]:
+            text += ", cut by the grid's right edge"
+        if lo <= grid[0]:
+            text += ", cut by the grid's left edge"
+        parts.append(text)
+    return " and ".join(parts)
 
 
 def summarize(ds):
     p2 = ds["p2"].values
-    lo, hi = hurt_interval(ds)
+    runs = hurt_intervals(ds)
     ratios = ds["m_over_n"].values
     below = ratios < 1.0
     worst = float(np.nanmax(ds["ratio"].values[below]))
-    has = np.isfinite(lo)
-    numbers = {"boundary_exists": bool(has.any()), "largest_collapse_ratio_below_threshold": worst}
+    numbers = {
+        "boundary_exists": any(runs),
+        "largest_collapse_ratio_below_threshold": worst,
+    }
     for x in (0.0, 0.1, 0.3, 0.5, 0.9):
         j = int(np.argmin(np.abs(p2 - x)))
-        numbers[f"hurts_for_m_over_n_at_p2_{x:g}"] = [float(lo[j]), float(hi[j])]
+        numbers[f"hurts_for_m_over_n_at_p2_{x:g}"] = [list(r) for r in runs[j]]  # [] where nowhere
     q = ds.attrs["quality"]
     j = int(np.argmin(np.abs(p2 - 0.5)))
-
-    def span(k):
-        return f"m/n ∈ [{lo[k]:.2f}, {hi[k]:.2f}]" if np.isfinite(lo[k]) else "nowhere"
-
-    if has.any():
-        finding = (
-            f"Below the interpolation threshold a bigger model hurts at p2 = {p2[j]:.2f} for {span(j)} "
-            f"(with real data only: {span(0)}), and the mixture's error reaches {worst:.3g}× the real-only "
-            f"error there (tr ΣΔ = {q:g})."
-        )
-    else:
-        finding = (
-            f"At tr ΣΔ = {q:g} a bigger model never hurts below m = n on this grid; "
-            f"the mixture's error is at most {worst:.3g}× the real-only error there."
-        )
+    finding = (
+        f"At tr ΣΔ = {q:g} a bigger model hurts at p2 = {p2[j]:.2f} for {describe_intervals(runs[j], ratios)}; "
+        f"with real data only (p2 = 0) for {describe_intervals(runs[0], ratios)}. Below the threshold the "
+        f"mixture's error reaches {worst:.3g}× the real-only error."
+    )
     return numbers, finding
 
 
