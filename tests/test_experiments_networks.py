@@ -108,5 +108,7 @@ def test_rf_scaling_numbers(rf_scaling_quick):
     i, j = 3, ds.sizes["p2_grid"] - 2
     x, q = float(ds["m_over_n"].values[i]), float(ds["p2_grid"].values[j])
     h = 1e-3 * x * n
-    f = lambda m: float(jc.theory.random_features(mix, n=n, m=m, p2=q, lam=lam).total)  # noqa: E731
+    assert ds.attrs["equivalent"] == "operator"  # relu on a power law: the operator equivalent
+    eq = ds.attrs["equivalent"]
+    f = lambda m: float(jc.theory.random_features(mix, n=n, m=m, p2=q, lam=lam, equivalent=eq).total)  # noqa: E731
     assert ds["dE_dm"].values[i, j] == pytest.approx((f(x * n + h) - f(x * n - h)) / (2 * h), rel=1e-5)
