@@ -600,9 +600,52 @@ def _family_fixed(family: Family, bounds, fixed, columns):
     return out
 
 
+# The allowed values of the columns a table may carry: (low, high, low excluded).
+COLUMN_DOMAINS = {
+    "error": (0.0, math.inf, True),
+    "sem": (0.0, math.inf, True),
+    "n": (0.0, math.inf, True),
+    "m": (0.0, math.inf, True),
+    "n0": (0.0, math.inf, True),
+    "T": (0.0, math.inf, True),
+    "p2": (0.0, 1.0, False),
+    "lam": (0.0, math.inf, False),
+    "weight": (0.0, math.inf, False),
+    "generations": (0.0, math.inf, False),
+}
+
+
+def first_bad_value(name, values):
+    """`(index, value, allowed)` of the first entry of column `name` outside its domain
+    (`COLUMN_DOMAINS`; any finite number for other columns), or None."""
+    low, high, strict = COLUMN_DOMAINS.get(name, (-math.inf, math.inf, False))
+    values = np.asarray(values, dtype=float).reshape(-1)
+    bad = ~np.isfinite(values) | (values > high) | ((values <= low) if strict else (values < low))
+    if not bad.any():
+        return None
+    i = int(np.flatnonzero(bad)[0])
+    if low == -math.inf:
+        allowed = "a finite number"
+    elif high == math.inf:
+        allowed = f"a number {'>' if strict else '≥'} {low:g}"
+    else:
+        allowed = f"a number in [{low:g}, {high:g}]"
+    return i, float(values[i]), allowed
+
+
 def _columns(data):
     if not isinstance(data, Mapping) or "error" not in data:
         raise ValueError("data must be a dict of columns with an 'error' column (and the model's keywords)")
+    for name, values in data.items():
+        if values is None or (name == "sem" and values is None):
+            continue
+        try:
+            found = first_bad_value(name, values)
+        except (TypeError, ValueError):
+            raise ValueError(f"data[{name!r}] must hold numbers, got {np.asarray(values).dtype}") from None
+        if found:
+            i, value, allowed = found
+            raise ValueError(f"data[{name!r}][{i}] is {value!r}: each entry must be {allowed}")
     error = check_scalar("data['error']", np.asarray(data["error"], dtype=float), low=0.0, strict=True)
     if np.ndim(error) != 1:
         raise ValueError(f"data['error'] must be one column (1-D), got shape {np.shape(error)}")

@@ -47,6 +47,13 @@ def read_csv(path) -> dict[str, np.ndarray]:
         raise InputError(f"{path}: no header row (expected column names such as n,p2,error)")
     line, header = rows[0]
     header = [h.strip() for h in header]
+    if len(header) == 1:
+        for sep, called in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if sep in header[0]:
+                raise InputError(
+                    f"{path}, row {line}: one column named {header[0]!r}: the file seems separated by {called}; "
+                    "expected commas (e.g. n,p2,lam,error)"
+                )
     for j, name in enumerate(header):
         if not name:
             raise InputError(f"{path}, row {line}, column {j + 1}: empty column name")
@@ -55,7 +62,9 @@ def read_csv(path) -> dict[str, np.ndarray]:
     if len(rows) < 2:
         raise InputError(f"{path}: a header but no data rows")
     values = {name: [] for name in header}
+    lines = []
     for line, row in rows[1:]:
+        lines.append(line)
         if len(row) != len(header):
             raise InputError(f"{path}, row {line}: {len(row)} fields, the header has {len(header)}")
         for name, cell in zip(header, row):
@@ -66,6 +75,15 @@ def read_csv(path) -> dict[str, np.ndarray]:
             if math.isnan(number):
                 raise InputError(f"{path}, row {line}, column {name!r}: missing value (nan)")
             values[name].append(number)
+    if "error" not in values:
+        raise InputError(f"{path}: no column 'error' (the measured test errors); its columns are {', '.join(header)}")
+    from ._fit import first_bad_value
+
+    for name, column in values.items():
+        found = first_bad_value(name, column)
+        if found:
+            i, value, allowed = found
+            raise InputError(f"{path}, row {lines[i]}, column {name!r}: {value:g} — {name} must be {allowed}")
     return {name: np.asarray(v) for name, v in values.items()}
 
 

@@ -1,6 +1,8 @@
 """`jc.fit` (issue 21, first part): parameter recovery from data simulated at known parameters, the
 bounds, the flags, the bootstrap intervals and predictions, and bad input."""
 
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -258,6 +260,11 @@ def test_cli_fit_errors_are_one_line(tmp_path, capsys):
         "nop2": _write(tmp_path / "nop2.csv", "n,error", [(n, e) for n, _, e in good]),
         "neg": _write(tmp_path / "neg.csv", "n,p2,error", good[:-1] + [(30, 0.1, -0.2)]),
         "few": _write(tmp_path / "few.csv", "n,p2,error", good[:2]),
+        "zero": _write(tmp_path / "zero.csv", "n,p2,error", good[:6] + [(30, 0.1, 0)] + good[7:]),
+        "p2": _write(tmp_path / "p2.csv", "n,p2,error", good[:3] + [(30, 1.5, 0.1)] + good[4:]),
+        "negn": _write(tmp_path / "negn.csv", "n,p2,error", [(-30, 0.1, 0.1)] + good[1:]),
+        "noerror": _write(tmp_path / "noerror.csv", "n,p2,err", good),
+        "semicolon": _write(tmp_path / "semicolon.csv", "n;p2;error", [(f"{n};{p2};{e}",) for n, p2, e in good]),
         "good": _write(tmp_path / "good.csv", "n,p2,error", good),
     }
     cases = [
@@ -265,7 +272,16 @@ def test_cli_fit_errors_are_one_line(tmp_path, capsys):
         ("nan", (), "nan.csv, row 6, column 'error': '' is not a number"),
         ("short", (), "short.csv, row 4: 2 fields, the header has 3"),
         ("nop2", (), "data has no column 'p2'"),
-        ("neg", (), "data['error']"),
+        ("neg", (), f"neg.csv, row {len(good) + 1}, column 'error': -0.2 — error must be a number > 0"),
+        ("zero", (), "zero.csv, row 8, column 'error': 0 — error must be a number > 0"),
+        ("p2", (), "p2.csv, row 5, column 'p2': 1.5 — p2 must be a number in [0, 1]"),
+        ("negn", (), "negn.csv, row 2, column 'n': -30 — n must be a number > 0"),
+        ("noerror", (), "noerror.csv: no column 'error' (the measured test errors); its columns are n, p2, err"),
+        (
+            "semicolon",
+            (),
+            "semicolon.csv, row 1: one column named 'n;p2;error': the file seems separated by semicolons",
+        ),
         ("few", ("--free=beta,shift,noise",), "2 rows cannot pin 3 free parameters"),
         ("good", ("--free=gamma",), "--free: 'gamma' is not a parameter of 'ridge'"),
         ("good", ("--free=beta=3:1",), "params['beta'] must satisfy low < high"),
@@ -301,3 +317,25 @@ def test_fit_demo_recovers_what_it_simulated():
     assert abs(beta / 1.6 - 1) < 0.05 and lo <= hi  # fitted jointly with k
     plateau, lo, hi = summary["plateau"]
     assert plateau == pytest.approx(summary["true_plateau"], rel=0.3)
+
+
+def test_a_bad_entry_is_named_by_column_and_index():
+    # one bad value among many valid ones: the message names it, not the column's first (valid) values
+    base = dict(n=np.full(300, 50.0), p2=np.full(300, 0.1), lam=np.full(300, 1e-3), error=np.full(300, 0.1))
+    for name, index, value, allowed in (
+        ("error", 123, 0.0, "a number > 0"),
+        ("p2", 7, 1.5, "a number in [0, 1]"),
+        ("n", 299, -5.0, "a number > 0"),
+        ("lam", 0, np.nan, "a number ≥ 0"),
+    ):
+        data = {k: v.copy() for k, v in base.items()}
+        data[name][index] = value
+        message = f"data[{name!r}][{index}] is {value!r}: each entry must be {allowed}"
+        with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+            jc.fit(
+                "ridge",
+                data,
+                params={"beta": (1.1, 3.0)},
+                fixed={"shift": 0.5, "noise_var": 0.05},
+                key=jax.random.key(0),
+            )
