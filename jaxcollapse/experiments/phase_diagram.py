@@ -178,6 +178,16 @@ def _boundary(ax, x, y, slope):
     ax.contourf(x, y, np.where(finite, slope, np.nan), levels=[0.0, np.inf], colors="none", hatches=["//"])
 
 
+def _plain_ticks(bar):
+    """A log colour bar labelled in plain numbers (2, 4, 10), not 2×10⁰."""
+    from matplotlib.ticker import FuncFormatter
+
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    bar.ax.yaxis.set_major_formatter(plain)
+    bar.ax.yaxis.set_minor_formatter(plain)
+    return bar
+
+
 def figures(ds):
     import matplotlib.pyplot as plt
     from matplotlib.colors import LogNorm
@@ -197,7 +207,7 @@ def figures(ds):
     ax.set_ylabel("synthetic fraction  $p_2$")
     ax.set_title(f"tr ΣΔ = {ds.attrs['quality']:g}; hatched: ∂E/∂m > 0, a bigger model hurts", fontsize=9)
     ax.text(0.02, 0.02, "m = n dashed", transform=ax.transAxes, color="white", fontsize=8)
-    fig.colorbar(im, ax=ax, label="collapse ratio  $E_{mix}/E_{real}$")
+    _plain_ticks(fig.colorbar(im, ax=ax, label="collapse ratio  $E_{mix}/E_{real}$"))
     for k, w in enumerate(widths):
         ax = axes[1 + k]
         q, p = ds["quality"].values, ds["p2"].values
@@ -218,7 +228,7 @@ def figures(ds):
         ax.set_ylabel("$p_2$")
         side = "below" if w < 1 else "above"
         ax.set_title(f"fixed width m = {w:g} n ({side} the threshold)", fontsize=9)
-        fig.colorbar(im, ax=ax, label="$E_{mix}/E_{real}$")
+        _plain_ticks(fig.colorbar(im, ax=ax, label="$E_{mix}/E_{real}$"))
     fig.suptitle(
         f"Random projections: n = {ds.attrs['n']:g}, d = {ds.attrs['d']}, λ = {ds.attrs['lam']:g}", fontsize=10
     )
