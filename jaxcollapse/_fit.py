@@ -637,7 +637,7 @@ def _columns(data):
     if not isinstance(data, Mapping) or "error" not in data:
         raise ValueError("data must be a dict of columns with an 'error' column (and the model's keywords)")
     for name, values in data.items():
-        if values is None or (name == "sem" and values is None):
+        if values is None:  # an absent optional column (sem)
             continue
         try:
             found = first_bad_value(name, values)
