@@ -188,6 +188,7 @@ SLOW_TIER = {
         "test_gcd.py::test_cut_batches_never_weigh_labels_beyond_the_cut",
         "test_sweep.py::test_simulation_kernel_adds_a_trial_dimension_and_matches_a_direct_call",
         "test_buckets.py::test_one_program_per_bucket_whatever_the_grid_size_or_d",
+        "test_random_features_operator.py::test_compressed_mixtures_and_fixed_teachers",
     ),
     "derived quantities checked on dense grids or through second derivatives": (
         "test_optimal.py::test_derivatives_at_the_optimum",

@@ -197,7 +197,8 @@ def test_operator_equivalent_against_an_independent_formula():
         operator = float(jc.theory.random_features(mix, **point, order=2).total)
         assert operator == pytest.approx(_linear_rf_error(lin, energy, even, white, 0.1, n, m, lam), rel=1e-8)
         assert abs(operator / gaussian - 1) > 1e-2  # on this steep spectrum the two are not the same
-        # order 6 (the default): its spectrum (checked by Monte Carlo above) through the same formula
+        if m < n:  # order 6 (the default) on two of the points: its spectrum through the same formula
+            continue
         values, counts, white6 = _operator.relu_even_spectrum(s, np.ones(d), float(d), order=6)
         even6 = np.repeat(values, counts.astype(int))
         sixth = float(jc.theory.random_features(mix, **point).total)
