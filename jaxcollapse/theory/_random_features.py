@@ -134,8 +134,8 @@ def random_features(
     beyond 2, on the ten largest eigenvalues that are single coordinates. Measured effect (docs,
     "Model size"): none on s_j = j^{-β} (72 of 72 points within max(3 s.e., 3 %) with each); on
     spectra scaled to tr Σ = d, 11 → 16 → 19 of 24 points at β = 2 and 19 → 23 → 23 at β = 1.5 for
-    orders 2 → 4 → 6, the worst gap 30 → 22 → 18 %. Building the spectrum costs about 0.4 s at order 6
-    (0.1 s at order 4) for a compressed d = 10⁶ power law.
+    orders 2 → 4 → 6, the worst gap 30 → 22 → 18 %. Building the spectrum costs about 0.3 s at order 6
+    (0.1 s at order 4) for a compressed d = 10⁶ power law (`benchmarks/operator_build.py`).
     """
     check_mixture(mix)
     check_activation(activation)
