@@ -38,8 +38,6 @@ def main():
         print(f"| {name} | {' | '.join(cells)} |", flush=True)
 
 
-
-
 def per_point():
     """Seconds per point of a 100 × 100 (n, λ) grid at one width, after compiling, for both
     equivalents on the compressed d = 10⁶ power law (median of 5 calls)."""
@@ -59,7 +57,9 @@ def per_point():
             start = time.perf_counter()
             jax.block_until_ready(call().total)
             times.append(time.perf_counter() - start)
-        print(f"| {equivalent} | {1e6 * statistics.median(times) / np.prod(jnp.broadcast_shapes(n.shape, lam.shape)):.1f} µs |")
+        print(
+            f"| {equivalent} | {1e6 * statistics.median(times) / np.prod(jnp.broadcast_shapes(n.shape, lam.shape)):.1f} µs |"
+        )
 
 
 if __name__ == "__main__":
