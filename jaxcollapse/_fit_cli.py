@@ -210,7 +210,7 @@ def run_fit(args) -> pathlib.Path:
         if result.bootstrap:
             low, high = result.predict_interval(level, **point)
             row.update(low=float(np.asarray(low).reshape(())), high=float(np.asarray(high).reshape(())))
-            if family.name == "ridge" and "p2" in point:
+            if family.name == "ridge" and point.get("p2", 0.0) > 0:  # at p2 = 0 no weight matters
                 w = result.optimal_weight(level, **{k: v for k, v in point.items() if k != "weight"})
                 row["optimal_weight"] = dict(value=float(w.value), low=float(w.low), high=float(w.high))
         summary["predictions"].append(row)
@@ -317,18 +317,18 @@ def _report(summary, family):
             lines.append(f"| {_at(f['at'])} | {_fmt(f['value'])} | {_fmt(f['low'])} – {_fmt(f['high'])} |")
         lines.append("")
     if summary["synthetic_limits"]:
+        where = any(s["at"] for s in summary["synthetic_limits"])  # a column only when rows differ in it
         lines += [
             "## When more synthetic data stop helping",
             "",
             "Synthetic samples that, added to the real ones, give the smallest error (0: any synthetic data hurt; inf: they help throughout).",
             "",
-            f"| real samples | at | synthetic samples | {pct} interval |",
-            "|---|---|---|---|",
+            f"| real samples |{' at |' if where else ''} synthetic samples | {pct} interval |",
+            "|---|---|---|" + ("---|" if where else ""),
         ]
         for s in summary["synthetic_limits"]:
-            lines.append(
-                f"| {_fmt(s['n_real'])} | {_at(s['at'])} | {_fmt(s['value'])} | {_fmt(s['low'])} – {_fmt(s['high'])} |"
-            )
+            at = f" {_at(s['at'])} |" if where else ""
+            lines.append(f"| {_fmt(s['n_real'])} |{at} {_fmt(s['value'])} | {_fmt(s['low'])} – {_fmt(s['high'])} |")
         lines.append("")
     flags = []
     bound = [k for k, v in summary["on_bound"].items() if v]
@@ -354,7 +354,7 @@ def _report(summary, family):
     lines += [
         "",
         f"Settings: {s['starts']} starts, {s['bootstrap']} bootstrap replicates ({s['resample']}), at most {s['steps']} Levenberg–Marquardt iterations per fit, seed {s['seed']}; "
-        f"fixed: {_at(summary['fixed'])}. Computed in {summary['wall_time_s']:.1f} s.",
+        f"fixed: {_at(summary['fixed']) if summary['fixed'] else 'nothing'}. Computed in {summary['wall_time_s']:.1f} s.",
         "",
     ]
     return "\n".join(lines)

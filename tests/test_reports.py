@@ -39,3 +39,32 @@ def test_hurt_intervals_are_every_run_named_where_cut():
     assert "m/n ∈ [0.50, 1.20] (across the interpolation threshold" in text
     assert "m/n ∈ [4.00, 5.00] (beyond the threshold" in text and text.endswith("cut by the grid's right edge")
     assert phase_diagram.describe_intervals(runs[1], ratios) == "nowhere on this grid"
+
+
+def test_fit_report_has_no_meaningless_rows():
+    from jaxcollapse import _fit_cli
+
+    interval = dict(value=0.1, low=0.05, high=0.2)
+    summary = {
+        "data": "t.csv",
+        "rows": 12,
+        "settings": dict(level=0.9, starts=4, bootstrap=8, resample="rows", steps=40, seed=0),
+        "predictions": [dict(at={"n": 1e4, "p2": 0.0}, **interval), dict(at={"n": 1e4, "p2": 0.2}, **interval)],
+        "params": {"beta": interval},
+        "on_bound": {"beta": False},
+        "floors": [],
+        "synthetic_limits": [dict(n_real=500.0, at={}, **interval)],
+        "disagree": False,
+        "capped": 0,
+        "residual_rms": 0.01,
+        "loss": 1e-3,
+        "ignored_columns": [],
+        "fixed": {},
+        "wall_time_s": 1.0,
+    }
+    text = _fit_cli._report(summary, _fit_cli.FAMILIES["ridge"])
+    section = text.split("## When")[1].split("## Checks")[0]
+    assert "| real samples | synthetic samples | 90 % interval |" in section and "—" not in section.replace(" – ", "")
+    assert "fixed: nothing." in text
+    # the optimal weight is the summary's to give (the CLI gives it only where p2 > 0): here none
+    assert "optimal synthetic weight" not in text
