@@ -38,7 +38,7 @@ def test_hurt_intervals_are_every_run_named_where_cut():
     text = phase_diagram.describe_intervals(runs[0], ratios)
     assert "m/n ∈ [0.50, 1.20] (across the interpolation threshold" in text
     assert "m/n ∈ [4.00, 5.00] (beyond the threshold" in text and text.endswith("cut by the grid's right edge")
-    assert phase_diagram.describe_intervals(runs[1], ratios) == "nowhere on this grid"
+    assert phase_diagram.describe_intervals(runs[1], ratios) == "no width on this grid"
 
 
 def test_fit_report_has_no_meaningless_rows():

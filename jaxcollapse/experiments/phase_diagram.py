@@ -130,7 +130,7 @@ def describe_intervals(runs, grid) -> str:
     """Where a bigger model hurts, in words: every interval, the interpolation threshold named when
     an interval crosses it, the grid's edge when an interval is cut there, and why beyond it."""
     if not runs:
-        return "nowhere on this grid"
+        return "no width on this grid"
     parts = []
     for lo, hi in runs:
         text = f"m/n ∈ [{lo:.2f}, {hi:.2f}]"

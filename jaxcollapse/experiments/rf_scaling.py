@@ -30,7 +30,7 @@ from .._compress import compress
 from .._problem import power_law
 from ..theory._random_features import OPERATOR_ACTIVATIONS
 from ._framework import ConfigError, agreement, check_choice, check_range, sim_gap
-from .phase_diagram import _boundary
+from .phase_diagram import _boundary, describe_intervals, hurt_intervals
 
 NAME = "rf-scaling"
 DESCRIPTION = "relu random features on a power law: error against n for several widths (p2 = 0, 0.1), fitted slopes, and the (m/n, p2) phase diagram"
@@ -267,16 +267,6 @@ def slopes(ds):
     return data_theory, data_sim, width_theory
 
 
-def hurts(ds):
-    """Per p2 of the phase grid: the (lo, hi) range of m/n where ∂E/∂m > 0, NaN if none."""
-    x = ds["m_over_n"].values
-    out = {}
-    for j, q in enumerate(ds["p2_grid"].values):
-        where = x[ds["dE_dm"].values[:, j] > 0]
-        out[float(q)] = (float(where.min()), float(where.max())) if where.size else (float("nan"), float("nan"))
-    return out
-
-
 def summarize(ds):
     z, pct = sim_gap(ds["sim_mean"].values, ds["sim_sem"].values, ds["sim_theory"].values)
     data_theory, data_sim, width_theory = slopes(ds)
@@ -308,21 +298,21 @@ def summarize(ds):
                 else f"With p2 = {q:g} the error at n = {n[-1]:.0e} is {np.nanmin(last):.3g}–{np.nanmax(last):.3g}"
             )
             parts[-1] += ": the collapse floor, not the width, sets the limit."
-    span = hurts(ds)
-    hurt = [q for q, (lo, _) in span.items() if np.isfinite(lo)]
+    x, grid = ds["m_over_n"].values, ds["p2_grid"].values
+    runs = hurt_intervals(ds)  # every interval of m/n where ∂E/∂m > 0, per p2 of the phase grid
+    hurt = [float(q) for q, r in zip(grid, runs) if r]
+    at = f"At n = {ds.attrs['phase_n']:g}, λ = {ds.attrs['phase_lam']:g}"
     if hurt:
-        mid = min(ds["p2_grid"].values, key=lambda q: abs(q - 0.5))
+        mid = int(np.argmin(np.abs(grid - 0.5)))
         numbers["hurts_from_p2"] = min(hurt)
-        numbers["hurts_at_p2_0.5"] = list(span[float(mid)])
-        lo, hi = span[float(mid)]
-        where = f"m/n ∈ [{lo:.2f}, {hi:.2f}]" if np.isfinite(lo) else "nowhere"
+        numbers["hurts_at_p2_0"] = [list(r) for r in runs[0]]
+        numbers["hurts_at_p2_0.5"] = [list(r) for r in runs[mid]]
         parts.append(
-            f"At n = {ds.attrs['phase_n']:g}, λ = {ds.attrs['phase_lam']:g} a bigger model hurts from p2 ≈ {min(hurt):.2f}; "
-            f"at p2 = {mid:.2f} for {where}"
-            + (", past the interpolation threshold too." if np.isfinite(hi) and hi > 1 else ".")
+            f"{at} a bigger model hurts with real data alone (p2 = 0) for {describe_intervals(runs[0], x)}; "
+            f"at p2 = {grid[mid]:.2f} for {describe_intervals(runs[mid], x)}."
         )
     else:
-        parts.append(f"At n = {ds.attrs['phase_n']:g}, λ = {ds.attrs['phase_lam']:g} a bigger model never hurts.")
+        parts.append(f"{at} a bigger model never hurts on this grid.")
     parts.append(
         f"Monte Carlo ({ds.attrs['trials']} trials): {agreement(z, pct)}; "
         + (
