@@ -53,7 +53,7 @@ def main():
     gamma = np.full(d, 1 / s.sum())
     lin, energy = s / (4 * d), s * gamma
     mu0 = 1 / math.sqrt(2 * math.pi)
-    values, counts, white_c2 = _operator.relu_even_spectrum(s, np.ones(d), float(d))
+    values, counts, white_c2 = _operator.relu_even_spectrum(s, np.ones(d), float(d), order=2)
     keep = counts > 0
     even_c2 = np.repeat(values[keep], counts[keep].astype(int))
     _, e = _operator.t_integrals(s, np.ones(d), float(d))

@@ -73,7 +73,6 @@ import numpy as np
 from .._compress import compress_counts
 from .._problem import Mixture
 
-_C2 = 1.0 / (2.0 * math.sqrt(2.0 * math.pi))  # He₂ coefficient of |g|/2
 ORDERS = (2, 4, 6)  # the highest chaos kept exactly (beyond 2: on the TOP largest single coordinates)
 TOP = 10
 _STRIDE = 5
@@ -164,15 +163,6 @@ def top_nodes(s, mult, top=TOP):
     return np.asarray(chosen, int)
 
 
-_gammaln = np.vectorize(math.lgamma, otypes=[np.float64])
-
-
-def _double_factorial_odd(g):
-    """(g − 1)!! for even g ≥ 0, elementwise, as floats."""
-    g = np.asarray(g, np.float64)
-    return np.exp(_gammaln(g + 1) - (g / 2) * math.log(2.0) - _gammaln(g / 2 + 1))
-
-
 def hermite_b(k: int) -> float:
     r"""$b_k = E[|g|/2\,He_k(g)]/k!$ for even k: $b_0 = \varphi(0)$ and, with m = k/2 − 1,
     $b_k = \varphi(0)(-1)^m(2m - 1)!!/k!$ (from $He_k\varphi = \varphi^{(k)}$ and two integrations by parts)."""
@@ -210,6 +200,7 @@ def _chaos_top(s, mult, d, tau, chosen, block, order):
     sk = s[chosen]
 
     digits = (4 * order + 3) ** np.arange(K, dtype=np.int64)  # a row γ as one integer (entries ≤ 4·order + 2)
+    factorial = np.array([math.factorial(g) for g in range(order + 1)], np.float64)
     odd_factorial = np.array([math.prod(range(g - 1, 0, -2)) for g in range(4 * order + 3)], np.float64)
 
     known: dict = {}  # p -> (sorted keys of the rows integrated so far, their values)
@@ -247,7 +238,7 @@ def _chaos_top(s, mult, d, tau, chosen, block, order):
     def prefactor(alphas):
         degree = alphas.sum(axis=1).astype(int)
         b = np.array([hermite_b(k) * math.factorial(k) for k in degree])
-        return b * np.prod(sk ** (alphas / 2), axis=1) / np.exp(0.5 * np.sum(_gammaln(alphas + 1), axis=1))
+        return b * np.prod(sk ** (alphas / 2), axis=1) / np.sqrt(np.prod(factorial[alphas.astype(int)], axis=1))
 
     def matrix(basis):
         """The elements among `basis` (rows α; degrees from the rows)."""
