@@ -57,14 +57,19 @@ $(EXPLORE_STAMP): pyproject.toml | $(STAMP)
 explore: $(EXPLORE_STAMP)
 	$(BIN)/jaxcollapse explore
 
+# Two workers, one test file each at a time. A worker that dies (a crash inside a compiled library)
+# ends the run at once, naming its test: pytest-xdist 3.8 can wait forever for a replacement worker
+# under --dist loadfile (its scheduler re-queues work the dead worker had finished).
+PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadfile --max-worker-restart 0
+
 # the fast tier (about 4 minutes on 2 cores from an empty compilation cache); tests/conftest.py
 # (SLOW_TIER) says which checks are slow
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 # both tiers: end-to-end runs, notebooks, heavy Monte Carlo, browser, several processes (what CI runs)
 test-all: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile --tier all $(PYTEST_ARGS)
+	$(PYTEST) --tier all $(PYTEST_ARGS)
 
 # ruff, configured in pyproject.toml: `make format` rewrites, `make lint` (run by CI) only checks
 lint: $(STAMP)

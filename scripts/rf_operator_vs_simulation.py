@@ -5,7 +5,7 @@
 
 For each dimension d (n = d), power law s_j ∝ j^{-β} (`--normalise`: scaled to tr Σ = d, so τ = 1;
 otherwise s_j = j^{-β}), Gaussian teacher with tr ΣΓ = 1, Δ = Γ/2, σ² = 0.1, every width m = r·n,
-ridge and synthetic fraction: the simulated test error of relu random-feature ridge
+ridge and synthetic fraction: the simulated test error of random-feature ridge (`--activation`: relu or erf)
 (`jc.simulate.random_features`, mean ± s.e. over `--trials`) and gap = simulation/theory − 1 for
 `equivalent="gaussian"` and `equivalent="operator"` with `order=2` (chaos 0 and 2 exact), `order=4`
 and `order=6` (chaos 4, and 6, also, on the top coordinates); "in" when |gap| ≤ max(3 s.e., 3 %).

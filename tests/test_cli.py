@@ -129,7 +129,11 @@ def test_float32_run_agrees_with_float64(tmp_path):
 def test_persistent_compilation_cache(tmp_path):
     """The command line keeps compiled programs on disk (in XDG_CACHE_HOME unless told otherwise);
     `JAXCOLLAPSE_CACHE` moves it or turns it off; importing the library never turns it on."""
-    env = {k: v for k, v in os.environ.items() if k not in ("JAX_COMPILATION_CACHE_DIR", "JAXCOLLAPSE_CACHE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("JAX_COMPILATION_CACHE_DIR", "JAX_ENABLE_COMPILATION_CACHE", "JAXCOLLAPSE_CACHE")
+    }
     env["XDG_CACHE_HOME"] = str(tmp_path / "xdg")
 
     def run(*args, **extra):

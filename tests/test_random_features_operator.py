@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from scipy import integrate, optimize
+from scipy import integrate, optimize, special, stats
 
 import jaxcollapse as jc
 from jaxcollapse.theory import _operator
@@ -206,6 +206,94 @@ def test_operator_equivalent_against_an_independent_formula():
         assert abs(sixth / operator - 1) > 1e-3
 
 
+def test_erf_hermite_coefficients():
+    # E[erf(τg) He_k(g)] = e_k τ^k (1 + 2τ²)^{-k/2} for odd k, 0 for even k: Gauss–Legendre on
+    # [-12, 12] (the integrand is entire; 600 nodes resolve it to rounding)
+    x, w = np.polynomial.legendre.leggauss(600)
+    g, w = 12 * x, 12 * w * stats.norm.pdf(12 * x)
+    for k in range(1, 10):
+        basis = np.zeros(k + 1)
+        basis[k] = 1.0
+        for tau in (0.2, 1.0, 3.0):
+            numeric = w @ (special.erf(tau * g) * np.polynomial.hermite_e.hermeval(g, basis))
+            exact = _operator.erf_e(k) * tau**k * (1 + 2 * tau**2) ** (-k / 2)
+            assert numeric == pytest.approx(exact, rel=1e-10, abs=1e-12), (k, tau)
+
+
+def test_erf_total_trace_on_isotropic_data():
+    # Σ = c I: τ_w² = c χ²_d / d exactly, so E erf(wᵀx)² = E (2/π) arcsin(2τ_w²/(1 + 2τ_w²)) is one
+    # integral against the χ² density (SciPy) — the library's goes through Dawson's integral instead
+    for d, c in ((5, 1.0), (40, 0.3), (40, 4.0)):
+        g = lambda v: (2 / math.pi) * math.asin(2 * v / (1 + 2 * v))  # noqa: E731
+        exact = integrate.quad(lambda x: g(c * x / d) * stats.chi2.pdf(x, d), 0, np.inf, epsrel=1e-12, limit=200)[0]
+        library = _operator.erf_total_trace(np.full(d, c), np.ones(d), float(d))
+        assert library == pytest.approx(exact, rel=1e-9), (d, c)
+
+
+def test_erf_spectrum_is_the_second_moment_of_the_features_coefficients():
+    # Monte Carlo over w of erf's coefficients at each feature's own scale: e_k (1 + 2τ_w²)^{-k/2}
+    # s^{α/2} w^α / √α! on the orthonormal direction α of degree k. Chaos 1 for every coordinate; for
+    # each of the top 3 coordinates c the sector of z_c (with the directions of degree 3 and 5 whose
+    # only odd entry is c); the trace of everything.
+    d, top, size = 8, 3, 1_000_000
+    s = steep(d)
+    w = np.random.default_rng(3).standard_normal((size, d)) / math.sqrt(d)
+    v = w**2 @ s
+    linear, blocks, others, white = _operator.erf_spectrum(s, np.ones(d), float(d), order=6, top=top)
+    np.testing.assert_allclose(linear, (4 / math.pi) * s * np.mean(w**2 / (1 + 2 * v)[:, None], axis=0), rtol=5e-3)
+    total = np.mean((2 / math.pi) * np.arcsin(2 * v / (1 + 2 * v)))
+    resolved = linear.sum() + sum(b[1].sum() - linear[b[0]] for b in blocks) + others.sum()
+    assert resolved + white == pytest.approx(total, rel=2e-3)
+    assert white > 0
+    assert sorted(b[0] for b in blocks) == list(range(top))
+    for c, values, share in blocks:
+        basis = [np.eye(top, dtype=int)[c]]
+        for k in (3, 5):
+            for combo in itertools.combinations_with_replacement(range(top), k):
+                alpha = np.bincount(combo, minlength=top)
+                if list(np.flatnonzero(alpha % 2)) == [c]:
+                    basis.append(alpha)
+        coeff = np.array(
+            [
+                _operator.erf_e(int(a.sum()))
+                * (1 + 2 * v) ** (-a.sum() / 2)
+                * np.prod(w[:, :top] ** a, axis=1)
+                * math.sqrt(np.prod(s[:top] ** a) / np.prod([math.factorial(x) for x in a]))
+                for a in basis
+            ]
+        )
+        monte_carlo, vectors = np.linalg.eigh(coeff @ coeff.T / size)
+        assert values.size == len(basis)
+        big = monte_carlo > 1e-4 * monte_carlo.max()
+        np.testing.assert_allclose(values[big], monte_carlo[big], rtol=3e-2)
+        np.testing.assert_allclose(share.sum(), 1.0, rtol=1e-12)  # z_c's energy, all of it, shared out
+        assert share[-1] == pytest.approx(vectors[0, -1] ** 2, rel=1e-2)
+
+
+def test_erf_operator_equivalent_against_an_independent_formula():
+    # The library's erf spectrum (checked by Monte Carlo above) through the linear random-feature
+    # equivalent written out here: the teacher's energy s_jΓ_j on z_j's chaos-1 eigenvalue, or, for a
+    # top coordinate, shared among its sector's eigenvectors by their share of z_j.
+    d = 20
+    s = steep(d)
+    gamma = np.full(d, 1 / s.sum())
+    mix = jc.Mixture(s, gamma, np.zeros(d), noise_var=0.1)
+    linear, blocks, others, white = _operator.erf_spectrum(s, np.ones(d), float(d), order=6)
+    energy = s * gamma
+    lin, teach = [np.delete(linear, [b[0] for b in blocks])], [np.delete(energy, [b[0] for b in blocks])]
+    for c, values, share in blocks:
+        lin.append(values)
+        teach.append(energy[c] * share)
+    lin, teach = np.concatenate(lin), np.concatenate(teach)
+    assert teach.sum() == pytest.approx(energy.sum(), rel=1e-12)
+    for n, m, lam in ((20, 10, 1e-3), (20, 40, 1e-3), (14, 60, 0.1)):
+        point = dict(n=n, m=m, p2=0.0, lam=lam, activation="erf")
+        operator = float(jc.theory.random_features(mix, **point, equivalent="operator").total)
+        assert operator == pytest.approx(_linear_rf_error(lin, teach, others, white, 0.1, n, m, lam), rel=1e-8)
+        gaussian = float(jc.theory.random_features(mix, **point).total)
+        assert abs(operator / gaussian - 1) > 1e-2
+
+
 def test_on_isotropic_data_the_two_equivalents_meet_like_one_over_d():
     # On Σ = I the common-τ equivalent is the Mei–Montanari limit; the operator's even spectrum
     # (its chaos-2 part O(1/d) per direction) differs from white noise at order 1/d. (Compressed:
@@ -232,20 +320,21 @@ def test_linear_activation_is_random_projections():
     np.testing.assert_allclose(np.asarray(op), np.asarray(rp), rtol=1e-10)
 
 
-def test_compressed_mixtures_and_fixed_teachers():
+@pytest.mark.parametrize("activation", ["relu", "erf"])
+def test_compressed_mixtures_and_fixed_teachers(activation):
     # A compressed spectrum's nodes stand for several directions with non-integer masses; the pair
     # and node structure is then an approximation of the full spectrum's (measured: 2e-4 at d = 200,
     # β = 2; here d = 80). Fixed teachers carry their cross terms through the augmented spectrum.
     full = jc.power_law(80, 2.0, signal=1.0, shift=0.5, noise_var=0.1)
     grid = dict(n=80.0, m=jnp.array([40.0, 160.0]), p2=jnp.array([0.0, 0.3]), lam=jnp.array([1e-3, 1e-2]))
-    a = jc.theory.random_features(full, equivalent="operator", **grid).total
-    b = jc.theory.random_features(jc.compress(full), equivalent="operator", **grid).total
+    a = jc.theory.random_features(full, activation=activation, equivalent="operator", **grid).total
+    b = jc.theory.random_features(jc.compress(full), activation=activation, equivalent="operator", **grid).total
     np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=1e-3)
     # Fixed teachers w and w ± δ: the cross term E[w1* δᵀ] flips sign, so the two errors average to
     # the error of random teachers with Γ = diag(w²), Δ = diag(δ²) — through the augmented spectrum.
     eigs = np.linspace(2.0, 0.1, 30) ** 2
     w, delta = np.linspace(1.0, -0.5, 30), 0.3 * np.cos(np.arange(30.0))
-    point = dict(n=30.0, m=jnp.array([20.0, 45.0]), p2=0.5, lam=1e-2, equivalent="operator")
+    point = dict(n=30.0, m=jnp.array([20.0, 45.0]), p2=0.5, lam=1e-2, activation=activation, equivalent="operator")
     plus = jc.theory.random_features(jc.fixed_teachers(eigs, w, w + delta, noise_var=0.1), **point).total
     minus = jc.theory.random_features(jc.fixed_teachers(eigs, w, w - delta, noise_var=0.1), **point).total
     random = jc.theory.random_features(jc.Mixture(eigs, w**2, delta**2, noise_var=0.1), **point).total
@@ -278,7 +367,7 @@ def test_bad_input():
         jc.theory.random_features(mix, equivalent="exact", **point)
     with pytest.raises(ValueError, match=r"order must be one of \(2, 4, 6\)"):
         jc.theory.random_features(mix, equivalent="operator", order=3, **point)
-    with pytest.raises(ValueError, match=r"operator equivalent supports \('relu', 'linear'\)"):
+    with pytest.raises(ValueError, match=r"operator equivalent supports \('relu', 'erf', 'linear'\)"):
         jc.theory.random_features(mix, activation="tanh", equivalent="operator", **point)
     with pytest.raises(ValueError, match="concrete mixture"):
         jax.jit(lambda m: jc.theory.random_features(m, equivalent="operator", **point))(mix)

@@ -14,8 +14,7 @@ pairs include static × traced (`simulate.ridge` n × p2, `theory/simulate.rando
 m × lam, `simulate.retraining` generations × lam) and static × static
 (`simulate.random_projections` n × m). The tail models have no static arguments and share one
 implementation, so each is swept once over all of its axes together. The first value of each axis
-is the one bound when that axis is not swept, so sweeps share compiled programs (through the
-persistent compilation cache of conftest.py) and each direct call is made once.
+is the one bound when that axis is not swept, so each direct call is made once.
 """
 
 import dataclasses

@@ -49,6 +49,19 @@ $(K + 1)\times(K + 1)$ matrix with the constant. The pair spectrum is then itsel
 `compress` keeps the 12 largest distinct eigenvalues as nodes of their own, so a compressed power
 law has the same top coordinates as the full one.
 
+**erf.** Odd, so only odd degrees, and every coefficient is in closed form at every scale:
+$E[\mathrm{erf}(\tau g)He_k(g)] = e_k\tau^k(1 + 2\tau^2)^{-k/2}$ (`erf_e`), so a feature's coefficient on
+the direction α of degree k is $e_ks^{\alpha/2}w^\alpha(1 + 2\tau_w^2)^{-k/2}/\sqrt{\alpha!}$ and every
+matrix element is again one integral, through $(1 + 2\tau^2)^{-p} = \Gamma(p)^{-1}\int_0^\infty
+t^{p-1}e^{-t(1 + 2\tau^2)}dt$. Unlike relu's, erf's linear part depends on the scale:
+$\mu_1(\tau_w) = \frac{2}{\sqrt\pi}(1 + 2\tau_w^2)^{-1/2}$, so chaos 1 is $\Lambda_j = \frac4\pi s_j
+E[w_j^2(1 + 2\tau_w^2)^{-1}]$ on $z_j$ — no longer proportional to $s_j$, and the teacher is carried
+onto it by its energy $s_j\Gamma_j$. On the top coordinates, $z_c$ meets every resolved direction
+whose only odd entry is c (degree 3: $3e_c$, $2e_i + e_c$; degree 5 likewise): the teacher's energy on
+$z_c$ is shared among that sector's eigenvectors by their share of $z_c$. Everything else is white,
+of the exact total trace $E_w\frac2\pi\arcsin\frac{2\tau_w^2}{1 + 2\tau_w^2}$ less what was resolved
+(`erf_total_trace`, one integral through Dawson's function).
+
 **How exact.** Chaos 0 and 2 are exact, chaos 4 and 6 on the top coordinates; the truncation of the
 rest to white noise is what remains. It matters where the ridge is small against the features' scale on
 steep spectra: the chaos series of $|u|$ converges slowly (its trace beyond order L falls like
@@ -331,6 +344,8 @@ def _augmented(mix: Mixture, activation: str, order: int = 6, rtol: float = 1e-1
     d = float(mix.d)
     if activation == "linear":
         return _with_even(mix, np.zeros(0), np.zeros(0)), 1.0, 0.0
+    if activation == "erf":
+        return _erf_augmented(mix, s, mult, d, order, rtol)
     mu1 = 0.5
     values, counts, white = relu_even_spectrum(s, mult, d, order)
     keep = (values > 1e-15 * values.max()) & (counts > 0)
@@ -358,3 +373,156 @@ def _with_even(mix, nodes, masses):
         cross=cross,
         dimension=mix.d,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# erf: odd, so chaos 1, 3, 5, … with coefficients in closed form at every scale.
+
+
+def erf_e(k: int) -> float:
+    r"""$e_k$ with $E[\mathrm{erf}(\tau g)He_k(g)] = e_k\,\tau^k(1 + 2\tau^2)^{-k/2}$ for odd k:
+    $e_k = \frac{2}{\sqrt\pi}(-1)^{(k-1)/2}\frac{(k-1)!}{((k-1)/2)!}$ (from $E[fHe_k] = E[f^{(k)}]$,
+    $\mathrm{erf}' = \frac{2}{\sqrt\pi}e^{-u^2}$ and $E[e^{-a^2g^2}He_j(g)] = (1 + 2a^2)^{-1/2}
+    \frac{j!}{(j/2)!}(-\frac{a^2}{1 + 2a^2})^{j/2}$); 0 for even k."""
+    if k % 2 == 0:
+        return 0.0
+    j = (k - 1) // 2
+    return 2.0 / math.sqrt(math.pi) * (-1) ** j * math.factorial(k - 1) / math.factorial(j)
+
+
+def erf_total_trace(s, mult, d) -> float:
+    r"""$E_w\,E_x\,\mathrm{erf}(w^\top x)^2 = E_w\,g(\tau_w^2)$, $g(v) = \frac2\pi\arcsin\frac{2v}{1 + 2v}$:
+    g is a Bernstein function, $g(v) = \frac4\pi\int_0^\infty(1 - e^{-tv})h(t)\,dt/t$ with
+    $h(t) = \pi^{-1/2}e^{-t/4}D(\sqrt t/2)$ (D: Dawson's integral; h is the inverse Laplace transform
+    of $g'(v)\pi/4 = (1 + 2v)^{-1}(1 + 4v)^{-1/2}$), so $E_w\,g(\tau_w^2) = \frac4\pi\int(1 - \rho(t))h(t)\,dt/t$."""
+    from scipy.special import dawsn
+
+    t, step, _, _ = _grid(s, mult, d)
+    one_minus_rho = -np.expm1(-0.5 * (np.log1p(2.0 * t[:, None] * s[None, :] / d) @ mult))
+    h = np.exp(-t / 4) * dawsn(np.sqrt(t) / 2) / math.sqrt(math.pi)
+    return float(4 / math.pi * (step * one_minus_rho) @ h)  # dt/t = du
+
+
+def erf_spectrum(s, mult, d, order=6, top=TOP):
+    r"""The operator of erf features (odd: chaos 1, 3, 5, …), exact in chaos 1 for every direction and
+    in every degree 3 … `order` on the `top` largest single coordinates, the rest white.
+
+    Returns `(linear, blocks, others, white)`: `linear` the chaos-1 eigenvalue of each node
+    $\Lambda_k = e_1^2s_kE[w_k^2(1 + 2\tau_w^2)^{-1}]$; `blocks` a list `(node, values, fractions)`, one
+    per chosen coordinate c, the spectrum of the sector of $z_c$ (its own chaos-1 direction with every
+    resolved direction whose only odd entry is c) and each eigenvector's share of $z_c$; `others` the
+    eigenvalues of the remaining sectors; `white` the unresolved trace.
+
+    A feature's coefficient on the orthonormal direction α of degree k is $P(\alpha)w^\alpha(1 +
+    2\tau_w^2)^{-k/2}$, $P(\alpha) = e_ks^{\alpha/2}/\sqrt{\alpha!}$ (`erf_e`), so two directions meet in
+    $P(\alpha)P(\beta)E[w^{\alpha+\beta}(1 + 2\tau_w^2)^{-(k+l)/2}]$, with
+    $E[w^\gamma(1 + 2\tau_w^2)^{-p}] = \frac{1}{2^p\Gamma(p)}\int_0^\infty u^{p-1}e^{-u/2}\rho(u)\prod_i
+    (\gamma_i - 1)!!\,q_i(u)^{\gamma_i/2}du$ ($\rho$, $q$ as for relu)."""
+    s = np.asarray(s, np.float64)
+    mult = np.asarray(mult, np.float64)
+    if order not in ORDERS:
+        raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
+    t, step, rho, q = _grid(s, mult, d)
+    damp = np.exp(-t / 2)
+    linear = erf_e(1) ** 2 * s * ((step * t * damp * rho) @ q) / 2.0
+    total = erf_total_trace(s, mult, d)
+    white = total - float(mult @ linear)
+    chosen = top_nodes(s, mult, top) if order >= 3 else np.zeros(0, int)
+    K = chosen.size
+    if K == 0:
+        return linear, [], np.zeros(0), max(white, 0.0)
+    logt = np.log(t)
+    logq = np.log(q[:, chosen])
+    logw = np.log(step) - 0.5 * (np.log1p(2.0 * t[:, None] * s[None, :] / d) @ mult) - t / 2  # log(step ρ e^{-t/2})
+    sk = s[chosen]
+    odd_factorial = np.array([math.prod(range(g - 1, 0, -2)) for g in range(2 * order + 3)], np.float64)
+    factorial = np.array([math.factorial(g) for g in range(order + 1)], np.float64)
+
+    def moment(gammas, p):
+        """E[w^γ (1 + 2τ_w²)^{-p}] for rows γ (even entries) over the chosen coordinates."""
+        gammas = np.asarray(gammas, np.int64)
+        f = np.exp(p * logt[:, None] + logw[:, None] + logq @ (gammas / 2.0).T)  # u^p du/u
+        return np.prod(odd_factorial[gammas], axis=1) * f.sum(axis=0) / (2.0**p * math.gamma(p))
+
+    def matrix(basis):
+        degree = basis.sum(axis=1)
+        P = np.array([erf_e(int(k)) for k in degree]) * np.prod(sk ** (basis / 2), axis=1)
+        P /= np.sqrt(np.prod(factorial[basis], axis=1))
+        M = np.empty((basis.shape[0], basis.shape[0]))
+        power = (degree[:, None] + degree[None, :]) // 2
+        sums = basis[:, None, :] + basis[None, :, :]
+        for p in np.unique(power):
+            where = power == p
+            M[where] = moment(sums[where], int(p))
+        return M * P[:, None] * P[None, :]
+
+    sectors: dict = {}
+    for degree in range(3, order + 1, 2):
+        for combo in itertools.combinations_with_replacement(range(K), degree):
+            alpha = np.bincount(combo, minlength=K)
+            sectors.setdefault(tuple(np.flatnonzero(alpha % 2)), []).append(alpha)
+    blocks, others = [], []
+    for pattern, basis in sectors.items():
+        basis = np.array(basis, np.int64)
+        if len(pattern) == 1:  # with z_c itself
+            own = np.zeros((1, K), np.int64)
+            own[0, pattern[0]] = 1
+            M = matrix(np.concatenate([own, basis]))
+            white -= float(np.trace(M) - M[0, 0])
+            values, vectors = np.linalg.eigh(M)
+            blocks.append((int(chosen[pattern[0]]), values, vectors[0] ** 2))
+        else:
+            M = matrix(basis)
+            white -= float(np.trace(M))
+            others.append(np.linalg.eigvalsh(M))
+    others = np.concatenate(others) if others else np.zeros(0)
+    return linear, blocks, others, max(white, 0.0)
+
+
+def _erf_augmented(mix, s, mult, d, order, rtol):
+    """erf's spectrum as a mixture: chaos 1 takes the place of `mix`'s own entries, with the teachers
+    carried over in energy (entry k's teacher energy s_k Γ_k, and Δ's and the cross term's, on the
+    chaos-1 eigenvalue; a chosen coordinate's shared among its sector's eigenvectors by their share
+    of z_c); the other sectors follow with no teacher on them."""
+    linear, blocks, others, white = erf_spectrum(s, mult, d, order)
+    mu1 = 2.0 / math.sqrt(math.pi * (1.0 + 2.0 * float(mult @ s) / d))  # μ1 at τ² = tr Σ / d (a scale only)
+    scale = d / mu1**2
+    energy = [np.asarray(mix.signal) * s, np.asarray(mix.shift) * s]
+    if mix.cross is not None:
+        energy.append(np.asarray(mix.cross) * s)
+    own = np.ones(s.size, bool)
+    eigs, masses, carried = [scale * linear], [mult], [e.copy() for e in energy]
+    for c, values, share in blocks:
+        own[c] = False
+        eigs.append(scale * values)
+        masses.append(np.ones(values.size))
+        for i, e in enumerate(energy):
+            carried[i] = np.concatenate([carried[i], e[c] * share])
+    masses[0] = np.where(own, mult, 0.0)
+    carried = [np.concatenate([e[: s.size] * own, e[s.size :]]) for e in carried]
+    eigs, masses = np.concatenate(eigs), np.concatenate(masses)
+    # rounding-level eigenvalues (a sector's null directions) join the white trace (a compressed
+    # node may carry teacher mass with no count mass: it stays)
+    floor = 1e-15 * eigs.max()
+    keep = eigs > floor
+    white += float(masses[~keep] @ np.maximum(eigs[~keep], 0.0)) / scale
+    rest = scale * others
+    white += float(np.sum(np.maximum(rest[rest <= floor], 0.0))) / scale
+    rest = rest[rest > floor]
+    nodes, counts = compress_counts(rest, np.ones(rest.size), rtol=rtol) if rest.size else (np.zeros(0), np.zeros(0))
+    k = nodes.size
+    zeros = np.zeros(k)
+    safe = np.where(keep, eigs, 1.0)
+    fields = [np.concatenate([np.where(keep, e / safe, 0.0), zeros]) for e in carried]
+    out = Mixture(
+        np.concatenate([eigs, nodes]),
+        fields[0],
+        fields[1],
+        mix.noise_var,
+        None,
+        mix.synthetic_noise_var,
+        multiplicity=np.concatenate([np.where(keep, masses, 0.0), counts]),
+        cross=fields[2] if mix.cross is not None else None,
+        dimension=mix.d,
+    )
+    return out, mu1, max(white, 0.0)
