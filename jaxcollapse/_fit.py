@@ -86,6 +86,9 @@ class Fit:
       data do not pin it inside the range.
     - `disagree`: starts that reach the best loss (within 1e-6 relative) end at parameters more
       than 1 % apart: the parameters are not identifiable from these data.
+    - `undetermined`: `{name: bool}`, the data cannot determine the parameter at the best fit: the
+      predictions do not move with it, or move only together with other parameters' (`_undetermined`).
+      Its bootstrap interval would be a precise-looking artefact, so `interval` gives NaN for it.
     - `family`: the named family fitted, or None for a user's model; `fixed`: every keyword the model
       was given besides the free parameters and the data's columns.
     - `capped`: fits (starts, refinements and bootstrap refits) stopped by the `steps` budget before
@@ -104,12 +107,16 @@ class Fit:
     fixed: dict = dataclasses.field(repr=False)
     family: str | None = None
     capped: int = 0
+    undetermined: dict = dataclasses.field(default_factory=dict)
 
     def interval(self, name: str, level: float = 0.9) -> tuple[float, float]:
-        """The percentile interval of a parameter over the bootstrap replicates."""
+        """The percentile interval of a parameter over the bootstrap replicates; `(nan, nan)` for a
+        parameter the data do not determine (`undetermined`)."""
         if name not in self.bootstrap:
             raise ValueError(f"name must be a fitted parameter with a bootstrap, one of {sorted(self.bootstrap)}")
         _check_level(level)
+        if self.undetermined.get(name, False):
+            return math.nan, math.nan
         tail = 50.0 * (1.0 - level)
         lo, hi = np.percentile(self.bootstrap[name], [tail, 100.0 - tail])
         return float(lo), float(hi)
@@ -457,6 +464,7 @@ def fit(
         best_params[profile[0]] = float(profile[1][g_best])
     predictor = _predictor(kernel, static)
     fitted = np.asarray(predictor({**dynamic, **best_params}, columns))
+    undetermined = _undetermined(predictor, dynamic, best_params, names, columns, scale, lo, hi)
 
     boot = {}
     if bootstrap:
@@ -510,11 +518,61 @@ def fit(
         residuals=residuals,
         on_bound=on_bound,
         disagree=bool(np.nanmax(spread) > 0.01),
+        undetermined=undetermined,
         capped=sum(capped),
         model=kernel,
         fixed=fixed,
         family=None if family is None else family.name,
     )
+
+
+_FLAT = 1e-6  # a sensitivity this small against the largest is none (`_undetermined`)
+_FD_STEP = 1e-4  # its central differences, in the fitting coordinate
+
+
+def _undetermined(predictor, dynamic, params, names, columns, scale, lo, hi):
+    """`{name: bool}` for the continuous parameters: the data cannot determine it at the best fit.
+
+    J is the Jacobian of the scaled log-predictions (each row's residual) in each parameter's fitting
+    coordinate t (its position in its range, log-uniform for a positive range), by central
+    differences of step 1e-4 in t with the fit's own compiled predictor (one-sided at a bound). A
+    parameter is undetermined when its column is flat (norm ≤ 1e-6 of the largest: the predictions
+    do not move with it, as a synthetic-data parameter on data without synthetic samples), or when
+    the columns, each normalised, are dependent (a singular value ≤ 1e-6 of the largest) and the
+    parameter carries at least 10 % of that direction (it moves the predictions only as others can)."""
+    if not names:
+        return {}
+    values = np.asarray([params[k] for k in names], np.float64)
+    positive = lo > 0
+    t0 = np.where(
+        positive,
+        np.log(np.where(positive, values, 1.0) / np.where(positive, lo, 1.0))
+        / np.log(np.where(positive, hi, 2.0) / np.where(positive, lo, 1.0)),
+        (values - lo) / (hi - lo),
+    )
+
+    def log_pred(t):
+        moved = _from_unit(np.clip(t, 0.0, 1.0), lo, hi, xp=np).astype(lo.dtype)
+        out = np.asarray(predictor({**dynamic, **dict(zip(names, moved))}, columns), np.float64)
+        return np.log(out) / scale
+
+    h = _FD_STEP
+    J = np.empty((scale.size, len(names)))
+    for i in range(len(names)):
+        up, down = t0.copy(), t0.copy()
+        up[i], down[i] = min(t0[i] + h, 1.0), max(t0[i] - h, 0.0)
+        J[:, i] = (log_pred(up) - log_pred(down)) / (up[i] - down[i])
+    norms = np.linalg.norm(J, axis=0)
+    if not np.all(np.isfinite(J)) or norms.max() == 0.0:
+        return dict.fromkeys(names, True)
+    out = norms <= _FLAT * norms.max()
+    live = np.flatnonzero(~out)
+    if live.size > 1:
+        _, sv, vt = np.linalg.svd(J[:, live] / norms[live], full_matrices=False)
+        for value, direction in zip(sv, vt):
+            if value <= _FLAT * sv[0]:
+                out[live[direction**2 >= 0.1]] = True
+    return {k: bool(out[i]) for i, k in enumerate(names)}
 
 
 def _profile_replicates(lanes, coarse, values, losses, u_values, weights, errors):

@@ -180,6 +180,7 @@ def run_fit(args) -> pathlib.Path:
         "params": {},
         "on_bound": result.on_bound,
         "disagree": result.disagree,
+        "undetermined": [k for k, v in result.undetermined.items() if v],
         "capped": result.capped,
         "residual_rms": float(np.sqrt(np.mean(result.residuals**2))),
         "floors": [],
@@ -302,9 +303,11 @@ def _report(summary, family):
         lines.append("")
     lines += ["## Parameters", "", f"| parameter | value | {pct} interval | on a bound |", "|---|---|---|---|"]
     for name, p in summary["params"].items():
-        lines.append(
-            f"| {name} | {_fmt(p['value'])} | {_fmt(p['low'])} – {_fmt(p['high'])} | {'yes' if summary['on_bound'][name] else 'no'} |"
-        )
+        if name in summary["undetermined"]:
+            interval = "not determined by these data"
+        else:
+            interval = f"{_fmt(p['low'])} – {_fmt(p['high'])}"
+        lines.append(f"| {name} | {_fmt(p['value'])} | {interval} | {'yes' if summary['on_bound'][name] else 'no'} |")
     lines.append("")
     if summary["floors"]:
         lines += [
@@ -335,6 +338,12 @@ def _report(summary, family):
     if bound:
         flags.append(
             f"on a bound: {', '.join(bound)} (the data do not pin them inside their range; widen the bounds or fix them)"
+        )
+    if summary["undetermined"]:
+        flags.append(
+            f"not determined by these data: {', '.join(summary['undetermined'])} (the predictions do not move "
+            "with it, or only as other parameters can; its value is one of many that fit as well: fix it, or "
+            "add data that depend on it)"
         )
     if summary["disagree"]:
         flags.append(

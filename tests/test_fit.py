@@ -74,6 +74,37 @@ def test_a_truth_outside_the_bounds_is_flagged():
     assert f.on_bound["shift"] and not f.on_bound["beta"] and 0.01 <= f.params["shift"] <= 0.3
 
 
+def test_a_parameter_the_data_cannot_determine_is_flagged(fitted):
+    # Without synthetic rows (p2 = 0) the model does not depend on tr ΣΔ: every refit would keep the
+    # start's value, a zero-width "interval". The fit says the data do not determine it instead.
+    p2 = np.zeros_like(P2)
+    clean = np.asarray(model(**TRUTH, n=jnp.asarray(N), p2=jnp.asarray(p2)).total)
+    noisy = clean * np.exp(0.03 * np.random.default_rng(1).standard_normal(clean.size))
+    f = jc.fit(
+        model, dict(n=N, p2=p2, error=noisy), params=BOUNDS, starts=4, bootstrap=8, steps=40, key=jax.random.key(3)
+    )
+    assert f.undetermined == {"beta": False, "shift": True}
+    assert np.all(np.isnan(f.interval("shift"))) and np.all(np.isfinite(f.interval("beta")))
+    assert fitted.undetermined == {"beta": False, "shift": False}  # with p2 = 0.2 rows it is determined
+    # two parameters that move the predictions only together (through their product): both flagged
+    n = np.geomspace(10.0, 1e4, 12)
+
+    def product(*, a, b, n):
+        return a * b / n
+
+    def separate(*, a, b, n):
+        return a / n + b / n**2
+
+    bounds = dict(a=(0.1, 10.0), b=(0.1, 10.0))
+    together = jc.fit(product, dict(n=n, error=2.0 / n), params=bounds, starts=4, bootstrap=0, key=jax.random.key(4))
+    assert together.undetermined == {"a": True, "b": True}
+    apart = jc.fit(
+        separate, dict(n=n, error=2 / n + 3 / n**2), params=bounds, starts=4, bootstrap=0, key=jax.random.key(4)
+    )
+    assert apart.undetermined == {"a": False, "b": False}
+    assert apart.params["a"] == pytest.approx(2.0, rel=1e-4) and apart.params["b"] == pytest.approx(3.0, rel=1e-3)
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
@@ -226,6 +257,21 @@ def test_cli_fit_writes_its_folder(tmp_path, capsys):
     report = (folder / "report.md").read_text()
     assert f"{pred['value']:.4g}" in report and "## Floors" in report
     assert (folder / "fit.png").stat().st_size > 10_000 and f"{pred['value']:.4g}" in out
+
+
+def test_cli_report_says_what_the_data_cannot_determine(tmp_path, capsys):
+    p2 = np.zeros_like(P2)
+    clean = np.asarray(model(**TRUTH, n=jnp.asarray(N), p2=jnp.asarray(p2)).total)
+    csv = _write(tmp_path / "real.csv", "n,p2,error", list(zip(N, p2, clean)))
+    args = ("--model=ridge", "--free=beta,quality", "--fixed=d=60,lam=1e-3,noise=0.05", "--starts=4", "--steps=30")
+    code, out, err = _fit_cli(capsys, str(csv), *args, "--bootstrap=4", f"--out={tmp_path}")
+    assert code == 0, err
+    report = (tmp_path / "fit-real" / "report.md").read_text()
+    (row,) = [line for line in report.splitlines() if line.startswith("| shift |")]
+    assert "not determined by these data" in row
+    assert "not determined by these data: shift" in report
+    (row,) = [line for line in report.splitlines() if line.startswith("| beta |")]
+    assert "not determined" not in row
 
 
 def test_cli_fit_without_bootstrap_writes_the_point_fit(tmp_path, capsys):
