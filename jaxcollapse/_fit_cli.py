@@ -183,6 +183,7 @@ def run_fit(args) -> pathlib.Path:
         "undetermined": [k for k, v in result.undetermined.items() if v],
         "capped": result.capped,
         "residual_rms": float(np.sqrt(np.mean(result.residuals**2))),
+        "goodness": _goodness(result, data, groups, x_name, len(params)),
         "floors": [],
         "synthetic_limits": [],
         "predictions": [],
@@ -227,6 +228,41 @@ def run_fit(args) -> pathlib.Path:
     (folder / "summary.json").write_text(json.dumps(_jsonable(summary), indent=2) + "\n")
     (folder / "report.md").write_text(_report(summary, family))
     return folder
+
+
+def _goodness(result, data, groups, x_name, free):
+    """Does the model describe the data? With standard errors (`sem`): χ² of the log-residuals in
+    units of each row's relative error, its degrees of freedom (rows − free parameters) and the
+    probability of a χ² at least as large were the model right. Always: the runs of one sign of the
+    residuals along x within each curve (Wald–Wolfowitz): a model that misses a trend leaves long
+    runs, fewer than chance gives (z ≤ −3: one-sided 0.13 % for a right model, by the normal
+    approximation)."""
+    from scipy.special import gammaincc  # SciPy comes with JAX
+
+    r = np.asarray(result.residuals, np.float64)
+    out = {"chi2": None, "dof": int(r.size - free), "p": None}
+    if "sem" in data:
+        z = r / (np.asarray(data["sem"], np.float64) / np.asarray(data["error"], np.float64))
+        chi2 = float(np.sum(z**2))
+        out.update(chi2=chi2, p=float(gammaincc(out["dof"] / 2, chi2 / 2)) if out["dof"] > 0 else None)
+    runs, expected, variance = 0, 0.0, 0.0  # summed over the curves (independent under chance)
+    for group in groups:
+        rows = np.ones(r.size, bool)
+        for k, v in group.items():
+            rows &= data[k] == v
+        signs = np.sign(r[rows][np.argsort(data[x_name][rows], kind="stable")])
+        signs = signs[signs != 0]
+        if not signs.size:
+            continue
+        runs += 1 + int(np.sum(signs[1:] != signs[:-1]))
+        a, b = int(np.sum(signs > 0)), int(np.sum(signs < 0))
+        n = a + b
+        expected += 1 + 2 * a * b / n
+        if n > 1:
+            variance += 2 * a * b * (2 * a * b - n) / (n**2 * (n - 1))
+    z = (runs - expected) / math.sqrt(variance) if variance > 0 else math.nan
+    out.update(runs=runs, expected_runs=expected, runs_z=z)
+    return out
 
 
 def _groups(data, x_name):
@@ -354,9 +390,33 @@ def _report(summary, family):
             f"{summary['capped']} fits (starts and bootstrap refits) stopped at the iteration budget before "
             "converging: raise --steps"
         )
+    g = summary["goodness"]
+    if g["p"] is not None and g["p"] < 1e-3:
+        flags.append(
+            f"the model does not describe these data: χ²/dof = {g['chi2'] / g['dof']:.3g} ({g['chi2']:.4g} on "
+            f"{g['dof']} degrees of freedom; a model that is right gives this much or more with probability "
+            f"{g['p']:.2g}); the intervals assume it does"
+        )
+    if math.isfinite(g["runs_z"]) and g["runs_z"] <= -3:
+        flags.append(
+            f"the residuals run in long stretches of one sign along {'T' if summary['model'] == 'tails' else 'n'} "
+            f"({g['runs']} runs where chance gives {g['expected_runs']:.3g}, z = {g['runs_z']:.2g}): the model "
+            "misses a trend in the data"
+        )
     lines += ["## Checks", ""]
     lines += [f"- {f}" for f in flags] or ["- every parameter is inside its bounds and the starts agree"]
     lines += [f"- residuals: rms {summary['residual_rms']:.3g} in log error; loss {summary['loss']:.4g}"]
+    if g["chi2"] is not None:
+        p = "n/a" if g["p"] is None else f"{g['p']:.2g}"
+        lines += [
+            f"- χ² = {g['chi2']:.4g} on {g['dof']} degrees of freedom (χ²/dof = {g['chi2'] / max(g['dof'], 1):.3g}, p = {p})"
+        ]
+    else:
+        lines += ["- no standard errors given (a `sem` column): the fit is judged by its residuals' pattern only"]
+    if math.isfinite(g["runs_z"]):
+        lines += [
+            f"- runs of one sign in the residuals: {g['runs']} (chance: {g['expected_runs']:.3g}, z = {g['runs_z']:.2g})"
+        ]
     if summary["ignored_columns"]:
         lines.append(f"- columns not used by the model: {', '.join(summary['ignored_columns'])}")
     s = summary["settings"]

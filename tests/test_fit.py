@@ -1,6 +1,7 @@
 """`jc.fit` (issue 21, first part): parameter recovery from data simulated at known parameters, the
 bounds, the flags, the bootstrap intervals and predictions, and bad input."""
 
+import math
 import re
 
 import jax
@@ -256,6 +257,8 @@ def test_cli_fit_writes_its_folder(tmp_path, capsys):
     assert floors[0.2] > floors[0.0] > 0  # the synthetic fraction raises the floor
     report = (folder / "report.md").read_text()
     assert f"{pred['value']:.4g}" in report and "## Floors" in report
+    # 3 % noise with stated 3 % errors: χ²/dof near 1, nothing flagged
+    assert "χ² = " in report and "does not describe" not in report and summary["goodness"]["p"] > 1e-3
     assert (folder / "fit.png").stat().st_size > 10_000 and f"{pred['value']:.4g}" in out
 
 
@@ -272,6 +275,37 @@ def test_cli_report_says_what_the_data_cannot_determine(tmp_path, capsys):
     assert "not determined by these data: shift" in report
     (row,) = [line for line in report.splitlines() if line.startswith("| beta |")]
     assert "not determined" not in row
+    assert "no standard errors given" in report and "does not describe" not in report
+
+
+def test_goodness_of_fit_tells_a_trend_from_noise():
+    # χ² against SciPy's distribution, and the runs of residual signs along n (two curves of 15)
+    from types import SimpleNamespace
+
+    from scipy import stats
+
+    from jaxcollapse._fit_cli import _goodness
+
+    n = np.tile(np.geomspace(10, 1e4, 15), 2)
+    data = dict(n=n, p2=np.repeat([0.0, 0.3], 15), error=np.ones(30), sem=np.full(30, 0.02))
+    groups = [{"p2": 0.0}, {"p2": 0.3}]
+    noise = 0.02 * np.random.default_rng(5).standard_normal(30)
+    g = _goodness(SimpleNamespace(residuals=noise), data, groups, "n", 2)
+    chi2 = float(np.sum((noise / 0.02) ** 2))
+    assert g["chi2"] == pytest.approx(chi2) and g["dof"] == 28
+    assert g["p"] == pytest.approx(stats.chi2.sf(chi2, 28), rel=1e-10) and g["p"] > 1e-3
+    assert g["runs_z"] > -3
+    # a model that misses a trend: smooth residuals, one sign over long stretches of n
+    trend = 0.05 * np.cos(np.log(n) / 1.5)
+    g = _goodness(SimpleNamespace(residuals=trend), data, groups, "n", 2)
+    assert g["p"] < 1e-6 and g["runs_z"] <= -3
+    # by hand: each curve's signs are +, nine −, five + (3 runs; 6 positive, 9 negative)
+    assert g["runs"] == 6 and g["expected_runs"] == pytest.approx(2 * (1 + 2 * 6 * 9 / 15))
+    variance = 2 * (2 * 6 * 9 * (2 * 6 * 9 - 15) / (15**2 * 14))
+    assert g["runs_z"] == pytest.approx((6 - 2 * (1 + 2 * 6 * 9 / 15)) / math.sqrt(variance))
+    del data["sem"]
+    g = _goodness(SimpleNamespace(residuals=trend), data, groups, "n", 2)
+    assert g["chi2"] is None and g["p"] is None and g["runs_z"] <= -3
 
 
 def test_cli_fit_without_bootstrap_writes_the_point_fit(tmp_path, capsys):
