@@ -1,6 +1,6 @@
 r"""`jc.fit`: fit a model's free parameters to measured errors, from many starts, with a bootstrap.
 
-The model is a named family (`"ridge"`, `"random-projections"`, `"retraining"`, `"tails"`:
+The model is a named family (`"ridge"`, `"random-projections"`, `"retraining"`, `"tails"`, `"power-law"`:
 `jaxcollapse/_fit_models.py`) or any function `model(**params, **columns)` that returns a `Risk`
 (its `total` is used) or an array of predicted errors, e.g. ridge on a power law whose decay β and
 synthetic quality are free. Each free parameter has bounds and is optimised in an unbounded coordinate $u$:
@@ -277,7 +277,8 @@ def fit(
 
     **Arguments:**
 
-    - `model`: a family name — `"ridge"`, `"random-projections"`, `"retraining"`, `"tails"` — or
+    - `model`: a family name — `"ridge"`, `"random-projections"`, `"retraining"`, `"tails"`,
+      `"power-law"` (E∞ + A n^−α) — or
       a function `model(**params, **fixed, **columns)` → a `Risk` or an array of predicted errors,
       one per row; it must be traceable in the free parameters (every jaxcollapse theory kernel is,
       and `jc.power_law` is in `beta`, `source`, `signal`, `shift`, `noise_var`).

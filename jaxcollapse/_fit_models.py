@@ -1,4 +1,6 @@
-r"""The named model families `jc.fit` knows: `"ridge"`, `"random-projections"`, `"retraining"`, `"tails"`.
+r"""The named model families `jc.fit` knows: `"ridge"`, `"random-projections"`, `"retraining"`, `"tails"`,
+and `"power-law"`, the generic law $E_\infty + An^{-\alpha}$ with no theory behind it (the baseline the
+theories are compared with, one curve per setting of the other columns: fit each p2 separately).
 
 Each family is a theory kernel on a parametric problem: the mixtures and the retraining chain on
 `jc.power_law(d, β, source=r, signal=…, shift=tr ΣΔ, noise_var=σ²)`, the tails on a Zipf law of
@@ -69,6 +71,11 @@ def tails_model(*, beta, k, p1, T):
     return _tails.mix(beta, T=T, k=k, p1=p1).total
 
 
+def power_law_curve(*, floor, amplitude, alpha, n):
+    """The generic law E = E∞ + A n^(−α): `floor` E∞, `amplitude` A, exponent `alpha` α."""
+    return floor + amplitude * n ** (-alpha)
+
+
 _POWER_LAW = dict(beta=None, signal=1.0, shift=1.0, noise_var=0.0, source=None)
 _POWER_LAW_BOUNDS = dict(
     beta=(1.01, 5.0), signal=(1e-3, 1e3), shift=(1e-4, 1e2), noise_var=(1e-6, 10.0), source=(0.05, 5.0)
@@ -116,6 +123,17 @@ FAMILIES = {
         required=("beta", "k"),
         integer=("k",),
         description="Zipf tails cut at rank k, mixed with a fraction p1 of clean data (jc.tails.mix)",
+    ),
+    "power-law": Family(
+        "power-law",
+        power_law_curve,
+        params=dict(floor=None, amplitude=None, alpha=None),
+        bounds=dict(floor=(1e-8, 1e3), amplitude=(1e-6, 1e6), alpha=(0.01, 5.0)),
+        columns=("n",),
+        optional={},
+        static={},
+        required=("floor", "amplitude", "alpha"),
+        description="the generic law E∞ + A n^−α (no theory behind it; one curve: fit each setting separately)",
     ),
 }
 

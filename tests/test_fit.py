@@ -278,6 +278,17 @@ def test_cli_report_says_what_the_data_cannot_determine(tmp_path, capsys):
     assert "no standard errors given" in report and "does not describe" not in report
 
 
+def test_the_generic_power_law_family():
+    # E∞ + A n^−α, the baseline a theory is compared with, as a named family: exact data recovered,
+    # its floor the E∞ it was given
+    n = np.geomspace(10.0, 1e5, 14)
+    data = dict(n=n, error=0.05 + 2.0 * n**-0.7)
+    f = jc.fit("power-law", data, params=("floor", "amplitude", "alpha"), starts=8, bootstrap=8, key=jax.random.key(6))
+    assert f.params == pytest.approx(dict(floor=0.05, amplitude=2.0, alpha=0.7), rel=1e-4)
+    assert not any(f.undetermined.values()) and not any(f.on_bound.values())
+    assert float(f.floor().value) == pytest.approx(0.05, rel=1e-4)
+
+
 def test_goodness_of_fit_tells_a_trend_from_noise():
     # χ² against SciPy's distribution, and the runs of residual signs along n (two curves of 15)
     from types import SimpleNamespace
