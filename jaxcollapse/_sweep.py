@@ -21,8 +21,6 @@ import hashlib
 import itertools
 import math
 import os
-import sys
-import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -32,6 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._buckets import POINT_BUCKETS, point_bucket
+from ._progress import Progress, sweeping
 from ._validate import check_int
 
 if TYPE_CHECKING:  # xarray is imported when a sweep runs, not with the package
@@ -88,8 +87,9 @@ def sweep(
         store = _Checkpoint.open(os.fspath(checkpoint), fingerprint, description, chunk_size)
         chunk_size = store.chunk_size
 
-    bar = _Progress(grid.static_count * grid.traced_points, enabled=progress)
-    outputs, computed, resumed = _compute(fn, grid, chunk_size, devices, store, bar)
+    bar = Progress(grid.static_count * grid.traced_points, enabled=progress)
+    with sweeping():
+        outputs, computed, resumed = _compute(fn, grid, chunk_size, devices, store, bar)
     bar.close()
     from . import __version__
 
@@ -729,34 +729,3 @@ def _from_process_zero(value, shape=None):
     raw[: len(encoded)] = np.frombuffer(encoded, dtype=np.uint8)
     raw = np.asarray(multihost_utils.broadcast_one_to_all(raw))
     return bytes(raw[raw > 0]).decode(errors="replace")
-
-
-# ---------------------------------------------------------------------------------------------
-
-
-class _Progress:
-    def __init__(self, total, *, enabled, stream=None):
-        self.stream = stream or sys.stderr
-        self.enabled = bool(enabled) and getattr(self.stream, "isatty", lambda: False)()
-        self.total = total
-        self.done = 0
-        self.start = time.perf_counter()
-
-    def update(self, count):
-        self.done += count
-        if not self.enabled:
-            return
-        elapsed = max(time.perf_counter() - self.start, 1e-9)
-        rate = self.done / elapsed
-        eta = (self.total - self.done) / rate if rate > 0 else float("inf")
-        width = 30
-        filled = int(width * self.done / max(self.total, 1))
-        self.stream.write(
-            f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} points  {rate:,.0f} points/s  ETA {eta:,.1f} s"
-        )
-        self.stream.flush()
-
-    def close(self):
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()

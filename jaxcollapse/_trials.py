@@ -6,7 +6,8 @@ gets `jax.random.split(key, trials)[t]`, whatever the chunking, so results do no
 chunk size (nor on the order in which chunks run) beyond rounding: a batch of another size may
 be computed in another order.
 
-Chunks: `chunk_size` trials are vmapped at once and the chunks run one after another (`lax.map`),
+On a terminal each trial reports itself to a progress bar on standard error (`_progress`; the
+same bar as the sweep's). Chunks: `chunk_size` trials are vmapped at once and the chunks run one after another (`lax.map`),
 so memory is bounded by one chunk. The trials are padded to a whole number of equal chunks (the
 padding repeats the first trials and is dropped), so any number of trials compiles one vmapped
 trial, never a second one for a remainder. `chunk_size_for` picks the default from a memory budget.
@@ -20,6 +21,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from ._progress import trial_callback
 from ._validate import check_int
 
 MEMORY_BUDGET = 512 * 2**20  # bytes of working arrays per chunk of trials
@@ -54,7 +56,13 @@ def run_trials(trial_fn: Callable[[Any], Any], key, trials: int, chunk_size: int
     chunks, size = chunk_plan(trials, chunk_size)
     keys = jax.random.split(key, trials)
     keys = jnp.concatenate([keys, keys[: chunks * size - trials]])  # padding, dropped below
-    out = jax.lax.map(trial_fn, keys, batch_size=size)
+
+    def one(k):  # a trial, reported to the progress bar when there is a terminal to show it
+        out = trial_fn(k)
+        trial_callback(chunks * size, out)
+        return out
+
+    out = jax.lax.map(one, keys, batch_size=size)
     return jax.tree.map(lambda x: x[:trials], out)
 
 

@@ -24,6 +24,48 @@ def test_run_trials_gives_trial_t_the_t_th_split_key_whatever_the_chunks(key):
         np.testing.assert_array_equal(got["v"], expected["v"])
 
 
+class _Terminal:
+    """A standard error that says it is a terminal, keeping what is written."""
+
+    def __init__(self):
+        self.text = ""
+
+    def write(self, s):
+        self.text += s
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return True
+
+
+def test_trials_report_to_a_progress_bar_on_a_terminal(key, monkeypatch):
+    # On a terminal each trial ticks the bar (a host callback put into the program when it is traced
+    # with a terminal); the numbers are those of the program without it; inside a sweep the trials
+    # stay quiet (the sweep's own bar counts points).
+    from jaxcollapse import _progress
+
+    def trial(k):
+        return {"u": jax.random.uniform(k), "v": jax.random.normal(k, (2,))}
+
+    quiet = jax.jit(lambda k: run_trials(trial, k, 11, 4))(key)
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    shown = jax.jit(lambda k: run_trials(trial, k, 11, 4))(key)  # a new function: traced again, here
+    jax.effects_barrier()
+    lines = terminal.text.split("\r")
+    assert lines[-1].startswith("[##############################] 12/12 trials") and terminal.text.endswith("\n")
+    assert [line.split("] ")[1].split("/")[0] for line in lines[1:]] == [str(i) for i in range(1, 13)]  # 3 chunks of 4
+    np.testing.assert_array_equal(shown["u"], quiet["u"])
+    np.testing.assert_array_equal(shown["v"], quiet["v"])
+    terminal.text = ""
+    with _progress.sweeping():
+        jax.jit(lambda k: run_trials(trial, k, 11, 4))(key)
+        jax.effects_barrier()
+    assert terminal.text == ""
+
+
 def test_chunk_plan_and_default_chunk_size():
     assert chunk_plan(7, 3) == (3, 3)  # 9 lanes, 2 of them padding
     assert chunk_plan(7, 7) == (1, 7) and chunk_plan(7, 100) == (1, 7)
