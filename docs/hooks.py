@@ -86,8 +86,32 @@ def missing_anchors(html: str) -> list[str]:
     return [name for name, obj in names.items() if not aliases[id(obj)] & anchors]
 
 
+def link_figures(html: str) -> str:
+    """Every image not already inside a link becomes a link to itself (class `figure`: full width,
+    a click shows it at full size)."""
+    import re
+
+    out, depth, last = [], 0, 0
+    for m in re.finditer(r"<a\b[^>]*>|</a>|<img\b[^>]*>", html):
+        tag = m.group(0)
+        if tag.startswith("<img"):
+            src = re.search(r"\bsrc=[\"']([^\"']+)", tag)
+            if depth == 0 and src:
+                out.append(html[last : m.start()])
+                out.append(f'<a class="figure" href="{src.group(1)}">{tag}</a>')
+                last = m.end()
+        elif tag == "</a>":
+            depth = max(depth - 1, 0)
+        else:
+            depth += 1
+    out.append(html[last:])
+    return "".join(out)
+
+
 def on_page_content(html, page, config, files):  # noqa: ARG001 (the hook's signature)
-    """The API page must give every public name its own anchor (else the strict build fails)."""
+    """Figures link to themselves; the API page must give every public name its own anchor (else
+    the strict build fails)."""
+    html = link_figures(html)
     if page.file.src_uri != "api.md":
         return html
     from mkdocs.exceptions import PluginError

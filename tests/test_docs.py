@@ -65,3 +65,14 @@ def test_the_site_check_finds_requests_to_other_hosts():
         "https://fonts.googleapis.com/css?family=Roboto"
     ]
     assert hooks.external_requests("src: url(fonts/KaTeX_Main.woff2) format('woff2')") == []
+
+
+def test_figures_link_to_themselves_and_links_stay():
+    from _docs_hooks import hooks
+
+    page = '<p><img alt="x" src="a.png"></p><a href="y.html"><img src="b.png"></a><p><img src="c.png" /></p>'
+    assert hooks.link_figures(page) == (
+        '<p><a class="figure" href="a.png"><img alt="x" src="a.png"></a></p>'
+        '<a href="y.html"><img src="b.png"></a>'  # already a link: left as it is
+        '<p><a class="figure" href="c.png"><img src="c.png" /></a></p>'
+    )

@@ -227,6 +227,27 @@ def test_save_writes_what_a_run_writes(default, tmp_path):
     _check_saved(first, default)
 
 
+def test_saved_figure_uses_the_page_style_and_labels_every_axis(default):
+    # one style for the page and the saved figure (the page reads _render.CURVE_STYLE from the server)
+    import matplotlib.colors
+    import matplotlib.pyplot as plt
+
+    fig = _report.figure(default)
+    try:
+        diagram_axes, curve_axes, colorbar_axes = fig.axes
+        lines = {line.get_label(): line for line in curve_axes.get_lines() if not line.get_label().startswith("_")}
+        assert set(lines) == {s["label"] for s in _render.CURVE_STYLE.values()}
+        for style in _render.CURVE_STYLE.values():
+            line = lines[style["label"]]
+            assert matplotlib.colors.to_hex(line.get_color()) == style["color"]
+            assert (line.get_linestyle() == "-") == (style["dash"] is None)
+        assert diagram_axes.get_ylabel() == _render.P2_LABEL and diagram_axes.get_xlabel()
+        assert colorbar_axes.get_ylabel() == _render.RATIO_LABEL
+        assert curve_axes.get_ylabel() == _render.ERROR_LABEL and curve_axes.get_xlabel()
+    finally:
+        plt.close(fig)
+
+
 def test_cli_without_the_extra_says_how_to_install(monkeypatch, capsys):
     import sys
 
@@ -492,6 +513,17 @@ def test_page_loads_without_console_errors(served):
     assert page.title() == "jaxcollapse explore"
     assert page.locator("#heat").get_attribute("src").startswith("data:image/png")
     assert page.locator("#title").inner_text().startswith("random projections, power law β = 1.2")
+    # the curves in the server's style (the saved figure's), every axis titled
+    for name, style in _render.CURVE_STYLE.items():
+        stroke = page.evaluate(f"getComputedStyle(document.getElementById('path-{name}')).stroke")
+        assert stroke == "rgb({}, {}, {})".format(*(int(style["color"][i : i + 2], 16) for i in (1, 3, 5)))
+        dashes = page.evaluate(f"getComputedStyle(document.getElementById('path-{name}')).strokeDasharray")
+        assert (dashes == "none") == (style["dash"] is None)
+        assert page.locator(f".curve-legend .{name}").inner_text() == style["label"]
+    for label, text in (("y-label", _render.P2_LABEL), ("colorbar-label", _render.RATIO_LABEL)):
+        assert page.locator(f"#{label}").inner_text() == text
+    assert page.locator("#curve-y-label").inner_text() == _render.ERROR_LABEL
+    assert page.locator("#x-label").inner_text() and page.locator("#curve-x-label").inner_text()
     assert problems == []
 
 
@@ -551,12 +583,24 @@ def test_bad_text_input_shows_a_message_and_keeps_the_picture(served):
         assert "bad" in page.locator("#input-lam").get_attribute("class")
         assert page.evaluate("window.explore.version") == version
         assert page.locator("#heat").get_attribute("src") == heat
-    # the next move starts from the last good settings and clears the message
+    errors = page.evaluate("window.explore.errors")
+    page.fill("#input-quality", "abc")  # a second field refused too
+    page.press("#input-quality", "Enter")
+    page.wait_for_function(f"window.explore.errors > {errors}")
+    assert "bad" in page.locator("#input-quality").get_attribute("class")
+    # the next move starts from the last good settings and clears the message; every field then
+    # shows the value the picture was computed with (no refused text left on screen)
     new = _move(page, "d_over_n", 10)
-    assert new != version and explorer.diagrams[new].settings.lam == explorer.diagrams[version].settings.lam
+    settings = explorer.diagrams[new].settings
+    assert new != version and settings.lam == explorer.diagrams[version].settings.lam
+    assert settings.quality == explorer.diagrams[version].settings.quality
     assert page.locator("#message").inner_text() == ""
+    assert float(page.input_value("#input-lam")) == settings.lam
+    assert float(page.input_value("#input-quality")) == settings.quality
+    assert float(page.input_value("#input-d_over_n")) == settings.d_over_n
+    assert page.locator("input.bad").count() == 0
     # the browser logs each refused request (HTTP 400), and nothing else
-    assert len(problems) == 2 and all("status of 400" in p for p in problems)
+    assert len(problems) == 3 and all("status of 400" in p for p in problems)
     problems.clear()
 
 

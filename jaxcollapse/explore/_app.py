@@ -320,7 +320,15 @@ def app(explorer: Explorer | None = None, *, token: str, hosts: frozenset[str] |
             settings, error = _model.Settings.parse(query), None
         except ValueError as err:
             settings, error = None, str(err)
-        return JSONResponse({"controls": controls(settings), "error": error, "resolution": _model.RESOLUTION})
+        return JSONResponse(
+            {
+                "controls": controls(settings),
+                "error": error,
+                "resolution": _model.RESOLUTION,
+                "curve_style": _render.CURVE_STYLE,
+                "labels": {"p2": _render.P2_LABEL, "ratio": _render.RATIO_LABEL, "error": _render.ERROR_LABEL},
+            }
+        )
 
     routes = [
         Route("/", index),

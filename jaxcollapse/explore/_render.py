@@ -21,6 +21,19 @@ from .._results import Status, status_message
 OVERLAY_PIXELS = 512  # the overlay is about this wide whatever the grid (4 × 128, 11 × 48)
 CURVE_BOX = (1000, 560)  # the SVG view box of the curve panel
 CURVES = ("total", "bias", "variance", "collapse", "real")
+# One style for the curves, on the page (sent with its controls; the page sets its paths and legend
+# from it) and in the saved figure (`_report.figure`): colour, dash pattern (on, off; None: solid).
+CURVE_STYLE = {
+    "total": {"label": "total", "color": "#111111", "dash": None},
+    "bias": {"label": "bias B", "color": "#1f77b4", "dash": None},
+    "variance": {"label": "variance V", "color": "#2ca02c", "dash": None},
+    "collapse": {"label": "collapse ζ", "color": "#d62728", "dash": None},
+    "real": {"label": "real data only", "color": "#999999", "dash": (6, 4)},
+}
+# Axis titles shared by the page and the saved figure (the x axis's depends on the model: `_x_label`)
+P2_LABEL = "synthetic fraction p2"
+RATIO_LABEL = "collapse ratio E_mix / E_real"
+ERROR_LABEL = "test error on real data"
 _HATCH = np.array([0, 229, 255, 200], np.uint8)  # cyan, the boundary's colour in the figures
 _EDGE = np.array([0, 229, 255, 255], np.uint8)
 _NAN = np.array([128, 128, 128], np.uint8)

@@ -49,7 +49,7 @@ def figure(diagram, p2_row: float = 0.5):
     from matplotlib.colors import LogNorm
 
     from ..experiments.phase_diagram import _boundary
-    from ._render import _slope_label, _x_label
+    from ._render import CURVE_STYLE, ERROR_LABEL, P2_LABEL, RATIO_LABEL, _slope_label, _x_label
 
     s = diagram.settings
     x, p2 = diagram.x, diagram.p2
@@ -62,23 +62,27 @@ def figure(diagram, p2_row: float = 0.5):
     ax.axvline(diagram.threshold, color="white", ls="--", lw=1)
     ax.set_xscale("log")
     ax.set_xlabel(_x_label(s.model))
-    ax.set_ylabel("synthetic fraction  $p_2$")
+    ax.set_ylabel(P2_LABEL)
     ax.set_title(f"hatched: {_slope_label(s.model)}", fontsize=9)
-    fig.colorbar(im, ax=ax, label="collapse ratio  $E_{mix}/E_{real}$")
+    fig.colorbar(im, ax=ax, label=RATIO_LABEL)
     j = int(np.argmin(np.abs(p2 - p2_row)))
-    for name, values in (
-        ("total", diagram.total[:, j]),
-        ("bias B", diagram.bias[:, j]),
-        ("variance V", diagram.variance[:, j]),
-        ("collapse ζ", diagram.collapse[:, j]),
-        ("real only", diagram.real),
-    ):
-        bx.plot(x, np.where(values > 0, values, np.nan), label=name, ls="--" if name == "real only" else "-")
+    lines = {
+        "total": diagram.total[:, j],
+        "bias": diagram.bias[:, j],
+        "variance": diagram.variance[:, j],
+        "collapse": diagram.collapse[:, j],
+        "real": diagram.real,
+    }
+    for name, values in lines.items():
+        style = CURVE_STYLE[name]
+        (line,) = bx.plot(x, np.where(values > 0, values, np.nan), color=style["color"], label=style["label"])
+        if style["dash"]:
+            line.set_dashes(style["dash"])
     bx.axvline(diagram.threshold, color="grey", ls=":", lw=1)
     bx.set_xscale("log")
     bx.set_yscale("log")
     bx.set_xlabel(_x_label(s.model))
-    bx.set_ylabel("test error on real data")
+    bx.set_ylabel(ERROR_LABEL)
     bx.set_title(f"along the row p2 = {p2[j]:.2f}", fontsize=9)
     bx.legend(fontsize=8)
     fig.suptitle(_title(s), fontsize=10)

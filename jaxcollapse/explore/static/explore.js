@@ -121,7 +121,7 @@ async function request(field, started = performance.now()) {
       history.replaceState(null, "", address(params));  // the address is a link to this view
       $("message").textContent = notice;  // empty, but for a refused link's reason on the first picture
       notice = "";
-      document.querySelectorAll("input.bad").forEach((el) => el.classList.remove("bad"));
+      showSettings(sent);
       await new Promise((resolve) => requestAnimationFrame(() => resolve()));
       window.explore.latencies.push(performance.now() - started);
       window.explore.server.push([body.compute_ms, body.render_ms]);
@@ -140,6 +140,35 @@ async function request(field, started = performance.now()) {
       window.explore.busy = false;
     }
   }
+}
+
+// Every field shows the value the picture on screen was computed with: a refused entry is replaced
+// by the value in use (and loses its mark) once a picture arrives; a field being typed in (focused,
+// not yet refused, its text not yet sent) is left alone.
+function showSettings(sent) {
+  for (const [name, value] of Object.entries(sent)) {
+    const el = $(`input-${name}`);
+    if (!el) continue;
+    const typing = el === document.activeElement && !el.classList.contains("bad") && el.value.trim() !== value;
+    if (typing) continue;
+    el.value = value;
+    el.classList.remove("bad");
+  }
+}
+
+// One style for the curves (the server's, which the saved figure uses too) and the axis titles
+function applyStyle(style, labels) {
+  for (const [name, s] of Object.entries(style)) {
+    const path = $(`path-${name}`);
+    path.style.stroke = s.color;
+    path.style.strokeDasharray = s.dash ? s.dash.join(" ") : "none";
+    const key = document.querySelector(`.curve-legend .${name}`);
+    key.style.color = s.color;
+    key.textContent = s.label;
+  }
+  $("y-label").textContent = labels.p2;
+  $("colorbar-label").textContent = labels.ratio;
+  $("curve-y-label").textContent = labels.error;
 }
 
 function refuse(message, field) {
@@ -251,6 +280,7 @@ async function start() {
   }
   const body = await response.json();
   buildControls(body.controls);
+  applyStyle(body.curve_style, body.labels);
   if (body.error) notice = `${body.error} (the defaults are shown)`;
   lastGood = { ...state };
   $("diagram").addEventListener("mousemove", (e) => { if (!cursor.pinned) { const p = place(e); moveCursor(p.fx, p.fy); } });
