@@ -554,7 +554,7 @@ def _undetermined(predictor, dynamic, params, names, columns, scale, lo, hi):
 
     def log_pred(t):
         moved = _from_unit(np.clip(t, 0.0, 1.0), lo, hi, xp=np).astype(lo.dtype)
-        out = np.asarray(predictor({**dynamic, **dict(zip(names, moved))}, columns), np.float64)
+        out = np.asarray(predictor({**dynamic, **params, **dict(zip(names, moved))}, columns), np.float64)
         return np.log(out) / scale
 
     h = _FD_STEP

@@ -339,7 +339,7 @@ def _report(summary, family):
         lines.append("")
     lines += ["## Parameters", "", f"| parameter | value | {pct} interval | on a bound |", "|---|---|---|---|"]
     for name, p in summary["params"].items():
-        if name in summary["undetermined"]:
+        if name in summary.get("undetermined", ()):
             interval = "not determined by these data"
         else:
             interval = f"{_fmt(p['low'])} – {_fmt(p['high'])}"
@@ -375,7 +375,7 @@ def _report(summary, family):
         flags.append(
             f"on a bound: {', '.join(bound)} (the data do not pin them inside their range; widen the bounds or fix them)"
         )
-    if summary["undetermined"]:
+    if summary.get("undetermined"):
         flags.append(
             f"not determined by these data: {', '.join(summary['undetermined'])} (the predictions do not move "
             "with it, or only as other parameters can; its value is one of many that fit as well: fix it, or "
@@ -390,7 +390,7 @@ def _report(summary, family):
             f"{summary['capped']} fits (starts and bootstrap refits) stopped at the iteration budget before "
             "converging: raise --steps"
         )
-    g = summary["goodness"]
+    g = summary.get("goodness") or dict(chi2=None, p=None, runs_z=math.nan)
     if g["p"] is not None and g["p"] < 1e-3:
         flags.append(
             f"the model does not describe these data: χ²/dof = {g['chi2'] / g['dof']:.3g} ({g['chi2']:.4g} on "
@@ -406,7 +406,9 @@ def _report(summary, family):
     lines += ["## Checks", ""]
     lines += [f"- {f}" for f in flags] or ["- every parameter is inside its bounds and the starts agree"]
     lines += [f"- residuals: rms {summary['residual_rms']:.3g} in log error; loss {summary['loss']:.4g}"]
-    if g["chi2"] is not None:
+    if "goodness" not in summary:
+        pass
+    elif g["chi2"] is not None:
         p = "n/a" if g["p"] is None else f"{g['p']:.2g}"
         lines += [
             f"- χ² = {g['chi2']:.4g} on {g['dof']} degrees of freedom (χ²/dof = {g['chi2'] / max(g['dof'], 1):.3g}, p = {p})"

@@ -278,6 +278,32 @@ def test_cli_report_says_what_the_data_cannot_determine(tmp_path, capsys):
     assert "no standard errors given" in report and "does not describe" not in report
 
 
+def test_the_families_power_law_is_the_full_one_on_fewer_nodes():
+    # The families evaluate a power law on index_rule's nodes (exact for j ≤ 32, an 8-point discrete
+    # Gauss rule per octave beyond): the same theory as the full d-dimensional spectrum
+    from jaxcollapse._fit_models import _mixture, index_rule
+
+    for d in (40, 1000, 20_000):
+        j, w = index_rule(d)
+        assert w.sum() == pytest.approx(d, rel=1e-12) and (w * j).sum() == pytest.approx(d * (d + 1) / 2, rel=1e-12)
+        assert j.size <= 32 + 8 * math.ceil(math.log2(d / 32 + 1))
+    for d, beta, source in ((1000, 1.2, None), (1000, 2.5, 0.5), (20_000, 1.05, None)):
+        full = jc.power_law(d, beta, source=source, signal=1.0, shift=0.7, noise_var=0.1)
+        nodes = _mixture(d, beta, source, 1.0, 0.7, 0.1)
+        point = dict(
+            n=jnp.array([20.0, 900.0, 3000.0]), p2=jnp.array([0.0, 0.3, 0.6]), lam=jnp.array([1e-4, 1e-2, 1.0])
+        )
+        np.testing.assert_allclose(
+            jc.theory.ridge(nodes, **point).total, jc.theory.ridge(full, **point).total, rtol=1e-9
+        )
+        m = jnp.array([10.0, 700.0, 5000.0])
+        np.testing.assert_allclose(
+            jc.theory.random_projections(nodes, m=m, **point).total,
+            jc.theory.random_projections(full, m=m, **point).total,
+            rtol=1e-9,
+        )
+
+
 def test_the_generic_power_law_family():
     # E∞ + A n^−α, the baseline a theory is compared with, as a named family: exact data recovered,
     # its floor the E∞ it was given
