@@ -186,6 +186,18 @@ def hermite_b(k: int) -> float:
     return phi0 * (-1) ** m * math.prod(range(2 * m - 1, 0, -2)) / math.factorial(k)
 
 
+def _sectors(K, degrees) -> dict:
+    """The directions α of the given degrees on K coordinates, by their pattern of odd entries (the
+    tuple of the coordinates where α is odd): sign flips of single coordinates leave the operator
+    invariant, so only directions of one pattern meet."""
+    sectors: dict = {}
+    for degree in degrees:
+        for combo in itertools.combinations_with_replacement(range(K), degree):
+            alpha = np.bincount(combo, minlength=K)
+            sectors.setdefault(tuple(np.flatnonzero(alpha % 2)), []).append(alpha)
+    return sectors
+
+
 def _chaos_top(s, mult, d, tau, chosen, block, order):
     r"""Chaos 4 … `order` on the `chosen` coordinates (K of them): returns the all-even `block` grown
     by the all-even directions of those degrees, the eigenvalues of the other sectors they enter, and
@@ -266,11 +278,7 @@ def _chaos_top(s, mult, d, tau, chosen, block, order):
         return M * P[:, None] * P[None, :]
 
     # every direction of degree 4 … order on the chosen coordinates, by its pattern of odd entries
-    sectors: dict = {}
-    for degree in range(4, order + 1, 2):
-        for combo in itertools.combinations_with_replacement(range(K), degree):
-            alpha = np.bincount(combo, minlength=K)
-            sectors.setdefault(tuple(np.flatnonzero(alpha % 2)), []).append(alpha)
+    sectors = _sectors(K, range(4, order + 1, 2))
     N = s.size
     values, trace = [], 0.0
     grown = block
@@ -456,11 +464,7 @@ def erf_spectrum(s, mult, d, order=6, top=TOP):
             M[where] = moment(sums[where], int(p))
         return M * P[:, None] * P[None, :]
 
-    sectors: dict = {}
-    for degree in range(3, order + 1, 2):
-        for combo in itertools.combinations_with_replacement(range(K), degree):
-            alpha = np.bincount(combo, minlength=K)
-            sectors.setdefault(tuple(np.flatnonzero(alpha % 2)), []).append(alpha)
+    sectors = _sectors(K, range(3, order + 1, 2))
     blocks, others = [], []
     for pattern, basis in sectors.items():
         basis = np.array(basis, np.int64)
@@ -501,19 +505,17 @@ def _erf_augmented(mix, s, mult, d, order, rtol):
     masses[0] = np.where(own, mult, 0.0)
     carried = [np.concatenate([e[: s.size] * own, e[s.size :]]) for e in carried]
     eigs, masses = np.concatenate(eigs), np.concatenate(masses)
-    # rounding-level eigenvalues (a sector's null directions) join the white trace (a compressed
-    # node may carry teacher mass with no count mass: it stays)
+    # A sector's null directions have rounding-level eigenvalues: raised to a floor far below any
+    # ridge, they keep their share of the teacher (which the features cannot learn); the teacher-free
+    # ones of the other sectors join the white trace.
     floor = 1e-15 * eigs.max()
-    keep = eigs > floor
-    white += float(masses[~keep] @ np.maximum(eigs[~keep], 0.0)) / scale
+    eigs = np.maximum(eigs, floor)
     rest = scale * others
     white += float(np.sum(np.maximum(rest[rest <= floor], 0.0))) / scale
     rest = rest[rest > floor]
     nodes, counts = compress_counts(rest, np.ones(rest.size), rtol=rtol) if rest.size else (np.zeros(0), np.zeros(0))
-    k = nodes.size
-    zeros = np.zeros(k)
-    safe = np.where(keep, eigs, 1.0)
-    fields = [np.concatenate([np.where(keep, e / safe, 0.0), zeros]) for e in carried]
+    zeros = np.zeros(nodes.size)
+    fields = [np.concatenate([e / eigs, zeros]) for e in carried]
     out = Mixture(
         np.concatenate([eigs, nodes]),
         fields[0],
@@ -521,7 +523,7 @@ def _erf_augmented(mix, s, mult, d, order, rtol):
         mix.noise_var,
         None,
         mix.synthetic_noise_var,
-        multiplicity=np.concatenate([np.where(keep, masses, 0.0), counts]),
+        multiplicity=np.concatenate([masses, counts]),
         cross=fields[2] if mix.cross is not None else None,
         dimension=mix.d,
     )
