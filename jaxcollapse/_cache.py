@@ -58,18 +58,18 @@ def cli_cache() -> str | None:
 # call). XLA aborts on a flag it does not know, so the flag is given only to the jaxlib version it
 # was checked on.
 _FAST_COMPILE = {(0, 10): "--xla_cpu_use_fusion_emitters=false"}
+# jaxlib 0.10.2 (and 0.11.0) turn on XLA:CPU's "ynn" fusions, which crash the process (SIGSEGV on an
+# Eigen worker thread, so Python's traceback shows whatever the main thread was doing: compiling,
+# loading a cached program) on some reductions of rank-7 and rank-8 arrays (jax-ml/jax issues
+# 39257, 40412). Our CI crashed twice this way; an empty fusion type turns them off (they are new in
+# 0.10.2, so 0.10.0–0.10.1 lose nothing). 0.11 is not pinned here: add it when it is installable.
+_CPU_SAFETY = {(0, 10): "--xla_cpu_experimental_ynn_fusion_type="}
 
 
 def fast_compile_flags() -> str:
     """XLA flags that make CPU compilation faster without slowing the programs, for this jaxlib
     (empty when none is known for it)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        major, minor = (int(p) for p in version("jaxlib").split(".")[:2])
-    except (PackageNotFoundError, ValueError):
-        return ""
-    return _FAST_COMPILE.get((major, minor), "")
+    return _FAST_COMPILE.get(_jaxlib_version(), "")
 
 
 # Programs that run far longer than they compile (the transformer's training and evaluation)
@@ -109,8 +109,23 @@ def execution_bound_jit(fun):
     return call
 
 
+def _jaxlib_version():
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return tuple(int(p) for p in version("jaxlib").split(".")[:2])
+    except (PackageNotFoundError, ValueError):
+        return None
+
+
+def cpu_flags() -> str:
+    """`fast_compile_flags()` and the flags that keep this jaxlib's CPU backend from crashing
+    (`_CPU_SAFETY`): what the command line and the tests give XLA."""
+    return " ".join(f for f in (_CPU_SAFETY.get(_jaxlib_version(), ""), fast_compile_flags()) if f)
+
+
 def cli_xla_flags() -> None:
-    """The command line's choice: `fast_compile_flags()` unless `XLA_FLAGS` is set (to anything,
-    even empty). Takes effect only before JAX starts its backend (importing jaxcollapse does not)."""
-    if "XLA_FLAGS" not in os.environ and (flags := fast_compile_flags()):
+    """The command line's choice: `cpu_flags()` unless `XLA_FLAGS` is set (to anything, even
+    empty). Takes effect only before JAX starts its backend (importing jaxcollapse does not)."""
+    if "XLA_FLAGS" not in os.environ and (flags := cpu_flags()):
         os.environ["XLA_FLAGS"] = flags

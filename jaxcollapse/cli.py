@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from ._cache import cli_cache, cli_xla_flags
 
-    cli_xla_flags()  # faster CPU compilation (XLA_FLAGS, if set, is left as it is)
+    cli_xla_flags()  # faster CPU compilation, no crashing fusions (XLA_FLAGS, if set, is left as it is)
     import jax
 
     jax.config.update("jax_enable_x64", not getattr(args, "float32", False))

@@ -30,9 +30,10 @@ os.environ.setdefault("JAX_ENABLE_COMPILATION_CACHE", "false")
 # training, which runs far longer than it compiles, keeps full optimisation at top level
 # (`jaxcollapse._cache.execution_bound_jit`). Importing jaxcollapse here starts no backend: the
 # flags still take effect.
-from jaxcollapse._cache import fast_compile_flags  # noqa: E402
+# `cpu_flags` also turns off the XLA:CPU fusions that crash jaxlib 0.10.2 (`jaxcollapse._cache`).
+from jaxcollapse._cache import cpu_flags  # noqa: E402
 
-os.environ.setdefault("XLA_FLAGS", f"--xla_backend_optimization_level=0 {fast_compile_flags()}".strip())
+os.environ.setdefault("XLA_FLAGS", f"--xla_backend_optimization_level=0 {cpu_flags()}".strip())
 
 import jax  # noqa: E402
 import pytest  # noqa: E402

@@ -177,6 +177,7 @@ def test_compile_flags_only_when_xla_flags_is_unset(monkeypatch):
     from jaxcollapse import _cache
 
     monkeypatch.setattr(_cache, "_FAST_COMPILE", {(0, 10): "--a", (99, 1): "--b"})
+    monkeypatch.setattr(_cache, "_CPU_SAFETY", {(99, 1): "--c"})
     monkeypatch.setattr("importlib.metadata.version", lambda name: "99.1.3")
     assert _cache.fast_compile_flags() == "--b"
     monkeypatch.setattr("importlib.metadata.version", lambda name: "99.2.0")
@@ -184,10 +185,29 @@ def test_compile_flags_only_when_xla_flags_is_unset(monkeypatch):
     monkeypatch.setattr("importlib.metadata.version", lambda name: "99.1.3")
     monkeypatch.delenv("XLA_FLAGS", raising=False)
     _cache.cli_xla_flags()
-    assert os.environ["XLA_FLAGS"] == "--b"
+    assert os.environ["XLA_FLAGS"] == "--c --b"
     monkeypatch.setenv("XLA_FLAGS", "")
     _cache.cli_xla_flags()
     assert os.environ["XLA_FLAGS"] == ""
+
+
+def test_the_cpu_flags_keep_jaxlib_from_crashing():
+    """jaxlib 0.10.2's XLA:CPU "ynn" fusions crash on this rank-7 reduction (jax-ml/jax#40412): with
+    the flags the command line and the tests give XLA, it runs and is right."""
+    from jaxcollapse import _cache
+
+    script = (
+        "import jax, jax.numpy as jnp, numpy as np\n"
+        "a = jax.random.normal(jax.random.PRNGKey(0), (3, 1, 2, 2, 8, 8, 8), dtype=jnp.float32)\n"
+        "b = jax.random.normal(jax.random.PRNGKey(1), (3, 1, 2, 2, 8, 8, 8), dtype=jnp.float32)\n"
+        "out = jax.jit(lambda a, b: jnp.sum(a * b, axis=3))(a, b)\n"
+        "ref = np.sum(np.asarray(a, np.float64) * np.asarray(b, np.float64), axis=3)\n"
+        "assert out.shape == (3, 1, 2, 8, 8, 8) and np.allclose(out, ref, rtol=1e-5, atol=1e-5)\n"
+        "print('ok')\n"
+    )
+    env = {**os.environ, "XLA_FLAGS": _cache.cpu_flags()}
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", (proc.returncode, proc.stderr[-2000:])
 
 
 def test_execution_bound_programs_are_plain_inside_another_trace():

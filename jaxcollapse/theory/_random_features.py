@@ -47,8 +47,8 @@ white"). Measured (`scripts/rf_operator_vs_simulation.py`, d = n = 300, m/n ∈ 
 with order 6 (order 4: 24, 23, 16; order 2: 24, 19, 11; Gaussian: 6, 4, 3), worst 18 % at β = 2,
 m = 3n, λ = 1e-3
 (docs, "Model size"). For erf, degree 1 is exact at each feature's own scale and degrees 3 and 5 on
-the top coordinates; at d = n = 200 scaled to tr Σ = d (40 trials) 21 and 17 of 24 points for
-β = 1.5 and 2 (Gaussian: 17 and 9), worst 28 % at β = 2, m = 3n, λ = 1e-3. On Σ = I the two differ
+the top coordinates; at d = n = 200 scaled to tr Σ = d (40 trials) 22 and 19 of 24 points for
+β = 1.5 and 2 (Gaussian: 18 and 10), worst 28 % at β = 2, m = 3n, λ = 1e-3. On Σ = I the two differ
 by O(1/d).
 
 **Every trace by one contour, m real.** With $Y = S\Sigma^{1/2}$ the matrices $C = YY^\top$ ($m\times m$)
