@@ -129,3 +129,38 @@ def cli_xla_flags() -> None:
     empty). Takes effect only before JAX starts its backend (importing jaxcollapse does not)."""
     if "XLA_FLAGS" not in os.environ and (flags := cpu_flags()):
         os.environ["XLA_FLAGS"] = flags
+
+
+# Every program XLA compiles for the CPU keeps its machine code in memory mappings of its own (about
+# 20–40 per program, measured in the test suite), and JAX keeps every compiled program for reuse.
+# Linux caps the mappings of a process (`vm.max_map_count`, 65530 by default): past the cap the next
+# compilation cannot map its code and jaxlib dies (SIGSEGV or SIGABRT on a compiler thread, with a
+# Python traceback that shows only what the main thread was doing). A process that compiles
+# thousands of programs — a test worker, a long-lived server — has to let some go.
+_MAP_LIMIT = "/proc/sys/vm/max_map_count"
+
+
+def memory_maps() -> tuple[int, int] | None:
+    """`(mappings this process holds, the kernel's limit)`, or None where the system does not say."""
+    try:
+        with open(_MAP_LIMIT) as f:
+            limit = int(f.read())
+        with open("/proc/self/maps", "rb") as f:
+            return f.read().count(b"\n"), limit
+    except (OSError, ValueError):
+        return None
+
+
+def release_compiled_programs(fraction: float = 0.5) -> bool:
+    """Drop JAX's in-memory compiled programs (`jax.clear_caches()`) if this process holds more than
+    `fraction` of its memory-mapping limit; later calls compile again. Returns whether it did."""
+    maps = memory_maps()
+    if maps is None or maps[0] <= fraction * maps[1]:
+        return False
+    import gc
+
+    import jax
+
+    jax.clear_caches()
+    gc.collect()
+    return True

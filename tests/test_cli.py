@@ -229,3 +229,22 @@ def test_execution_bound_programs_are_plain_inside_another_trace():
     np.testing.assert_allclose(
         jax.grad(lambda s: f(x, s).sum())(3.0), np.sin(np.linspace(0.0, 1.0, 5)).sum(), rtol=1e-14
     )
+
+
+def test_compiled_programs_are_released_when_memory_maps_run_short():
+    """Each compiled CPU program holds memory mappings until JAX lets it go; `release_compiled_programs`
+    drops them past a fraction of the kernel's cap (the cap that crashed long test workers)."""
+    import jax
+    import jax.numpy as jnp
+
+    from jaxcollapse._cache import memory_maps, release_compiled_programs
+
+    if memory_maps() is None:
+        pytest.skip("this system does not report memory mappings (/proc)")
+    for i in range(1, 41):  # forty programs the process did not hold before
+        jax.jit(lambda x, i=i: jnp.cumsum(jnp.sin(x) * i) ** 2)(jnp.ones(1000 + i)).block_until_ready()
+    held, limit = memory_maps()
+    assert limit > 0 and not release_compiled_programs(fraction=1.0)  # under the cap: nothing happens
+    assert memory_maps()[0] >= held - 5
+    assert release_compiled_programs(fraction=0.0)
+    assert memory_maps()[0] < held - 40  # the forty programs' code is unmapped

@@ -1,4 +1,5 @@
-r"""Self-consuming data loops: replace, accumulate, accumulate-subsample (exact where it is known).
+r"""Self-consuming data loops: replace, accumulate, accumulate-subsample (exact where it is known, a
+deterministic equivalent everywhere else).
 
 The model (as `jc.simulate.data_loop`; Gerstgrasser et al. 2024, arXiv 2404.01413; Kazdan,
 Schaeffer et al. 2024, *Collapse or Thrive?*). Generation 0 fits ridge on $n_0$ real rows:
@@ -129,10 +130,41 @@ are a little low at small $n_0$ (about 1–2 % at $d = 20$, $n_0 = 80$), as for 
 They do not reduce to the exact ridgeless formulas as $\lambda \to 0$, but to their deterministic
 equivalents (e.g. $d/(n_0 - d)$ for $d/(n_0 - d - 1)$).
 
+**Subsampling ("accumulate-subsample", λ ≥ 0): the same equations with random row patterns.** Fit $g$
+draws $n_0$ of the $(g+1)n_0$ pooled rows; the equivalent treats each pooled row as used independently
+with probability $1/(g+1)$ (the proportional limit does not see the difference). A row then enters the
+stacked fits through a random pattern $\delta$: with a fresh design, a row of block $b$ has one copy
+(labelled by model $b - 1$) and $P = \sum_{g \ge b}\delta_g e_g(e_g - e_{b-1})^\top$; with a fixed
+design, each row of $X_0$ has a copy per generation $k$ (labelled by model $k - 1$, a candidate of every
+fit $g \ge k$) and $P = \sum_{k \le g}\delta_{gk}e_g(e_g - e_{k-1})^\top$, every fit having $N_g = n_0$
+rows. The equations above hold with $n_0\sum_b(\cdot)$ replaced by $n_0$ times the sum over row types of
+the *average over patterns* of $(I + P\chi)^{-1}P$, of $Q\,\Omega\,Q^\top$ and of the noise terms.
+Because fit $g$'s pattern is independent of the earlier rows of $(I + P\chi)^{-1}P$, these averages
+follow row by row from binomial averages of $\delta/(1 + c\chi_{gg})$ and $\delta\delta'/(1 + c\chi_{gg})^2$
+($c$ the copies fit $g$ uses): exact, with no sampling (`_patterns`, tested against enumeration of
+every pattern). ℳ's diagonal is $n_0 E[Q_{gg}Q_{hh}]\sum_j s_j^2K_{j,gg}K_{j,hh}$ with
+$Q_{gg} = c_g/(1 + c_g\chi_{gg})$. Fits after G cannot change G's error, so they are given a unit ridge.
+
+Where it is approximate, and where there is no answer:
+
+- At λ = 0 the equivalent is asymptotically right but has large finite-size errors when $n_0$ is
+  close to $d$ (d = 50, $n_0$ = 1.5d: 4–9 % low at G = 1–20; 3d: 1–3 %), and at λ = 0.01 with
+  $n_0$ = 1.5d up to 4 % (`scripts/data_loop_subsample_vs_simulation.py`, docs/guides/generations.md).
+- A ridgeless fit of the fixed design sees only the distinct rows of its draw, Binomial($n_0$, $q_g$)
+  of them with $q_g = 1 - (1 - 1/(g+1))^{g+1}$ (→ 1 − 1/e). The mean error is infinite wherever that
+  number can be $d + 1$ or fewer (the inverse-Wishart mean diverges); we report +inf
+  (`Status.INFINITE`) where that chance exceeds `NEGLIGIBLE` = 1e-6 for some fit up to G — at
+  $n_0 \lesssim d/(1 - 1/e)$ it is near one — and otherwise the equivalent, the error of fits that see
+  enough rows. When ℳ's spectral radius over the fits up to G reaches 1 the second moments have no
+  finite solution: +inf at λ = 0, `NOT_CONVERGED` at λ > 0.
+- At λ = 0 with $n_0 \le d - 2$ there is no theory (`NO_THEORY`); $d - 1 \le n_0 \le d + 1$ is +inf
+  (fit 0 at its threshold). Horizons are `BLOCK_HORIZONS` (G ≤ 31), and G must be an integer.
+
 **No theory (NaN, `Status.NO_THEORY`; use `jc.simulate.data_loop`):** "accumulate" with a fresh
 design at $\lambda = 0$ with $2n_0 < d + 2$, or at $\lambda > 0$ beyond 31 generations;
-"accumulate-subsample"; $n_0 \le d - 2$ with an anisotropic $\Sigma$ at $\lambda = 0$; a
-traced `generations` above 512 (`TRACED_HORIZON`; concrete ones up to 2048).
+"accumulate-subsample" beyond 31 generations, or at λ = 0 with $n_0 \le d - 2$; $n_0 \le d - 2$ with an
+anisotropic $\Sigma$ at $\lambda = 0$; a traced `generations` above 512 (`TRACED_HORIZON`; concrete ones
+up to 2048).
 """
 
 from __future__ import annotations
@@ -162,6 +194,7 @@ from .._validate import (
     require_same_covariance,
     valid_mask,
 )
+from . import _patterns
 from ._common import finish, mixture_valid, times
 from ._resolvent import contour, nodes_for
 from ._ridge import _kappa_equation, _kappa_value_and_derivative, kappa_bracket
@@ -204,6 +237,8 @@ def data_loop(
     check_broadcast(n0=n0, generations=generations, lam=lam, generator_noise_var=generator_noise_var)
     if is_concrete(generations) and is_concrete(lam):
         G, L = np.broadcast_arrays(np.asarray(generations), np.asarray(lam))
+        if policy == "accumulate-subsample" and np.any(G != np.floor(G)):
+            raise ValueError(f"generations must be integers for accumulate-subsample, got {_show(G)}")
         if np.any((L > 0) & (G != np.floor(G))):
             raise ValueError(
                 f"generations must be integers where lam > 0 (the ridge chains have no real-G form), got {_show(G)}"
@@ -213,6 +248,8 @@ def data_loop(
         ridgeless = is_concrete(given["lam"]) and not np.any(np.asarray(given["lam"]) > 0)
         if not ridgeless:  # (only a ridge needs the block equivalent: no program for it at λ = 0)
             horizon = _horizon(given["generations"], tuple(h - 1 for h in BLOCK_HORIZONS), BLOCK_HORIZONS[-1] - 1) + 1
+    elif policy == "accumulate-subsample":  # the block equivalent at every λ
+        horizon = _horizon(given["generations"], tuple(h - 1 for h in BLOCK_HORIZONS), BLOCK_HORIZONS[-1] - 1) + 1
     elif _needs_horizon(policy, design):
         horizon = _horizon(given["generations"])
     sized = design == "fixed" and policy != "accumulate-subsample"
@@ -223,7 +260,13 @@ def data_loop(
         nodes = nodes_for(mix.eigs, mix.d, given["n0"], lam_given)
     else:
         nodes = 0
-    return _data_loop_jit(mix, n0, generations, lam, generator_noise_var, policy, design, horizon, nodes)
+    shared = None
+    if policy == "accumulate-subsample" and is_concrete(n0) and is_concrete(lam):
+        # one block solve per distinct (n0, λ) serves every G and σ0² (a curve over G is one solve)
+        pairs = np.stack(np.broadcast_arrays(np.asarray(n0, float), np.asarray(lam, float)), axis=-1)
+        unique, index = np.unique(pairs.reshape(-1, 2), axis=0, return_inverse=True)
+        shared = (jnp.asarray(unique[:, 0]), jnp.asarray(unique[:, 1]), jnp.asarray(index.reshape(pairs.shape[:-1])))
+    return _data_loop_jit(mix, n0, generations, lam, generator_noise_var, policy, design, horizon, nodes, shared)
 
 
 # At λ > 0 "accumulate" (fixed design) and "replace" (fresh design) run their recursions over a static
@@ -240,7 +283,11 @@ BLOCK_HORIZONS = (8, 16, 32)
 
 
 def _needs_horizon(policy, design) -> bool:
-    return (policy, design) in (("accumulate", "fixed"), ("replace", "fresh"), ("accumulate", "fresh"))
+    return policy == "accumulate-subsample" or (policy, design) in (
+        ("accumulate", "fixed"),
+        ("replace", "fresh"),
+        ("accumulate", "fresh"),
+    )
 
 
 def _horizon(generations, buckets=HORIZONS, traced=TRACED_HORIZON) -> int:
@@ -251,7 +298,34 @@ def _horizon(generations, buckets=HORIZONS, traced=TRACED_HORIZON) -> int:
 
 
 @eqx.filter_jit
-def _data_loop_jit(mix, n0, generations, lam, s0, policy, design, horizon, nodes):
+def _data_loop_jit(mix, n0, generations, lam, s0, policy, design, horizon, nodes, shared=None):
+    if shared is not None:
+        pn0, plam, index = shared
+        d = jnp.asarray(mix.d, pn0.dtype)
+        usable = (pn0 > 0) & jnp.isfinite(pn0) & (plam >= 0) & jnp.isfinite(plam)
+        safe_lam = jnp.where(usable, plam, 1.0)
+        safe_n0 = jnp.where(usable & ((safe_lam > 0) | (pn0 > d + 1)), pn0, d + 2.0)
+        table = jax.vmap(lambda a, b: _subsample_solve(mix, a, b, horizon=horizon, design=design))(safe_n0, safe_lam)
+
+        def point(n0, generations, lam, s0, row):
+            solved = jax.tree.map(lambda x: x[row.astype(jnp.int32)], table)
+            return _point(
+                mix,
+                n0,
+                generations,
+                lam,
+                s0,
+                policy=policy,
+                design=design,
+                horizon=horizon,
+                nodes=nodes,
+                prepared=None,
+                solved=solved,
+            )
+
+        return broadcast_map(
+            point, block=block_for(mix.eigs.shape[0]), n0=n0, generations=generations, lam=lam, s0=s0, row=index
+        )
     prepared = None
     if nodes and jnp.ndim(n0) == 0:  # one n0: the contour and its nodes² × d kernels serve every point
         ridges = jnp.where(lam > 0, lam, jnp.inf)
@@ -264,11 +338,12 @@ def _data_loop_jit(mix, n0, generations, lam, s0, policy, design, horizon, nodes
     return broadcast_map(point, block=block, n0=n0, generations=generations, lam=lam, s0=s0)
 
 
-def _point(mix, n0, generations, lam, s0, *, policy, design, horizon, nodes, prepared) -> Risk:
+def _point(mix, n0, generations, lam, s0, *, policy, design, horizon, nodes, prepared, solved=None) -> Risk:
     valid = valid_mask((n0, 0.0, None, True), (generations, 0.0, None, False), (lam, 0.0, None, False))
     valid &= valid_mask((s0, 0.0, None, False)) & mixture_valid(mix)
     ridge = lam > 0
-    valid &= ~ridge | (generations == jnp.floor(generations))
+    integer = generations == jnp.floor(generations)
+    valid &= (~ridge | integer) if policy != "accumulate-subsample" else integer
     d = jnp.asarray(mix.d, n0.dtype)
     G = jnp.where(valid, generations, 0.0)
     n0 = jnp.where(valid, n0, d + 2.0)
@@ -294,6 +369,28 @@ def _point(mix, n0, generations, lam, s0, *, policy, design, horizon, nodes, pre
         converged = ~ridge | ok
         supported = jnp.where(ridge, within, supported)
         infinite = infinite & ~ridge
+    elif policy == "accumulate-subsample" and horizon > 0:
+        under = n0 > d + 1
+        n0_b = jnp.where(ridge | under, n0, d + 2.0)  # below the threshold at λ = 0 the block is not used
+        if solved is None:
+            solved = _subsample_solve(mix, n0_b, lam, horizon=horizon, design=design)
+        (b_all, v_all, c_all), k_r, ok, finite = solved
+        pick = jnp.clip(G, 0, horizon - 1).astype(jnp.int32)
+        diverges = ~finite[pick]  # no finite second moment: +inf at λ = 0, no answer at λ > 0
+        r_bias, r_var, r_col = b_all[pick], mix.noise_var * v_all[pick], s0 * c_all[pick]
+        blown = diverges & ~ridge  # ridgeless fits are unbiased: only the noise terms blow up
+        r_bias = jnp.where(blown, 0.0, r_bias)
+        r_var = jnp.where(blown, jnp.where(mix.noise_var > 0, jnp.inf, 0.0), r_var)  # (no inf · 0 in a gradient)
+        r_col = jnp.where(blown, jnp.where((s0 > 0) & (G > 0), jnp.inf, 0.0), r_col)
+        use = ridge | under
+        bias, variance, collapse = (
+            jnp.where(use, r, o) for r, o in zip((r_bias, r_var, r_col), (bias, variance, collapse))
+        )
+        kappa = jnp.where(use, k_r, kappa)
+        converged = ~use | jnp.where(ridge, ok & ~diverges, ok | diverges)
+        # λ = 0 at d - 1 ≤ n0 ≤ d + 1: fit 0 is at its threshold (the exact terms above, +inf); below: no theory
+        supported = (G <= horizon - 1) & (ridge | under | infinite)
+        infinite = (infinite & ~ridge) | (diverges & ~ridge & under)
     else:
         supported &= ~ridge
     return finish(
@@ -479,6 +576,112 @@ def _block_ridge(mix, n0, G, lam, s0, *, horizon):
     kappa, ok = _kappa(mix, n0, lam)
     terms = (bias_all[pick], mix.noise_var * spread[1][pick], s0 * spread[2][pick], kappa)
     return terms, ok & converged & (radius < 1.0)
+
+
+# Ridgeless fixed-design subsampling: a chance of a fit seeing too few distinct rows below this counts
+# as none (module docstring, "Subsampling"); a Monte Carlo of a million trials would rarely meet it.
+NEGLIGIBLE = 1e-6
+
+
+def _subsample_solve(mix, n0, lam, *, horizon, design):
+    r""" "accumulate-subsample", λ ≥ 0: the block equivalent with random row patterns (module docstring,
+    "Subsampling"), its error at generation G (< H). Fit g draws $n_0$ of the $(g+1)n_0$ pooled rows, each
+    with probability $1/(g+1)$; the averages over these patterns are exact (`_patterns`). One solve gives
+    every generation g < H (causality):
+
+    `(bias, variance per unit σ1², collapse per unit σ0²)` as (H,) arrays, κ, whether χ converged, and
+    per g: whether the fits up to g have a finite error (ℳ's spectral radius over them below 1 and, at
+    λ = 0, enough distinct rows)."""
+    s, mu = mix.eigs, mix.multiplicity
+    H = horizon
+    dtype = s.dtype
+    g = jnp.arange(H, dtype=dtype)
+    eye = jnp.eye(H, dtype=dtype)
+    p = 1.0 / (g + 1.0)
+    if design == "fresh":  # type r: the rows of block r, one copy (labelled by model r - 1), used by fits g >= r
+        cand = ((g[None, None, :] == g[:, None, None]) & (g[None, :, None] >= g[:, None, None])).astype(dtype)
+    else:  # one type: every row of X0, copy k (labelled by model k - 1) a candidate of every fit g >= k
+        cand = (g[None, :] <= g[:, None]).astype(dtype)[None]
+    # the rows of P: b[g, k] = e_g - e_{k-1} (no e_{-1}); of a noise vector u_k: [k' = k]
+    shifted = jnp.concatenate([jnp.zeros((1, H), dtype), eye[:-1]])  # e_{k-1}
+    b = eye[:, None, :] - shifted[None, :, :]
+    unit = eye[:, None, :, None] * jnp.ones((1, H, 1, 1), dtype)  # [k0, g, k, 0] = [k = k0]
+    counts = jnp.sum(cand, axis=2)  # (types, H)
+    # every fit has n0 rows. A ridgeless fit expects n0 P(c ≥ 1) distinct rows (summed over the types);
+    # its equation has a solution only if they exceed d. The fits after the first one without cannot
+    # change the earlier ones (causality): they get a unit ridge, so that they never stall the solve.
+    seen = n0 * jnp.sum(1.0 - (1.0 - p[None, :]) ** counts, axis=0)
+    solvable = (jnp.cumprod(seen > mix.d) > 0) | (lam > 0)
+    nu = n0 * jnp.where(solvable, lam, 1.0)
+    s_mass, s2_mass = _counted(mu, s), _counted(mu, s * s)
+
+    def stats_of(chi):
+        return jax.vmap(lambda c: _patterns.row_stats(jnp.diagonal(chi), c, p))(counts)
+
+    def kernels(chi):
+        stats = stats_of(chi)
+        geom = jax.vmap(_patterns.geometry, in_axes=(None, 0))(b @ chi, cand)
+        src = jax.vmap(_patterns.sources, in_axes=(None, 0, 0))(b, cand, geom)
+        means = jax.vmap(_patterns.mean)(stats, src, geom)
+        A = n0 * jnp.sum(means, axis=0)
+        K = _lower_inverse(s[:, None, None] * A[None] + jnp.diag(nu)[None])
+        return K, stats, geom, src, means
+
+    def update(chi):
+        return jnp.einsum("j,jab->ab", s_mass, kernels(chi)[0])
+
+    chi = jax.lax.custom_root(
+        lambda c: update(c) - c, jnp.zeros((H, H), dtype), lambda f, c0: _damped(f, c0), _damped_linear
+    )
+    K, stats, geom, src, means = kernels(chi)
+    geom = jax.vmap(_patterns.pairs)(geom, cand)
+    change = jnp.max(jnp.abs(jnp.einsum("j,jab->ab", s_mass, K) - chi))
+    converged = change <= 1e-9 * (1.0 + jnp.max(jnp.abs(chi)))
+
+    def average(W):  # n0 Σ_types E[Q W Qᵀ]
+        return n0 * jnp.sum(jax.vmap(_patterns.two_sided, in_axes=(0, 0, 0, 0, None))(stats, src, geom, means, W), 0)
+
+    def calM(omega):
+        inner = jnp.einsum("j,jac,ycd,jbd->yab", s2_mass, K, omega, K)
+        return jax.vmap(average)(inner)
+
+    # ℳ's diagonal: E[Q_gg Q_hh] (Q_gg = c_g / (1 + c_g χ_gg), independent across fits) times the K's
+    ec, ec2 = stats[3], stats[4]
+    qq = jnp.einsum("rg,rh->gh", ec, ec) + jnp.diag(jnp.sum(ec2 - ec**2, axis=0))
+    kd = jnp.diagonal(K, axis1=1, axis2=2)
+    diag = n0 * qq * jnp.einsum("j,jg,jh->gh", s2_mass, kd, kd)
+    # the spectral radius over the fits up to g: the largest |diag| in the leading block
+    radius = jax.lax.cummax(jnp.max(jnp.where(g[None, :] <= g[:, None], jnp.abs(diag), 0.0), axis=1))
+    finite = (radius < 1.0) & solvable
+    if design == "fixed":
+        # Exactly, a ridgeless fit g ≥ 1 of the fixed design sees a random number of distinct rows,
+        # Binomial(n0, q_g) with q_g = 1 - (1 - 1/(g+1))^(g+1); where that can be d + 1 or fewer the mean
+        # error is infinite (the inverse-Wishart mean is). Where the chance is below `NEGLIGIBLE` for
+        # every fit up to g we report the error of the fits that do see enough rows (the typical one).
+        q = 1.0 - (1.0 - p) ** (g + 1.0)
+        a = jnp.maximum(n0 - mix.d - 1.0, 1e-3)
+        few = jax.scipy.special.betainc(a, mix.d + 2.0, 1.0 - q)  # P(Binomial(n0, q) ≤ d + 1)
+        finite &= (jnp.cumprod(few <= NEGLIGIBLE) > 0) | (lam > 0)
+    Kn = jnp.einsum("jab,b->ja", K, nu)
+    bias_source = average(jnp.einsum("j,ja,jb->ab", mix.signal * s, Kn, Kn))
+    one = jnp.ones((1, 1), dtype)
+
+    def noise(st, c, geo):  # E[T u_k u_kᵀ Tᵀ] for every copy k of one type: (H, H, H)
+        def copy(bu):
+            su = _patterns.sources(bu, c, geo)
+            return _patterns.two_sided(st, su, geo, _patterns.mean(st, su, geo), one)
+
+        return jax.vmap(copy)(unit)
+
+    per_copy = n0 * jnp.sum(jax.vmap(noise)(stats, cand, geom), axis=0)
+    sources = jnp.stack([bias_source, per_copy[0], jnp.sum(per_copy[1:], axis=0)])
+    # an entry with a diagonal of 1 or more has no finite Ω (reported through `finite`); a finite
+    # stand-in keeps NaN out of the entries before it (0 · NaN would reach them through the causal sums)
+    omega = _nilpotent_solve(calM, jnp.where(diag < 1.0, diag, 0.0), sources, 2 * H - 1)
+    spread = jnp.einsum("j,jac,xcd,jad->xa", s2_mass, K, omega, K)
+    bias_all = jnp.einsum("j,ja->a", mix.signal * s, Kn**2) + spread[0]
+    kappa, ok = _kappa(mix, n0, lam)
+    return (bias_all, spread[1], spread[2]), kappa, ok & converged, finite
 
 
 _BLOCK_STEPS = 5000  # damped steps at most (typically 40–100); a point that needs more is NOT_CONVERGED
