@@ -141,12 +141,15 @@ def test_data_loops_replace_grows_and_accumulate_stays_bounded():
     summary = result.summary
     final = summary["final_over_generation_0"]
     for design in ("fixed", "fresh"):
-        assert final[f"replace/{design}/lam=0"] > 8  # linear growth: about 1 + 20 σ0²/σ1² here
+        assert final[f"replace/{design}/lam=0"] > 8  # linear growth: about 1 + 10 σ0²/σ1² here (quick: G = 10)
         assert final[f"accumulate/{design}/lam=0"] < 2.5  # bounded (π²/6-type sum)
         assert final[f"accumulate/{design}/lam=0"] < final[f"accumulate-subsample/{design}/lam=0"]
         assert final[f"accumulate-subsample/{design}/lam=0"] < final[f"replace/{design}/lam=0"]
-    # replace and accumulate (both designs), at λ = 0 and at the ridge: 6 generations each
-    assert summary["theory_points"] == 2 * 2 * 2 * 6
+    # every policy and design, at λ = 0 and at the ridge: 5 generations each (accumulate-subsample's
+    # fixed design at λ = 0 is finite here: n0 = 4d, a fit seeing d + 1 distinct rows has a tiny chance)
+    assert summary["theory_points"] == 3 * 2 * 2 * 5
+    sub = result.ds.sel(policy="accumulate-subsample")["total"].values
+    assert np.all(np.diff(sub, axis=-1) > 0)  # subsampling loses ground every generation
     assert summary["max_theory_vs_simulation_se"] < 4
     ds = result.ds
     acc = ds.sel(policy="accumulate", design="fixed", lam=0.0)

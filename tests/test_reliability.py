@@ -39,6 +39,10 @@ def test_random_projections_wide_grid(spectrum):
 
     mix32 = jax.tree.map(lambda x: x.astype(jnp.float32) if eqx.is_array(x) else x, mix)
     r32 = jc.theory.random_projections(mix32, **{k: jnp.asarray(v, jnp.float32) for k, v in grid.items()})
-    away = (status == 0) & ~((lam <= 1e-4) & ((np.abs(np.log(psi)) < 0.2) | (np.abs(np.log(phi)) < 0.2)))
-    rel = np.abs(np.asarray(r32.total, np.float64)[away] / total[away] - 1)
-    assert rel.max() < 1e-4
+    # near the thresholds (m = n, n = d) and the m = d corner (the projected spectrum reaching zero)
+    # a tiny ridge costs float32 digits (docs/numerics.md: about 3e-4 at m = d)
+    near = (lam <= 1e-4) & ((np.abs(np.log(psi)) < 0.2) | (np.abs(np.log(phi)) < 0.2))
+    corner = (lam <= 1e-4) & (np.abs(np.log(psi / phi)) < 0.2) & ~near
+    rel = np.abs(np.asarray(r32.total, np.float64) / np.where(status == 0, total, 1.0) - 1)
+    assert rel[(status == 0) & ~near & ~corner].max() < 1e-4
+    assert rel[(status == 0) & corner].max() < 1e-3
