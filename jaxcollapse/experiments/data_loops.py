@@ -163,7 +163,8 @@ def figures(ds):
     axes[0, 0].legend(fontsize=8)
     fig.suptitle(
         f"Self-consuming loops, power law d = {ds.attrs['d']}, n0 = {ds.attrs['n0']} rows per generation "
-        f"\n(lines: theory, exact at λ = 0, deterministic equivalents at λ > 0; points: {ds.attrs['trials']} trials ± 2 s.e.)",
+        "\n(lines: theory, exact for replace and accumulate at λ = 0, deterministic equivalents elsewhere; "
+        f"points: {ds.attrs['trials']} trials ± 2 s.e.)",
         fontsize=10,
     )
     return {NAME: fig}
