@@ -53,11 +53,13 @@ jax.config.update("jax_enable_x64", True)
 
 # A test worker compiles about 1,500 programs, each holding ~20–40 memory mappings; at Linux's cap
 # (65,530) the next compilation crashed the worker (what killed CI runs: `jaxcollapse._cache`).
-# Past half the cap, a worker lets its compiled programs go between tests.
+# Past half the cap a worker lets its compiled programs go when it moves to another file (whose tests
+# share few programs with the last one's), and between any two tests past 80 % of it.
 def pytest_runtest_teardown(item, nextitem):
     from jaxcollapse._cache import release_compiled_programs
 
-    release_compiled_programs()
+    new_file = nextitem is None or nextitem.path != item.path
+    release_compiled_programs(0.5 if new_file else 0.8)
 
 
 jax.config.update(
