@@ -161,13 +161,8 @@ PL50 = jc.power_law(50, 1.5, signal=1.0, noise_var=0.5)
 
 @pytest.mark.parametrize(
     "mix, n0, lam, design",
-    [
-        (ISO50, 150.0, 0.1, "fresh"),
-        (PL50, 75.0, 0.5, "fresh"),
-        (ISO50, 75.0, 0.1, "fixed"),
-        (PL50, 150.0, 0.1, "fixed"),
-    ],
-    ids=["iso-150-0.1-fresh", "pl-75-0.5-fresh", "iso-75-0.1-fixed", "pl-150-0.1-fixed"],
+    [(PL50, 150.0, 0.1, "fresh"), (ISO50, 75.0, 0.1, "fixed")],
+    ids=["pl-150-0.1-fresh", "iso-75-0.1-fixed"],
 )
 def test_theory_against_simulation(mix, n0, lam, design):
     """The equivalent against the simulator, within max(3 s.e., 3 %) (slow tier; d = 50, where the
