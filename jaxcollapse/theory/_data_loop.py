@@ -247,9 +247,9 @@ def data_loop(
     if (policy, design) == ("accumulate", "fresh"):
         ridgeless = is_concrete(given["lam"]) and not np.any(np.asarray(given["lam"]) > 0)
         if not ridgeless:  # (only a ridge needs the block equivalent: no program for it at λ = 0)
-            horizon = _horizon(given["generations"], tuple(h - 1 for h in BLOCK_HORIZONS), BLOCK_HORIZONS[-1] - 1) + 1
+            horizon = _block_horizon(given["generations"])
     elif policy == "accumulate-subsample":  # the block equivalent at every λ
-        horizon = _horizon(given["generations"], tuple(h - 1 for h in BLOCK_HORIZONS), BLOCK_HORIZONS[-1] - 1) + 1
+        horizon = _block_horizon(given["generations"])
     elif _needs_horizon(policy, design):
         horizon = _horizon(given["generations"])
     sized = design == "fixed" and policy != "accumulate-subsample"
@@ -282,6 +282,16 @@ TRACED_HORIZON = 512
 BLOCK_HORIZONS = (8, 16, 32)
 
 
+def _block_horizon(generations) -> int:
+    """The block equivalent's horizon H: the smallest bucket with G ≤ H - 1 (the largest for a traced G)."""
+    return _horizon(generations, tuple(h - 1 for h in BLOCK_HORIZONS), BLOCK_HORIZONS[-1] - 1) + 1
+
+
+def _block_n0(n0, lam, d):
+    """The n0 a subsample block solve is given: below the threshold at λ = 0 it is not used (d + 2)."""
+    return jnp.where((lam > 0) | (n0 > d + 1), n0, d + 2.0)
+
+
 def _needs_horizon(policy, design) -> bool:
     return policy == "accumulate-subsample" or (policy, design) in (
         ("accumulate", "fixed"),
@@ -304,7 +314,7 @@ def _data_loop_jit(mix, n0, generations, lam, s0, policy, design, horizon, nodes
         d = jnp.asarray(mix.d, pn0.dtype)
         usable = (pn0 > 0) & jnp.isfinite(pn0) & (plam >= 0) & jnp.isfinite(plam)
         safe_lam = jnp.where(usable, plam, 1.0)
-        safe_n0 = jnp.where(usable & ((safe_lam > 0) | (pn0 > d + 1)), pn0, d + 2.0)
+        safe_n0 = jnp.where(usable, _block_n0(pn0, safe_lam, d), d + 2.0)
         table = jax.vmap(lambda a, b: _subsample_solve(mix, a, b, horizon=horizon, design=design))(safe_n0, safe_lam)
 
         def point(n0, generations, lam, s0, row):
@@ -371,7 +381,7 @@ def _point(mix, n0, generations, lam, s0, *, policy, design, horizon, nodes, pre
         infinite = infinite & ~ridge
     elif policy == "accumulate-subsample" and horizon > 0:
         under = n0 > d + 1
-        n0_b = jnp.where(ridge | under, n0, d + 2.0)  # below the threshold at λ = 0 the block is not used
+        n0_b = _block_n0(n0, lam, d)
         if solved is None:
             solved = _subsample_solve(mix, n0_b, lam, horizon=horizon, design=design)
         (b_all, v_all, c_all), k_r, ok, finite = solved
